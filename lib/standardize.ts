@@ -1,0 +1,239 @@
+/**
+ * Online feature scaling with scikit-learn's numbers: `StandardScaler` (z-score) and
+ * `MinMaxScaler` (to [0, 1]), learned one sample or one batch at a time.
+ */
+import { ModelError } from './errors';
+import { readHeader, readNumber, readVector, sameSchema, type ModelHeader } from './model';
+import { decayFactor, RunningMoments } from './moments';
+import type { Schema } from './samples';
+
+/** How values are scaled. */
+export type ScalingMethod = 'zscore' | 'minmax';
+
+/** Settings of a {@link Standardizer}; all optional, merged over {@link STANDARDIZE_DEFAULTS}. */
+export interface StandardizeOptions {
+  /** `zscore`: (x − mean) / std; `minmax`: (x − min) / (max − min). */
+  method: ScalingMethod;
+  /** z-score only: subtract the mean (scikit-learn's `with_mean`). */
+  withMean: boolean;
+  /** z-score only: divide by the standard deviation (scikit-learn's `with_std`). */
+  withStd: boolean;
+  /** Samples after which a sample's weight has halved; 0 never forgets. Min/max never forget. */
+  halfLife: number;
+}
+
+export const STANDARDIZE_DEFAULTS: Readonly<StandardizeOptions> = Object.freeze({
+  method: 'zscore',
+  withMean: true,
+  withStd: true,
+  halfLife: 0,
+});
+
+/** The model JSON of `ml-standardize` (DESIGN §3.1), named after scikit-learn's attributes. */
+export interface StandardizeModelJSON extends ModelHeader {
+  type: 'ml-standardize';
+  mean: number[];
+  /** Population variance (ddof = 0). */
+  var: number[];
+  /** The z-score divisor: √var, or 1 for a constant feature (as scikit-learn). */
+  scale: number[];
+  data_min: number[];
+  data_max: number[];
+  data_range: number[];
+  /** Sum of the samples' weights; equals n_samples_seen without forgetting. Needed to merge. */
+  sum_weights: number;
+}
+
+export const STANDARDIZE_TYPE = 'ml-standardize';
+
+const EPSILON = Number.EPSILON;
+
+/**
+ * scikit-learn's test for a feature whose variance is only rounding noise
+ * (`sklearn.preprocessing._data._is_constant_feature`); such a feature is scaled by 1.
+ */
+function isConstant(variance: number, mean: number, weight: number): boolean {
+  const bound = weight * EPSILON * variance + (weight * mean * EPSILON) ** 2;
+  return variance <= bound;
+}
+
+/** Scales features online; see {@link StandardizeOptions}. */
+export class Standardizer {
+  readonly schema: Schema;
+  readonly options: Readonly<StandardizeOptions>;
+  private readonly moments: RunningMoments;
+
+  /**
+   * @param schema the features this model scales.
+   * @param options merged over {@link STANDARDIZE_DEFAULTS}.
+   * @param moments statistics to start from (for {@link load}); fresh ones by default.
+   */
+  constructor(schema: Schema, options: Partial<StandardizeOptions> = {}, moments?: RunningMoments) {
+    this.options = Standardizer.checkOptions(options);
+    this.schema = schema;
+    this.moments = moments ?? new RunningMoments(schema.dimension, decayFactor(this.options.halfLife));
+  }
+
+  /** Merges `options` over the defaults and validates them. */
+  static checkOptions(options: Partial<StandardizeOptions>): StandardizeOptions {
+    const merged = { ...STANDARDIZE_DEFAULTS, ...options };
+    if (merged.method !== 'zscore' && merged.method !== 'minmax') {
+      throw new RangeError(`method must be "zscore" or "minmax", got ${JSON.stringify(merged.method)}`);
+    }
+    decayFactor(merged.halfLife);
+    return merged;
+  }
+
+  /** Samples learned so far. */
+  get samplesSeen(): number {
+    return this.moments.count;
+  }
+
+  /** Learns one sample of `schema.dimension` finite values. */
+  learnOne(x: ArrayLike<number>): void {
+    this.moments.update(x);
+  }
+
+  /** Learns `rows[start..end)` in order (the same result as learning them one by one). */
+  learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
+    this.moments.updateBatch(rows, start, end);
+  }
+
+  /**
+   * Scales one sample with the current statistics.
+   * @param x the sample.
+   * @param out where to write the scaled values (may be `x` itself); returned.
+   */
+  transform<T extends { [j: number]: number }>(x: ArrayLike<number>, out: T): T {
+    const { min, max } = this.moments;
+    const weight = this.moments.weight;
+    const dimension = this.schema.dimension;
+    if (this.options.method === 'minmax') {
+      for (let j = 0; j < dimension; j++) {
+        const range = max[j] - min[j];
+        out[j] = (x[j] - min[j]) / (range < 10 * EPSILON ? 1 : range);
+      }
+      return out;
+    }
+    const { withMean, withStd } = this.options;
+    for (let j = 0; j < dimension; j++) {
+      const centred = withMean ? this.moments.centre(x[j], j) : x[j];
+      out[j] = withStd ? centred / this.scaleOf(j, weight) : centred;
+    }
+    return out;
+  }
+
+  /**
+   * Maps scaled values back to the original units.
+   * @param z scaled values.
+   * @param out where to write (may be `z` itself); returned.
+   */
+  inverse<T extends { [j: number]: number }>(z: ArrayLike<number>, out: T): T {
+    const { min, max } = this.moments;
+    const weight = this.moments.weight;
+    for (let j = 0; j < this.schema.dimension; j++) {
+      if (this.options.method === 'minmax') {
+        const range = max[j] - min[j];
+        out[j] = z[j] * (range < 10 * EPSILON ? 1 : range) + min[j];
+      } else {
+        const scaled = this.options.withStd ? z[j] * this.scaleOf(j, weight) : z[j];
+        out[j] = this.options.withMean ? scaled + this.moments.mean(j) : scaled;
+      }
+    }
+    return out;
+  }
+
+  private scaleOf(j: number, weight: number): number {
+    const variance = this.moments.variance(j);
+    if (isConstant(variance, this.moments.mean(j), weight)) return 1;
+    const scale = Math.sqrt(variance);
+    return scale < 10 * EPSILON ? 1 : scale;
+  }
+
+  /** The model as plain JSON, up to date with every sample learned. */
+  toJSON(): StandardizeModelJSON {
+    const { count, weight, min, max } = this.moments;
+    const dimension = this.schema.dimension;
+    const variance = Array.from({ length: dimension }, (_, j) => this.moments.variance(j));
+    return {
+      type: 'ml-standardize',
+      version: 1,
+      features: this.schema.features ? [...this.schema.features] : null,
+      n_features_in: dimension,
+      n_samples_seen: count,
+      mean: Array.from({ length: dimension }, (_, j) => this.moments.mean(j)),
+      var: variance,
+      scale: variance.map((_, j) => this.scaleOf(j, weight)),
+      // JSON has no Infinity: an empty model reports 0 and is recognised by n_samples_seen.
+      data_min: count > 0 ? Array.from(min) : new Array<number>(dimension).fill(0),
+      data_max: count > 0 ? Array.from(max) : new Array<number>(dimension).fill(0),
+      data_range: count > 0 ? Array.from(max, (v, j) => v - min[j]) : new Array<number>(dimension).fill(0),
+      sum_weights: weight,
+    };
+  }
+
+  /**
+   * Reads a model JSON (from {@link toJSON}, a file or another machine).
+   * @param json the model.
+   * @param options scaling settings of the node that will use it.
+   * @throws ModelError naming the first wrong field.
+   */
+  static load(json: unknown, options: Partial<StandardizeOptions> = {}): Standardizer {
+    const { model, schema, samples } = readHeader(json, STANDARDIZE_TYPE);
+    const d = schema.dimension;
+    const mean = readVector(model, 'mean', d);
+    const variance = readVector(model, 'var', d);
+    variance.forEach((v, j) => {
+      if (v < 0) throw new ModelError(`model var[${j}] is negative (${v}); a variance is ≥ 0`);
+    });
+    const dataMin = readVector(model, 'data_min', d);
+    const dataMax = readVector(model, 'data_max', d);
+    dataMin.forEach((v, j) => {
+      if (samples > 0 && v > dataMax[j]) {
+        throw new ModelError(`model data_min[${j}] (${v}) is larger than data_max[${j}] (${dataMax[j]})`);
+      }
+    });
+    // A model written by hand from scikit-learn's attributes has no sum_weights: without
+    // forgetting the weight is the sample count.
+    const weight = model.sum_weights === undefined ? samples : readNumber(model, 'sum_weights', 0);
+    if (weight > samples || (samples > 0 && weight === 0)) {
+      throw new ModelError(
+        `model sum_weights (${weight}) must be > 0 and at most n_samples_seen (${samples}) once samples are seen`,
+      );
+    }
+    const checked = Standardizer.checkOptions(options);
+    const moments = RunningMoments.fromState(
+      {
+        count: samples,
+        weight,
+        mean,
+        m2: variance.map((v) => v * weight),
+        min: samples > 0 ? dataMin : new Float64Array(d).fill(Infinity),
+        max: samples > 0 ? dataMax : new Float64Array(d).fill(-Infinity),
+      },
+      decayFactor(checked.halfLife),
+    );
+    return new Standardizer(schema, checked, moments);
+  }
+
+  /**
+   * Combines two models of the same features into a new one, exactly as if one model had learned
+   * both streams (Chan et al.'s parallel update); neither input changes.
+   * @throws ModelError when the features differ.
+   */
+  static merge(a: Standardizer, b: Standardizer): Standardizer {
+    if (!sameSchema(a.schema, b.schema)) {
+      throw new ModelError(
+        `cannot merge models of different features (${describeSchema(a.schema)} and ${describeSchema(b.schema)})`,
+      );
+    }
+    const merged = new Standardizer(a.schema, a.options);
+    merged.moments.merge(a.moments);
+    merged.moments.merge(b.moments);
+    return merged;
+  }
+}
+
+function describeSchema(schema: Schema): string {
+  return schema.features ? schema.features.join(', ') : `${schema.dimension} unnamed`;
+}

@@ -1,0 +1,46 @@
+/**
+ * `ml-standardize`: online z-score or min-max scaling, one model per key (DESIGN §4.2).
+ */
+import type { Node, NodeAPI } from 'node-red';
+import { shapeLike } from '../../lib/samples';
+import { Standardizer, type StandardizeOptions } from '../../lib/standardize';
+import { setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import { booleanSetting, choiceSetting } from '../shared/settings';
+
+interface StandardizeConfig extends LearnerConfig {
+  method?: string;
+  withMean?: boolean | string;
+  withStd?: boolean | string;
+}
+
+/** A z-score needs a few samples before its variance means anything. */
+const DEFAULT_WARMUP = 10;
+
+export = function register(RED: NodeAPI): void {
+  function StandardizeNode(this: Node, config: StandardizeConfig): void {
+    RED.nodes.createNode(this, config);
+    setupLearnerNode(RED, this, config, (settings): LearnerKind<Standardizer> => {
+      const options: StandardizeOptions = Standardizer.checkOptions({
+        method: choiceSetting(config.method, 'method', ['zscore', 'minmax'] as const),
+        withMean: booleanSetting(config.withMean, 'withMean', true),
+        withStd: booleanSetting(config.withStd, 'withStd', true),
+        halfLife: settings.halfLife,
+      });
+      return {
+        type: 'ml-standardize',
+        defaultWarmup: () => DEFAULT_WARMUP,
+        create: (schema) => new Standardizer(schema, options),
+        load: (json) => Standardizer.load(json, options),
+        misfit: () => undefined,
+        merge: (a, b) => Standardizer.merge(a, b),
+        transform(model, sample, msg, output) {
+          const d = sample.dimension;
+          const rows = sample.rows.map((row) => model.transform(row, new Array<number>(d)));
+          output.set(msg, shapeLike(sample, rows, model.schema.features ?? []));
+        },
+        status: (model) => `n=${model.samplesSeen}`,
+      };
+    });
+  }
+  RED.nodes.registerType('ml-standardize', StandardizeNode);
+};

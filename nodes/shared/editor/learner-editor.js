@@ -1,0 +1,89 @@
+// Shared by the learner nodes' editors. Each node's script includes this at build time; the
+// guard keeps one copy when the editor page holds all of them.
+window.StreamMLEditor =
+  window.StreamMLEditor ||
+  (function () {
+    'use strict';
+
+    function wholeNumber(min, blankAllowed) {
+      return function (value) {
+        if (value === undefined || value === null || String(value).trim() === '') return blankAllowed;
+        var n = Number(value);
+        return Number.isInteger(n) && n >= min;
+      };
+    }
+
+    function nonNegativeNumber(value) {
+      if (value === undefined || value === null || String(value).trim() === '') return true;
+      var n = Number(value);
+      return Number.isFinite(n) && n >= 0;
+    }
+
+    function featureList(value) {
+      var names = String(value || '')
+        .split(',')
+        .map(function (name) {
+          return name.trim();
+        })
+        .filter(function (name) {
+          return name.length > 0;
+        });
+      var forbidden = ['__proto__', 'constructor', 'prototype'];
+      return (
+        names.every(function (name) {
+          return forbidden.indexOf(name) === -1;
+        }) && new Set(names).size === names.length
+      );
+    }
+
+    /** Defaults of the settings every learner has (DESIGN §3). */
+    function learnerDefaults() {
+      return {
+        name: { value: '' },
+        property: { value: 'payload', required: true },
+        features: { value: '', validate: featureList },
+        keyProperty: { value: '' },
+        learning: { value: 'continuous' },
+        warmupSamples: { value: '', validate: wholeNumber(1, true) },
+        whileWarmingUp: { value: 'drop' },
+        halfLife: { value: 0, validate: nonNegativeNumber },
+        maxKeys: { value: 1000, validate: wholeNumber(1, false) },
+        store: { value: '' },
+      };
+    }
+
+    /** Sets up the shared form rows; call from oneditprepare. */
+    function prepareLearner(node) {
+      $('#node-input-property').typedInput({ default: 'msg', types: ['msg'] });
+      $('#node-input-keyProperty').typedInput({ default: 'msg', types: ['msg'] });
+      var stores = (RED.settings.context && RED.settings.context.stores) || [];
+      var select = $('#node-input-store');
+      select.append($('<option></option>').val('').text(node._(node.type + '.store.default')));
+      stores.forEach(function (store) {
+        select.append($('<option></option>').val(store).text(store));
+      });
+      if (node.store && stores.indexOf(node.store) === -1) {
+        select.append($('<option></option>').val(node.store).text(node.store));
+      }
+      select.val(node.store || '');
+      var warmupRow = $('#node-input-whileWarmingUp').closest('.form-row');
+      $('#node-input-learning')
+        .on('change', function () {
+          warmupRow.toggle($(this).val() !== 'off');
+        })
+        .trigger('change');
+    }
+
+    /** The palette label: the node's name, or `fallback` with the key property when set. */
+    function label(node, fallback) {
+      if (node.name) return node.name;
+      return node.keyProperty ? fallback + ' per ' + node.keyProperty : fallback;
+    }
+
+    return {
+      learnerDefaults: learnerDefaults,
+      prepareLearner: prepareLearner,
+      wholeNumber: wholeNumber,
+      label: label,
+    };
+  })();

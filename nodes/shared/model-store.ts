@@ -1,0 +1,106 @@
+/**
+ * The models of one learner node, one per key, bounded by `maxKeys` (least recently used evicted).
+ *
+ * Each key keeps this instance's own model apart from the latest model received from each peer
+ * instance (DESIGN §3.3): the node learns into its own model and transforms with own ⊕ peers, so a
+ * peer that republishes its cumulative model replaces its earlier contribution instead of adding
+ * to it, and `export = "own"` can publish exactly what this instance learned.
+ */
+
+/** What the store needs of a model. */
+export interface StoredModel {
+  readonly samplesSeen: number;
+}
+
+/** The models of one key. */
+export class ModelEntry<M extends StoredModel> {
+  own: M | undefined;
+  readonly peers = new Map<string, M>();
+  private combined: M | undefined;
+
+  constructor(
+    private readonly merge: (a: M, b: M) => M,
+    own?: M,
+  ) {
+    this.own = own;
+  }
+
+  /** The model to transform with: own ⊕ every peer's; `undefined` when there is none yet. */
+  effective(): M | undefined {
+    if (this.peers.size === 0) return this.own;
+    if (this.combined === undefined) {
+      let combined = this.own;
+      for (const peer of this.peers.values()) combined = combined === undefined ? peer : this.merge(combined, peer);
+      this.combined = combined;
+    }
+    return this.combined;
+  }
+
+  /** Call after the own model learned or was replaced, or a peer's model changed. */
+  changed(): void {
+    this.combined = undefined;
+  }
+}
+
+/** Keyed models with least-recently-used eviction. */
+export class ModelStore<M extends StoredModel> {
+  private readonly entries = new Map<string, ModelEntry<M>>();
+
+  /**
+   * @param maxKeys most keys kept.
+   * @param merge combines two models of one key (for peers).
+   * @param evicted told of each key dropped to stay within `maxKeys`.
+   */
+  constructor(
+    private readonly maxKeys: number,
+    private readonly merge: (a: M, b: M) => M,
+    private readonly evicted: (key: string) => void,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The entry of `key`, marked as most recently used; `undefined` when there is none. */
+  get(key: string): ModelEntry<M> | undefined {
+    const entry = this.entries.get(key);
+    if (entry !== undefined && this.entries.size > 1) {
+      // Map iteration follows insertion order, so re-inserting makes this key the newest.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The entry of `key` without marking it as used (for saving and status). */
+  peek(key: string): ModelEntry<M> | undefined {
+    return this.entries.get(key);
+  }
+
+  /** The entry of `key`, created (and the oldest key evicted if needed) when missing. */
+  obtain(key: string): ModelEntry<M> {
+    const existing = this.get(key);
+    if (existing !== undefined) return existing;
+    if (this.entries.size >= this.maxKeys) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+      this.evicted(oldest);
+    }
+    const entry = new ModelEntry<M>(this.merge);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  delete(key: string): boolean {
+    return this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  /** Every key and entry, least recently used first. */
+  [Symbol.iterator](): IterableIterator<[string, ModelEntry<M>]> {
+    return this.entries.entries();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Reading a node's editor settings once, in its constructor. Settings arrive as the editor saved
+ * them (often strings) or not at all (node-red-node-test-helper never loads the .html, and flows
+ * written by hand omit fields), so every reader has a default.
+ */
+
+/** A setting that cannot be used; the node reports it at start and on every message. */
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
+
+function isBlank(raw: unknown): boolean {
+  return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
+}
+
+/** A number setting, `fallback` when blank, else within [min, max] (and whole when `integer`). */
+export function numberSetting(
+  raw: unknown,
+  name: string,
+  fallback: number,
+  { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean } = {},
+): number {
+  if (isBlank(raw)) return fallback;
+  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  const kind = integer ? 'a whole number' : 'a number';
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    const range =
+      max === Infinity ? `≥ ${min}` : min === -Infinity ? `≤ ${max}` : `between ${min} and ${max}`;
+    throw new SettingError(`setting "${name}" must be ${kind} ${range}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** An optional number setting: `undefined` when blank. */
+export function optionalNumberSetting(
+  raw: unknown,
+  name: string,
+  limits: { min?: number; max?: number; integer?: boolean } = {},
+): number | undefined {
+  return isBlank(raw) ? undefined : numberSetting(raw, name, 0, limits);
+}
+
+/** One of `choices`, the first when blank. */
+export function choiceSetting<T extends string>(raw: unknown, name: string, choices: readonly T[]): T {
+  if (isBlank(raw)) return choices[0];
+  if (typeof raw === 'string' && (choices as readonly string[]).includes(raw)) return raw as T;
+  throw new SettingError(
+    `setting "${name}" must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(raw)}`,
+  );
+}
+
+/** A checkbox: `fallback` when absent; accepts booleans and "true"/"false". */
+export function booleanSetting(raw: unknown, name: string, fallback: boolean): boolean {
+  if (isBlank(raw)) return fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new SettingError(`setting "${name}" must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/** A msg property path such as `payload` or `data.values`; `fallback` when blank. */
+export function propertySetting(raw: unknown, name: string, fallback: string): string {
+  if (isBlank(raw)) return fallback;
+  if (typeof raw !== 'string') throw new SettingError(`setting "${name}" must be a msg property name`);
+  const path = raw.trim().replace(/^msg\./, '');
+  if (path.split(/[.[\]]/).some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')) {
+    throw new SettingError(`setting "${name}" cannot name ${JSON.stringify(raw)}`);
+  }
+  return path;
+}

@@ -1,0 +1,42 @@
+/**
+ * A node's status line, redrawn at most a few times a second: status updates travel to every open
+ * editor, so writing one per message would cost more than the learning itself.
+ */
+import type { Node } from 'node-red';
+
+const REDRAW_MS = 250;
+
+export class StatusLine {
+  private timer: NodeJS.Timeout | undefined;
+
+  /** @param render the current text, under 20 characters (`n=1234`, `warming up 3/20`), and colour. */
+  constructor(
+    private readonly node: Node,
+    private readonly render: () => { text: string; ready: boolean },
+  ) {}
+
+  /** A message went through: redraw soon (this also replaces an error ring). */
+  changed(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.draw();
+    }, REDRAW_MS);
+  }
+
+  /** Redraws now. */
+  draw(): void {
+    const { text, ready } = this.render();
+    this.node.status({ fill: ready ? 'green' : 'yellow', shape: 'dot', text });
+  }
+
+  /** A red ring that stays until the next message goes through. */
+  error(text: string): void {
+    this.close();
+    this.node.status({ fill: 'red', shape: 'ring', text: text.length > 19 ? `${text.slice(0, 18)}…` : text });
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
