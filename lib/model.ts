@@ -24,16 +24,23 @@ export type JsonObject = Record<string, unknown>;
  * @param type the expected type tag, e.g. `ml-standardize`.
  * @throws ModelError naming the first wrong field.
  */
-export function readHeader(json: unknown, type: string): { model: JsonObject; schema: Schema; samples: number } {
+export function readHeader(
+  json: unknown,
+  type: string,
+): { model: JsonObject; schema: Schema; samples: number } {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ModelError(`a model must be a JSON object with type "${type}", got ${json === null ? 'null' : typeof json}`);
+    throw new ModelError(
+      `a model must be a JSON object with type "${type}", got ${json === null ? 'null' : typeof json}`,
+    );
   }
   const model = json as JsonObject;
   if (model.type !== type) {
     throw new ModelError(`model type is ${JSON.stringify(model.type)}, expected "${type}"`);
   }
   if (model.version !== 1) {
-    throw new ModelError(`model version ${JSON.stringify(model.version)} is not supported (this node reads version 1)`);
+    throw new ModelError(
+      `model version ${JSON.stringify(model.version)} is not supported (this node reads version 1)`,
+    );
   }
   const dimension = model.n_features_in;
   if (!Number.isInteger(dimension) || (dimension as number) < 1) {
@@ -46,7 +53,9 @@ export function readHeader(json: unknown, type: string): { model: JsonObject; sc
     }
     features = model.features as string[];
     if (features.length !== dimension) {
-      throw new ModelError(`model lists ${features.length} features but n_features_in is ${String(dimension)}`);
+      throw new ModelError(
+        `model lists ${features.length} features but n_features_in is ${String(dimension)}`,
+      );
     }
     try {
       checkFeatureNames(features, 'model features');
@@ -100,7 +109,9 @@ export function readMatrix(model: JsonObject, field: string, rows: number, colum
 export function readNumber(model: JsonObject, field: string, min = -Infinity): number {
   const v = model[field];
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new ModelError(`model ${field} must be a finite number${min > -Infinity ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`);
+    throw new ModelError(
+      `model ${field} must be a finite number${min > -Infinity ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }

@@ -153,9 +153,12 @@ export class SampleReader {
             `node's output to "a parsed JSON object".`,
         );
       }
-      if (value.length === 0) throw new SampleError(`${where} is an empty typed array: send at least one value.`);
+      if (value.length === 0)
+        throw new SampleError(`${where} is an empty typed array: send at least one value.`);
       if (typeof (value as unknown as ArrayLike<unknown>)[0] !== 'number') {
-        throw new SampleError(`${where} is a ${value.constructor.name}: use a Float64Array or a plain array.`);
+        throw new SampleError(
+          `${where} is a ${value.constructor.name}: use a Float64Array or a plain array.`,
+        );
       }
       this.checkNumbers(value, where);
       this.expectDimension(schema, value.length, where);
@@ -202,7 +205,11 @@ export class SampleReader {
     );
   }
 
-  private objectFeatures(row: Record<string, unknown>, schema: Schema | null, where: string): readonly string[] {
+  private objectFeatures(
+    row: Record<string, unknown>,
+    schema: Schema | null,
+    where: string,
+  ): readonly string[] {
     if (schema) {
       if (schema.features) return schema.features;
       throw new SampleError(
@@ -261,7 +268,8 @@ export class SampleReader {
       const numbers = row as ArrayLike<unknown>;
       if (i === 0) {
         dimension = numbers.length;
-        if (dimension === 0) throw new SampleError(`${at} is an empty row: every row needs at least one value.`);
+        if (dimension === 0)
+          throw new SampleError(`${at} is an empty row: every row needs at least one value.`);
       } else if (numbers.length !== dimension) {
         throw new SampleError(
           `${at} has ${numbers.length} values but ${where}[0] has ${dimension}: every row of a batch ` +

@@ -57,9 +57,13 @@ function copyLocales(source, target, type, learner) {
 
 function build() {
   fs.rmSync(dist, { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
   const nodesDir = path.join(root, 'nodes');
   for (const type of fs.readdirSync(nodesDir)) {
     const source = path.join(nodesDir, type);

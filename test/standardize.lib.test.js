@@ -101,10 +101,20 @@ describe('Standardizer options', () => {
     const noMean = new Standardizer(schemaOf(X), { withMean: false });
     noMean.learnBatch(X);
     const { scale, mean } = noMean.toJSON();
-    assertClose(noMean.transform(X[0], [0, 0, 0, 0]), X[0].map((v, j) => v / scale[j]), 1e-15, 'x / scale');
+    assertClose(
+      noMean.transform(X[0], [0, 0, 0, 0]),
+      X[0].map((v, j) => v / scale[j]),
+      1e-15,
+      'x / scale',
+    );
     const noStd = new Standardizer(schemaOf(X), { withStd: false });
     noStd.learnBatch(X);
-    assertClose(noStd.transform(X[0], [0, 0, 0, 0]), X[0].map((v, j) => v - mean[j]), 1e-15, 'x − mean');
+    assertClose(
+      noStd.transform(X[0], [0, 0, 0, 0]),
+      X[0].map((v, j) => v - mean[j]),
+      1e-15,
+      'x − mean',
+    );
   });
 
   it('a constant feature gets scale 1 and scales to 0', () => {

@@ -44,7 +44,10 @@ describe('ml-standardize node', () => {
 
     it('the Features setting selects and orders named features', async () => {
       const t = await start({ warmupSamples: 1, features: 'hum, temp' });
-      await t.send({ payload: { temp: 20, hum: 40, noise: 1 } }, { payload: { temp: 22, hum: 60, noise: 5 } });
+      await t.send(
+        { payload: { temp: 20, hum: 40, noise: 1 } },
+        { payload: { temp: 22, hum: 60, noise: 5 } },
+      );
       assert.deepEqual(Object.keys(t.seen.out[1].payload), ['hum', 'temp']);
       const [model] = await t.exported();
       assert.deepEqual(model.features, ['hum', 'temp']);
@@ -118,7 +121,10 @@ describe('ml-standardize node', () => {
         ['a', 'c'],
       );
       const warned = t.node.warn.args.map((a) => String(a[0]));
-      assert.ok(warned.some((w) => /key "b".*maxKeys \(2\)/.test(w)), warned.join('\n'));
+      assert.ok(
+        warned.some((w) => /key "b".*maxKeys \(2\)/.test(w)),
+        warned.join('\n'),
+      );
     });
 
     it('a sample without its key is an error', async () => {
@@ -252,7 +258,14 @@ describe('ml-standardize node', () => {
       ['a wrong length', [1, 2, 3], /has 3 features but this model has 2/],
       ['an empty batch', [], /empty array/],
       ['a ragged batch', [[1, 2], [3]], /msg\.payload\[1\] has 1 values but msg\.payload\[0\] has 2/],
-      ['a bad row in a batch', [[1, 2], [3, 'x']], /msg\.payload\[1\]\[1\] is a string/],
+      [
+        'a bad row in a batch',
+        [
+          [1, 2],
+          [3, 'x'],
+        ],
+        /msg\.payload\[1\]\[1\] is a string/,
+      ],
       ['an object for an array model', { a: 1, b: 2 }, /learned from unnamed features/],
       ['a Buffer', Buffer.from('1,2'), /Buffer/],
       ['a boolean', true, /a boolean/],

@@ -250,7 +250,9 @@ class LearnerNode<M extends Learner> {
     for (const [key, entry] of Object.entries(saved.models)) {
       try {
         const own = entry.own === undefined ? undefined : this.loadChecked(entry.own);
-        const peers = Object.entries(entry.peers ?? {}).map(([peer, json]) => [peer, this.loadChecked(json)] as const);
+        const peers = Object.entries(entry.peers ?? {}).map(
+          ([peer, json]) => [peer, this.loadChecked(json)] as const,
+        );
         const restored = this.models.obtain(key);
         restored.own = own;
         for (const [peer, model] of peers) restored.peers.set(peer, model);
@@ -261,8 +263,11 @@ class LearnerNode<M extends Learner> {
       }
     }
     if (rejected.length > 0) {
-      const shown = rejected.slice(0, 3).join('; ') + (rejected.length > 3 ? `; and ${rejected.length - 3} more` : '');
-      this.node.warn(`saved models that do not fit this node's settings were not used, starting fresh: ${shown}`);
+      const shown =
+        rejected.slice(0, 3).join('; ') + (rejected.length > 3 ? `; and ${rejected.length - 3} more` : '');
+      this.node.warn(
+        `saved models that do not fit this node's settings were not used, starting fresh: ${shown}`,
+      );
     }
   }
 
@@ -298,7 +303,8 @@ class LearnerNode<M extends Learner> {
     const control = readControl(fields);
     const key = this.key ? readKey(this.key, msg) : SINGLE_KEY;
     const value = this.input.get(msg);
-    const hasSample = value !== undefined || (!control.reset && control.model === undefined && !control.exportWhat);
+    const hasSample =
+      value !== undefined || (!control.reset && control.model === undefined && !control.exportWhat);
 
     const incoming = control.model === undefined ? undefined : this.loadChecked(control.model);
     if ((hasSample || incoming) && key === undefined) {
@@ -348,7 +354,13 @@ class LearnerNode<M extends Learner> {
     }
   }
 
-  private learnAndTransform(key: string, sample: Sample, learn: boolean, msg: NodeMessageInFlow, send: Send): void {
+  private learnAndTransform(
+    key: string,
+    sample: Sample,
+    learn: boolean,
+    msg: NodeMessageInFlow,
+    send: Send,
+  ): void {
     const learning = learn && this.settings.learning !== 'off';
     const entry = learning ? this.models.obtain(key) : this.models.get(key);
     this.lastKey = key;
@@ -389,7 +401,9 @@ class LearnerNode<M extends Learner> {
       out.push(exported);
     }
     if (out.length === 0) {
-      this.node.warn(`nothing to export: ${key ? `no model for key "${key}"` : 'no model'} has been learned or loaded yet`);
+      this.node.warn(
+        `nothing to export: ${key ? `no model for key "${key}"` : 'no model'} has been learned or loaded yet`,
+      );
       return;
     }
     send([null, out]);

@@ -30,7 +30,8 @@ export class ModelEntry<M extends StoredModel> {
     if (this.peers.size === 0) return this.own;
     if (this.combined === undefined) {
       let combined = this.own;
-      for (const peer of this.peers.values()) combined = combined === undefined ? peer : this.merge(combined, peer);
+      for (const peer of this.peers.values())
+        combined = combined === undefined ? peer : this.merge(combined, peer);
       this.combined = combined;
     }
     return this.combined;

@@ -58,7 +58,12 @@ export class ModelPersistence {
       if (err) return callback(err, undefined);
       const saved = value as SavedModels | undefined;
       if (saved === undefined || saved === null) return callback(undefined, undefined);
-      if (typeof saved !== 'object' || saved.version !== 1 || typeof saved.models !== 'object' || saved.models === null) {
+      if (
+        typeof saved !== 'object' ||
+        saved.version !== 1 ||
+        typeof saved.models !== 'object' ||
+        saved.models === null
+      ) {
         return callback(new Error('the saved models are not in a format this version reads'), undefined);
       }
       Object.assign(this.saved, saved.models);

@@ -18,7 +18,11 @@ export function numberSetting(
   raw: unknown,
   name: string,
   fallback: number,
-  { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean } = {},
+  {
+    min = -Infinity,
+    max = Infinity,
+    integer = false,
+  }: { min?: number; max?: number; integer?: boolean } = {},
 ): number {
   if (isBlank(raw)) return fallback;
   const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
@@ -62,7 +66,11 @@ export function propertySetting(raw: unknown, name: string, fallback: string): s
   if (isBlank(raw)) return fallback;
   if (typeof raw !== 'string') throw new SettingError(`setting "${name}" must be a msg property name`);
   const path = raw.trim().replace(/^msg\./, '');
-  if (path.split(/[.[\]]/).some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')) {
+  if (
+    path
+      .split(/[.[\]]/)
+      .some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')
+  ) {
     throw new SettingError(`setting "${name}" cannot name ${JSON.stringify(raw)}`);
   }
   return path;

@@ -11,7 +11,13 @@ const RED = require(nodeRedModule);
 function forwardLog() {
   return (entry) => {
     if (entry.level <= 30 && entry.type) {
-      process.send({ type: 'log', level: entry.level, node: entry.id, nodeType: entry.type, text: String(entry.msg) });
+      process.send({
+        type: 'log',
+        level: entry.level,
+        node: entry.id,
+        nodeType: entry.type,
+        text: String(entry.msg),
+      });
     }
   };
 }

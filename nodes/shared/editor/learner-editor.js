@@ -58,7 +58,11 @@ window.StreamMLEditor =
       $('#node-input-keyProperty').typedInput({ default: 'msg', types: ['msg'] });
       var stores = (RED.settings.context && RED.settings.context.stores) || [];
       var select = $('#node-input-store');
-      select.append($('<option></option>').val('').text(node._(node.type + '.store.default')));
+      select.append(
+        $('<option></option>')
+          .val('')
+          .text(node._(node.type + '.store.default')),
+      );
       stores.forEach(function (store) {
         select.append($('<option></option>').val(store).text(store));
       });

@@ -18,7 +18,8 @@ module.exports = function (RED) {
     RED.nodes.createNode(this, config);
     this.on('input', (msg, _send, done) => {
       const { _msgid, ...rest } = msg;
-      if (rest.error) rest.error = { message: rest.error.message, source: rest.error.source && rest.error.source.type };
+      if (rest.error)
+        rest.error = { message: rest.error.message, source: rest.error.source && rest.error.source.type };
       process.send({ type: 'message', node: config.id, msg: rest });
       done();
     });
