@@ -1,0 +1,116 @@
+/**
+ * `ml-pca`: streaming principal component analysis with anomaly scores, one model per key
+ * (DESIGN §4.3).
+ */
+import type { Node, NodeAPI } from 'node-red';
+import { StreamingPCA, type PcaAnomaly, type PcaOptions } from '../../lib/pca';
+import { shapeLike } from '../../lib/samples';
+import { setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
+
+interface PcaConfig extends LearnerConfig {
+  components?: number | string;
+  whiten?: boolean | string;
+  refitEvery?: number | string;
+  confidence?: number | string;
+}
+
+/** What `msg.pca` carries: per-row values are arrays for a batch. */
+interface PcaResult {
+  t2: number | number[];
+  spe: number | number[];
+  t2Limit: number;
+  speLimit: number;
+  anomaly: boolean | boolean[];
+  explainedVarianceRatio: number[];
+  n: number;
+}
+
+/**
+ * A covariance of d features needs more than d samples to be of full rank, and about five per
+ * feature before its leading eigenvectors settle.
+ */
+function defaultWarmup(dimension: number): number {
+  return Math.max(20, 5 * dimension, dimension + 1);
+}
+
+function componentsSetting(raw: unknown): number {
+  const value = numberSetting(raw, 'components', 2, { min: Number.MIN_VALUE });
+  if (value >= 1 && !Number.isInteger(value)) {
+    throw new SettingError(
+      `setting "components" must be a whole number of components (2) or a fraction of variance ` +
+        `between 0 and 1 (0.95), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+const names = (k: number): string[] => Array.from({ length: k }, (_, a) => `pc${a + 1}`);
+
+export = function register(RED: NodeAPI): void {
+  function PcaNode(this: Node, config: PcaConfig): void {
+    RED.nodes.createNode(this, config);
+    setupLearnerNode(RED, this, config, (settings): LearnerKind<StreamingPCA> => {
+      const options: PcaOptions = StreamingPCA.checkOptions({
+        components: componentsSetting(config.components),
+        whiten: booleanSetting(config.whiten, 'whiten', false),
+        refitEvery: numberSetting(config.refitEvery, 'refitEvery', 100, { min: 1, integer: true }),
+        confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }),
+        halfLife: settings.halfLife,
+      });
+      return {
+        type: 'ml-pca',
+        defaultWarmup,
+        ready: (model, warmup) => model.ready && model.samplesSeen >= warmup,
+        create: (schema) => new StreamingPCA(schema, options),
+        load: (json) => StreamingPCA.load(json, options),
+        misfit: () => undefined,
+        merge: (a, b) => StreamingPCA.merge(a, b),
+        transform(model, sample, msg, output) {
+          const k = model.nComponents;
+          const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
+          const ratio = Array.from(model.explainedVarianceRatio);
+          let result: PcaResult;
+          let scores: number[][];
+          if (sample.batch) {
+            const rows = sample.rows;
+            const t2 = new Array<number>(rows.length);
+            const spe = new Array<number>(rows.length);
+            const flags = new Array<boolean>(rows.length);
+            scores = rows.map((row, i) => {
+              const out = model.transform(row, new Array<number>(k), anomaly);
+              t2[i] = anomaly.t2;
+              spe[i] = anomaly.spe;
+              flags[i] = anomaly.anomaly;
+              return out;
+            });
+            result = {
+              ...limits(anomaly),
+              t2,
+              spe,
+              anomaly: flags,
+              explainedVarianceRatio: ratio,
+              n: model.samplesSeen,
+            };
+          } else {
+            scores = [model.transform(sample.rows[0], new Array<number>(k), anomaly)];
+            result = { ...anomaly, explainedVarianceRatio: ratio, n: model.samplesSeen };
+          }
+          output.set(msg, shapeLike(sample, scores, names(k)));
+          (msg as unknown as { pca: PcaResult }).pca = result;
+        },
+        status(model) {
+          let explained = 0;
+          for (const r of model.explainedVarianceRatio) explained += r;
+          const k = model.nComponents;
+          return `${k} PC${k === 1 ? '' : 's'} ${(100 * explained).toFixed(1)}%`;
+        },
+      };
+    });
+  }
+  RED.nodes.registerType('ml-pca', PcaNode);
+};
+
+function limits(anomaly: PcaAnomaly): { t2Limit: number; speLimit: number } {
+  return { t2Limit: anomaly.t2Limit, speLimit: anomaly.speLimit };
+}

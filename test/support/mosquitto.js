@@ -1,0 +1,73 @@
+'use strict';
+// Debian's mosquitto on a free loopback port, for end-to-end MQTT tests (.ci/run installs it).
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const BINARY = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => fs.existsSync(p));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Starts mosquitto; resolves to `{url, port, stop()}`. */
+async function startMosquitto() {
+  if (!BINARY) throw new Error('mosquitto is not installed: apt-get install mosquitto (.ci/run does)');
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-mqtt-'));
+  const config = path.join(dir, 'mosquitto.conf');
+  fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  const broker = spawn(BINARY, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  broker.stderr.on('data', (chunk) => (stderr += chunk));
+  for (let i = 0; i < 100 && broker.exitCode === null; i++) {
+    if (await accepts(port)) {
+      return {
+        port,
+        url: `mqtt://127.0.0.1:${port}`,
+        async stop() {
+          if (broker.exitCode === null) {
+            const exited = new Promise((resolve) => broker.once('exit', resolve));
+            broker.kill('SIGTERM');
+            await exited;
+          }
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  broker.kill('SIGKILL');
+  throw new Error(`mosquitto did not start on port ${port}: ${stderr}`);
+}
+
+/** The mosquitto version, for test titles. */
+function mosquittoVersion() {
+  try {
+    return execFileSync(BINARY, ['-h'], { encoding: 'utf8' }).split('\n')[0];
+  } catch (err) {
+    return String(err.stdout || '').split('\n')[0];
+  }
+}
+
+module.exports = { startMosquitto, freePort, mosquittoVersion };
