@@ -111,7 +111,25 @@ interface Control {
   exportWhat: 'all' | 'own' | undefined;
 }
 
-function readControl(msg: Record<string, unknown>): Control {
+/** What a plain sample message carries, shared so that the common case allocates nothing. */
+const NO_CONTROL: Readonly<Control> = Object.freeze({
+  reset: false,
+  learn: true,
+  model: undefined,
+  peer: undefined,
+  exportWhat: undefined,
+});
+
+function readControl(msg: Record<string, unknown>): Readonly<Control> {
+  if (
+    msg.reset === undefined &&
+    msg.learn === undefined &&
+    msg.model === undefined &&
+    msg.export === undefined &&
+    msg.peer === undefined
+  ) {
+    return NO_CONTROL;
+  }
   const peer = msg.peer;
   if (peer !== undefined && (typeof peer !== 'string' || peer === '')) {
     throw new Error('msg.peer must be the non-empty id of the instance the model comes from');
@@ -316,6 +334,7 @@ class LearnerNode<M extends Learner> {
 
     let sample: Sample | undefined;
     let entry: ModelEntry<M> | undefined;
+    let fresh: M | undefined;
     if (hasSample) {
       entry = control.reset ? undefined : this.models.get(key!);
       let target = entry?.effective();
@@ -329,6 +348,15 @@ class LearnerNode<M extends Learner> {
             'send a msg.model first, or set Learning to continuous or warm-up',
         );
       }
+      // A new model is made before anything changes, so that a sample it rejects (say, of
+      // another dimension than configured centres) leaves no empty key behind.
+      const ownAfter = incoming && !control.peer ? incoming : entry?.own;
+      if (ownAfter === undefined && control.learn && this.settings.learning !== 'off') {
+        fresh = this.kind.create(
+          { dimension: sample.dimension, features: sample.features },
+          this.settings.warmupSamples ?? this.kind.defaultWarmup(sample.dimension),
+        );
+      }
     }
 
     if (control.reset) this.reset(key);
@@ -339,7 +367,7 @@ class LearnerNode<M extends Learner> {
       loaded.changed();
       this.persistence.changed(key!);
     }
-    if (sample) this.learnAndTransform(key!, sample, control.learn, msg, send);
+    if (sample) this.learnAndTransform(key!, sample, control.learn, fresh, msg, send);
     if (control.exportWhat) this.export(key, control.exportWhat, send);
   }
 
@@ -358,6 +386,7 @@ class LearnerNode<M extends Learner> {
     key: string,
     sample: Sample,
     learn: boolean,
+    fresh: M | undefined,
     msg: NodeMessageInFlow,
     send: Send,
   ): void {
@@ -365,10 +394,7 @@ class LearnerNode<M extends Learner> {
     const entry = learning ? this.models.obtain(key) : this.models.get(key);
     this.lastKey = key;
     if (learning && entry) {
-      entry.own ??= this.kind.create(
-        { dimension: sample.dimension, features: sample.features },
-        this.settings.warmupSamples ?? this.kind.defaultWarmup(sample.dimension),
-      );
+      entry.own ??= fresh!;
       const model = entry.own;
       let end = sample.rows.length;
       if (this.settings.learning === 'warmup') end = Math.min(end, this.warmupOf(model) - model.samplesSeen);
