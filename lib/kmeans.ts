@@ -18,7 +18,15 @@
  */
 import { minimumCostAssignment } from './assignment';
 import { ModelError } from './errors';
-import { readHeader, readMatrix, readNumber, sameSchema, type JsonObject, type ModelHeader } from './model';
+import {
+  describeSchema,
+  readHeader,
+  readMatrix,
+  readNumber,
+  sameSchema,
+  type JsonObject,
+  type ModelHeader,
+} from './model';
 import { decayFactor } from './moments';
 import { SeededRandom } from './random';
 import type { Schema } from './samples';
@@ -992,10 +1000,6 @@ function checkCenters(
 
 function rowsOf(flat: Float64Array, k: number, d: number): number[][] {
   return Array.from({ length: k }, (_, j) => Array.from(flat.subarray(j * d, (j + 1) * d)));
-}
-
-function describeSchema(schema: Schema): string {
-  return schema.features ? schema.features.join(', ') : `${schema.dimension} unnamed`;
 }
 
 /** The model's k, from its centres or `n_clusters`, checked against the node's `k`. */

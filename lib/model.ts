@@ -122,3 +122,8 @@ export function sameSchema(a: Schema, b: Schema): boolean {
   if (a.features === null || b.features === null) return a.features === b.features;
   return a.features.every((name, j) => name === b.features![j]);
 }
+
+/** A schema as errors name it: its feature names, or how many unnamed features it has. */
+export function describeSchema(schema: Schema): string {
+  return schema.features ? schema.features.join(', ') : `${schema.dimension} unnamed`;
+}

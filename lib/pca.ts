@@ -12,7 +12,15 @@
  */
 import { PCA } from 'ml-pca';
 import { ModelError } from './errors';
-import { readHeader, readMatrix, readNumber, readVector, sameSchema, type ModelHeader } from './model';
+import {
+  describeSchema,
+  readHeader,
+  readMatrix,
+  readNumber,
+  readVector,
+  sameSchema,
+  type ModelHeader,
+} from './model';
 import { RunningCovariance } from './covariance';
 import { decayFactor } from './moments';
 import type { Schema } from './samples';
@@ -784,8 +792,4 @@ function speLimit(values: Float64Array, k: number, trace: number, confidence: nu
   if (Number.isFinite(limit)) return limit;
   const box = limitWith(1 / 3);
   return Number.isFinite(box) ? box : 0;
-}
-
-function describeSchema(schema: Schema): string {
-  return schema.features ? schema.features.join(', ') : `${schema.dimension} unnamed`;
 }

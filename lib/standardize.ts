@@ -3,7 +3,7 @@
  * `MinMaxScaler` (to [0, 1]), learned one sample or one batch at a time.
  */
 import { ModelError } from './errors';
-import { readHeader, readNumber, readVector, sameSchema, type ModelHeader } from './model';
+import { describeSchema, readHeader, readNumber, readVector, sameSchema, type ModelHeader } from './model';
 import { decayFactor, RunningMoments } from './moments';
 import type { Schema } from './samples';
 
@@ -232,8 +232,4 @@ export class Standardizer {
     merged.moments.merge(b.moments);
     return merged;
   }
-}
-
-function describeSchema(schema: Schema): string {
-  return schema.features ? schema.features.join(', ') : `${schema.dimension} unnamed`;
 }

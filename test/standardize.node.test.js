@@ -193,6 +193,17 @@ describe('ml-standardize node', () => {
       assert.equal(t.seen.models.at(-1).payload.n_samples_seen, 75);
     });
 
+    it('a peer model of other features is an error and changes nothing', async () => {
+      const t = await start({ warmupSamples: 1 });
+      await t.send({ payload: [1, 2] });
+      const before = await t.exported();
+      const other = new Standardizer({ dimension: 3, features: null });
+      other.learnOne([1, 2, 3]);
+      await t.send({ model: other.toJSON(), peer: 'instance-2' });
+      assert.match(t.seen.errors[0].error.message, /3 unnamed\) differ from .*\(2 unnamed\)/);
+      assert.deepEqual(await t.exported(), before);
+    });
+
     it('a bad msg.model is an error and changes nothing', async () => {
       const t = await start({ warmupSamples: 1 });
       await t.send({ payload: [1, 2] }, { payload: [3, 4] });

@@ -35,7 +35,9 @@ export = function register(RED: NodeAPI): void {
         merge: (a, b) => Standardizer.merge(a, b),
         transform(model, sample, msg, output) {
           const d = sample.dimension;
-          const rows = sample.rows.map((row) => model.transform(row, new Array<number>(d)));
+          const rows = sample.batch
+            ? sample.rows.map((row) => model.transform(row, new Array<number>(d)))
+            : [model.transform(sample.rows[0], new Array<number>(d))];
           output.set(msg, shapeLike(sample, rows, model.schema.features ?? []));
         },
         status: (model) => `n=${model.samplesSeen}`,

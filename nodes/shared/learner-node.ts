@@ -7,7 +7,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ModelError, SampleError } from '../../lib/errors';
-import type { ModelHeader } from '../../lib/model';
+import { describeSchema, sameSchema, type ModelHeader } from '../../lib/model';
 import { parseFeatureList, SampleReader, type Sample, type Schema } from '../../lib/samples';
 import { MessageProperty, readKey } from './message';
 import { ModelStore, type ModelEntry, type StoredModel } from './model-store';
@@ -332,15 +332,13 @@ class LearnerNode<M extends Learner> {
       );
     }
 
+    const entry = key === undefined || control.reset ? undefined : this.models.peek(key);
+    if (incoming && entry) this.checkCompatible(entry, incoming, control.peer);
+
     let sample: Sample | undefined;
-    let entry: ModelEntry<M> | undefined;
     let fresh: M | undefined;
     if (hasSample) {
-      entry = control.reset ? undefined : this.models.get(key!);
-      let target = entry?.effective();
-      if (incoming) {
-        target = control.peer ? (entry?.own ? this.kind.merge(entry.own, incoming) : incoming) : incoming;
-      }
+      const target = incoming && !control.peer ? incoming : (entry?.effective() ?? incoming);
       sample = this.reader.read(value, target?.schema ?? null, this.input.label);
       if (target === undefined && this.settings.learning === 'off') {
         throw new Error(
@@ -369,6 +367,25 @@ class LearnerNode<M extends Learner> {
     }
     if (sample) this.learnAndTransform(key!, sample, control.learn, fresh, msg, send);
     if (control.exportWhat) this.export(key, control.exportWhat, send);
+  }
+
+  /**
+   * A key's own model and its peers' are merged to transform, so they must describe the same
+   * features. @throws ModelError
+   */
+  private checkCompatible(entry: ModelEntry<M>, incoming: M, peer: string | undefined): void {
+    const others = [
+      ...(peer ? [entry.own] : []),
+      ...[...entry.peers].filter(([id]) => id !== peer).map(([, m]) => m),
+    ];
+    for (const other of others) {
+      if (other && !sameSchema(other.schema, incoming.schema)) {
+        throw new ModelError(
+          `the model's features (${describeSchema(incoming.schema)}) differ from those of the models it ` +
+            `would be combined with (${describeSchema(other.schema)}); send msg.reset first to replace them all`,
+        );
+      }
+    }
   }
 
   private reset(key: string | undefined): void {

@@ -1,0 +1,410 @@
+/**
+ * `ml-window`: cuts a stream into count, time or session windows, per key or aligning separate
+ * topics into rows, and sends each closed window as one message (DESIGN §4.5).
+ *
+ * All windowing lives in the clock-free {@link WindowEngine}; this file adds what only a node
+ * has: reading the message, the arrival clock, one timer for arrival-time windows, control
+ * messages, warnings, status and errors.
+ *
+ * Output: every window is a new message `{payload, window: {start, end, count, key}, topic?}`.
+ * Nothing else is carried over from the inputs: a window mixes many messages, so copying any one
+ * of them would be arbitrary (and would drag along e.g. an HTTP request's `req`/`res`).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { SampleError } from '../../lib/errors';
+import { parseFeatureList } from '../../lib/samples';
+import {
+  parseEventTime,
+  topicFeatureName,
+  WindowEngine,
+  WindowOverflowError,
+  type EmittedWindow,
+  type GroupBy,
+  type IncompleteWindow,
+  type LateSample,
+  type SampleAt,
+  type WindowKey,
+  type WindowMode,
+  type WindowOptions,
+  type WindowOutput,
+} from '../../lib/window';
+import { MessageProperty } from '../shared/message';
+import {
+  booleanSetting,
+  choiceSetting,
+  numberSetting,
+  propertySetting,
+  SettingError,
+} from '../shared/settings';
+import { StatusLine } from '../shared/status';
+
+/** The editor's settings; any may be missing (hand-written flows, the test helper). */
+interface WindowConfig extends NodeDef {
+  mode?: string;
+  size?: number | string;
+  step?: number | string;
+  gap?: number | string;
+  timeProperty?: string;
+  lateness?: number | string;
+  groupBy?: string;
+  keyProperty?: string;
+  nameProperty?: string;
+  emit?: string;
+  aggregates?: string;
+  features?: string;
+  property?: string;
+  maxSamples?: number | string;
+  emitEmpty?: boolean | string;
+}
+
+/** The node's settings, parsed once in the constructor. */
+interface WindowSettings {
+  /** What the engine is built from. */
+  engine: WindowOptions;
+  /** Where the sample is read (the output always goes to `payload`). */
+  property: string;
+  /** Event time is read here; empty means arrival time. */
+  timeProperty: string;
+  /** Picks a key's windows (`key`, and optionally `align`); empty: no key. */
+  keyProperty: string;
+  /** `align`: names the reading; empty: the last segment of `msg.topic`. */
+  nameProperty: string;
+}
+
+/** Defaults when a field is blank: a count window of 10, one-second time windows, 5 s sessions. */
+const DEFAULT_COUNT_SIZE = 10;
+const DEFAULT_TIME_SIZE_MS = 1000;
+const DEFAULT_GAP_MS = 5000;
+const DEFAULT_MAX_SAMPLES = 10000;
+/** setTimeout's longest delay; a later deadline is simply re-armed when the timer fires. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Parses the editor's settings and checks them by building an engine.
+ * @throws SettingError naming the setting that is wrong.
+ */
+function readWindowSettings(config: WindowConfig): WindowSettings {
+  const mode: WindowMode = choiceSetting(config.mode, 'mode', ['count', 'time', 'session'] as const);
+  const groupBy: GroupBy = choiceSetting(config.groupBy, 'groupBy', ['none', 'key', 'align'] as const);
+  const timeProperty = propertySetting(config.timeProperty, 'timeProperty', '');
+  // Grouping by key without a key property would put everything under one key: topic is what
+  // MQTT and most inputs carry. In align the key is optional (one row stream when empty).
+  const keyProperty = propertySetting(config.keyProperty, 'keyProperty', groupBy === 'key' ? 'topic' : '');
+  let features: string[] | null;
+  try {
+    features = parseFeatureList(config.features);
+  } catch (err) {
+    throw new SettingError((err as Error).message);
+  }
+  const engine: WindowOptions = {
+    mode,
+    time: timeProperty ? 'event' : 'arrival',
+    lateness: numberSetting(config.lateness, 'lateness', 0, { min: 0 }),
+    groupBy,
+    emit: choiceSetting(config.emit, 'emit', ['samples', 'vector', 'aggregate'] as const),
+    aggregates:
+      typeof config.aggregates === 'string' && config.aggregates.trim() ? config.aggregates : 'mean',
+    features,
+    maxSamples: numberSetting(config.maxSamples, 'maxSamples', DEFAULT_MAX_SAMPLES, {
+      min: 1,
+      integer: true,
+    }),
+    emitEmpty: booleanSetting(config.emitEmpty, 'emitEmpty', false),
+  };
+  if (mode === 'session') {
+    engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0 });
+  } else {
+    engine.size = numberSetting(
+      config.size,
+      'size',
+      mode === 'count' ? DEFAULT_COUNT_SIZE : DEFAULT_TIME_SIZE_MS,
+      {
+        min: 1,
+        integer: true,
+      },
+    );
+    engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, integer: true });
+  }
+  try {
+    // The engine checks the combinations (step ≤ size, gap > 0, aggregates names, maxSamples ≥ size).
+    new WindowEngine(engine);
+  } catch (err) {
+    throw new SettingError((err as Error).message);
+  }
+  return {
+    engine,
+    property: propertySetting(config.property, 'property', 'payload'),
+    timeProperty,
+    keyProperty,
+    nameProperty: propertySetting(config.nameProperty, 'nameProperty', ''),
+  };
+}
+
+type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+type Done = (err?: Error) => void;
+
+/** A short status text for an error (the full message goes to the Catch node). */
+function errorLabel(err: unknown): string {
+  if (err instanceof WindowOverflowError) return 'buffer full';
+  if (err instanceof SampleError) return 'bad sample';
+  return 'error';
+}
+
+/** A value shown in a warning: short JSON, never the whole of a big batch. */
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+function isoTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms);
+}
+
+function keyText(key: WindowKey): string {
+  return key === null ? '' : ` of key "${String(key)}"`;
+}
+
+class WindowNode {
+  private readonly engine: WindowEngine;
+  private readonly input: MessageProperty;
+  private readonly time: MessageProperty | undefined;
+  private readonly key: MessageProperty | undefined;
+  private readonly name: MessageProperty | undefined;
+  /** align with the topic as key: the key is the topic without its last segment (the machine). */
+  private readonly keyIsTopicParent: boolean;
+  private readonly status: StatusLine;
+  /** Only time and session windows on arrival time close by the clock. */
+  private readonly clocked: boolean;
+  private timer: NodeJS.Timeout | undefined;
+  /** The arrival time the timer is armed for. */
+  private armedFor = Infinity;
+  private closed = false;
+
+  constructor(
+    RED: NodeAPI,
+    private readonly node: Node,
+    settings: WindowSettings,
+  ) {
+    this.engine = new WindowEngine(settings.engine);
+    const o = this.engine.options;
+    this.input = new MessageProperty(RED, settings.property);
+    this.time = settings.timeProperty ? new MessageProperty(RED, settings.timeProperty) : undefined;
+    const keyed = o.groupBy !== 'none' && settings.keyProperty !== '';
+    this.key = keyed ? new MessageProperty(RED, settings.keyProperty) : undefined;
+    this.name =
+      o.groupBy === 'align' && settings.nameProperty
+        ? new MessageProperty(RED, settings.nameProperty)
+        : undefined;
+    this.keyIsTopicParent = o.groupBy === 'align' && keyed && settings.keyProperty === 'topic' && !this.name;
+    this.clocked = o.mode !== 'count' && o.time === 'arrival';
+    this.status = new StatusLine(node, () => ({
+      text: `${this.engine.openWindows} open, ${this.engine.bufferedSamples} buf`,
+      ready: true,
+    }));
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => this.handle(msg, send, done));
+    node.on('close', (_removed: boolean, done: () => void) => {
+      // Open windows are dropped, as the core batch node does: a redeploy starts afresh, and no
+      // timer may fire on a closed node.
+      this.closed = true;
+      this.disarm();
+      this.engine.reset();
+      this.status.close();
+      done();
+    });
+    this.status.draw();
+  }
+
+  private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
+    try {
+      this.process(msg as unknown as Record<string, unknown>, send);
+      this.status.changed();
+      done();
+    } catch (err) {
+      this.status.error(errorLabel(err));
+      done(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      if (this.clocked) this.arm();
+    }
+  }
+
+  /**
+   * `msg.reset` applies before the message's sample (so the sample starts the new windows) and
+   * `msg.flush` after it (so the sample is in what is flushed, as the core join node's
+   * `msg.complete`). A message with only control properties is consumed.
+   */
+  private process(msg: Record<string, unknown>, send: Send): void {
+    const value = this.input.get(msg as NodeMessage);
+    const reset = msg.reset === true;
+    const flush = msg.flush === true;
+    if (reset) this.reset(msg);
+    if (value !== undefined || (!reset && !flush)) {
+      // A plain message without a value is a bad sample: the engine says that it is missing.
+      const at = this.where(msg);
+      this.deliver(this.engine.add(value, at), value, send);
+    }
+    if (flush) this.deliver(this.engine.flush(Date.now()), undefined, send);
+  }
+
+  /** Where a message's sample belongs: its time, key and (align) feature name. */
+  private where(msg: Record<string, unknown>): SampleAt {
+    const m = msg as NodeMessage;
+    const time = this.time ? parseEventTime(this.time.get(m), this.time.label) : Date.now();
+    const at: SampleAt = {
+      time,
+      where: this.input.label,
+    };
+    if (this.key) at.key = this.readKey(msg);
+    if (this.engine.options.groupBy === 'align') {
+      at.name = this.name ? this.readName(this.name.get(m), this.name.label) : topicFeatureName(msg.topic);
+    }
+    return at;
+  }
+
+  /** The window key: a string or number (as a string, so `1` and `"1"` share windows), or none. */
+  private readKey(msg: Record<string, unknown>): WindowKey {
+    const key = this.key as MessageProperty;
+    const value = key.get(msg as NodeMessage);
+    if (value === undefined || value === null) return null;
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
+    else {
+      throw new SampleError(
+        `${key.label} must be a string or a number to pick a window, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+      );
+    }
+    if (this.keyIsTopicParent) {
+      const slash = text.lastIndexOf('/');
+      return slash < 0 ? '' : text.slice(0, slash);
+    }
+    return text;
+  }
+
+  private readName(value: unknown, label: string): string {
+    if (typeof value === 'string' && value !== '') return value;
+    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+    throw new SampleError(
+      `${label} is ${value === undefined ? 'missing' : preview(value)}: aligning needs it to name each reading ` +
+        '(e.g. "temp"), or leave "Name from" empty to use the last segment of msg.topic.',
+    );
+  }
+
+  /** `msg.reset`: with a key on the message, that key's windows only; otherwise everything. */
+  private reset(msg: Record<string, unknown>): void {
+    if (this.key) {
+      const raw = this.key.get(msg as NodeMessage);
+      if (raw !== undefined && raw !== null) {
+        this.engine.reset(this.readKey(msg));
+        return;
+      }
+    }
+    this.engine.reset();
+  }
+
+  /** Sends what an engine call produced and reports late samples and incomplete rows. */
+  private deliver(output: WindowOutput, value: unknown, send: Send): void {
+    for (const late of output.late) this.warnLate(late, value);
+    for (const incomplete of output.incomplete) this.warnIncomplete(incomplete);
+    const windows = output.windows;
+    if (windows.length === 1) send(this.message(windows[0]));
+    else if (windows.length > 1) send([windows.map((w) => this.message(w))]);
+  }
+
+  private message(w: EmittedWindow): NodeMessage {
+    const window: Record<string, unknown> = { start: w.start, end: w.end, count: w.count, key: w.key };
+    if (w.filled !== undefined) window.filled = w.filled;
+    const msg: NodeMessage & { window: Record<string, unknown> } = { payload: w.value, window };
+    if (w.key !== null) msg.topic = String(w.key);
+    return msg;
+  }
+
+  private warnLate(late: LateSample, value: unknown): void {
+    const o = this.engine.options;
+    const what =
+      (late.name !== undefined
+        ? `reading of "${late.name}"`
+        : late.count === 1
+          ? 'sample'
+          : `batch of ${late.count}`) + keyText(late.key);
+    const closed = `windows up to ${isoTime(late.closedUpTo)} had closed (lateness ${o.lateness} ms)`;
+    this.node.warn(
+      late.added
+        ? `late ${what} at ${isoTime(late.time)} ${preview(value)}: added to its open windows, but missed ` +
+            `earlier ones that had already been sent; ${closed}`
+        : `late ${what} at ${isoTime(late.time)} ${preview(value)} dropped: ${closed}. Raise "Lateness" to keep it.`,
+    );
+  }
+
+  private warnIncomplete(w: IncompleteWindow): void {
+    this.node.warn(
+      `window ${isoTime(w.start)} – ${isoTime(w.end)}${keyText(w.key)} not sent: no reading yet of ` +
+        `${w.missing.join(', ')} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
+    );
+  }
+
+  // ---- the timer: one, armed at the engine's next deadline (arrival time only) ----------------
+
+  private arm(): void {
+    if (this.closed) return;
+    const deadline = this.engine.nextDeadline();
+    if (deadline === null) {
+      this.disarm();
+      return;
+    }
+    // An armed timer that fires no later than needed is kept: re-arming on every message would
+    // cost a clearTimeout/setTimeout pair per sample, and an early wake-up just re-arms.
+    if (this.timer !== undefined && this.armedFor <= deadline) return;
+    this.disarm();
+    this.armedFor = deadline;
+    const delay = Math.min(MAX_DELAY_MS, Math.max(0, deadline - Date.now()));
+    this.timer = setTimeout(() => this.tick(), delay);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+  }
+
+  private tick(): void {
+    const due = this.armedFor;
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    if (this.closed) return;
+    try {
+      // The timer was set for `due`; the wall clock may read a millisecond short of it when it
+      // fires, which would close nothing and spin. A clamped (far) deadline is not yet due.
+      const now = due - Date.now() <= MAX_DELAY_MS ? Math.max(Date.now(), due) : Date.now();
+      this.deliver(this.engine.advance(now), undefined, (m) => this.node.send(m));
+      this.status.changed();
+    } catch (err) {
+      // advance does not throw on a valid state; should it, say so rather than stop the clock.
+      this.node.error(`window timer: ${(err as Error).message}`);
+    }
+    this.arm();
+  }
+}
+
+export = function register(RED: NodeAPI): void {
+  function MlWindowNode(this: Node, config: WindowConfig): void {
+    RED.nodes.createNode(this, config);
+    let settings: WindowSettings;
+    try {
+      settings = readWindowSettings(config);
+    } catch (err) {
+      const message = `configuration error: ${(err as Error).message}`;
+      this.error(message);
+      this.status({ fill: 'red', shape: 'ring', text: 'config error' });
+      this.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(message)));
+      return;
+    }
+    new WindowNode(RED, this, settings);
+  }
+  RED.nodes.registerType('ml-window', MlWindowNode);
+};
