@@ -1,7 +1,7 @@
 'use strict';
-// Benchmark-only nodes. `bench-source` sends `count` messages made by `make(i)` in chunks, yielding
-// to the event loop between chunks as a real input would; `bench-sink` counts arrivals and
-// calls back at the last. Neither records messages, unlike the test helper's spies.
+// Benchmark-only nodes. `bench-source` sends `count` messages made by `make(i, count)` in
+// chunks, yielding to the event loop between chunks as a real input would; `bench-sink` counts
+// arrivals and calls back at the last. Neither records messages, unlike the test helper's spies.
 const CHUNK = 256;
 
 module.exports = function (RED) {
@@ -12,7 +12,7 @@ module.exports = function (RED) {
         let i = 0;
         const chunk = () => {
           const end = Math.min(count, i + CHUNK);
-          for (; i < end; i++) this.send(make(i));
+          for (; i < end; i++) this.send(make(i, count));
           if (i < count) setImmediate(chunk);
           else resolve();
         };
@@ -23,17 +23,19 @@ module.exports = function (RED) {
 
   function BenchSink(config) {
     RED.nodes.createNode(this, config);
-    this.expect = (count) =>
+    // `weigh(msg)` says how many source messages an arrival stands for (default 1): a window
+    // node sends one message per window, so its rows count the samples its windows carry.
+    this.expect = (count, weigh) =>
       new Promise((resolve) => {
         let seen = 0;
-        this.arrived = () => {
-          seen += 1;
+        this.arrived = (msg) => {
+          seen += weigh ? weigh(msg) : 1;
           if (seen === count) resolve();
         };
       });
     this.arrived = () => {};
-    this.on('input', (_msg, _send, done) => {
-      this.arrived();
+    this.on('input', (msg, _send, done) => {
+      this.arrived(msg);
       done();
     });
   }

@@ -12,7 +12,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { SampleError } from '../../lib/errors';
-import { parseFeatureList } from '../../lib/samples';
+import { parseFeatureList, SampleReader } from '../../lib/samples';
 import {
   parseEventTime,
   topicFeatureName,
@@ -172,6 +172,7 @@ function keyText(key: WindowKey): string {
 class WindowNode {
   private readonly engine: WindowEngine;
   private readonly input: MessageProperty;
+  private readonly reader: SampleReader;
   private readonly time: MessageProperty | undefined;
   private readonly key: MessageProperty | undefined;
   private readonly name: MessageProperty | undefined;
@@ -193,6 +194,7 @@ class WindowNode {
     this.engine = new WindowEngine(settings.engine);
     const o = this.engine.options;
     this.input = new MessageProperty(RED, settings.property);
+    this.reader = new SampleReader(settings.engine.features ?? null);
     this.time = settings.timeProperty ? new MessageProperty(RED, settings.timeProperty) : undefined;
     const keyed = o.groupBy !== 'none' && settings.keyProperty !== '';
     this.key = keyed ? new MessageProperty(RED, settings.keyProperty) : undefined;
@@ -242,13 +244,27 @@ class WindowNode {
     const value = this.input.get(msg as NodeMessage);
     const reset = msg.reset === true;
     const flush = msg.flush === true;
+    // A plain message without a value is a bad sample: the engine says that it is missing.
+    const hasSample = value !== undefined || (!reset && !flush);
+    // Read the time, key and name first, so a bad one fails before a reset changes anything.
+    const at = hasSample ? this.where(msg) : undefined;
+    // With a reset, the sample starts fresh windows: check it stands on its own before the reset
+    // drops anything (the engine checks it against the open windows when there is no reset).
+    if (reset && at) this.checkAlone(value, at);
     if (reset) this.reset(msg);
-    if (value !== undefined || (!reset && !flush)) {
-      // A plain message without a value is a bad sample: the engine says that it is missing.
-      const at = this.where(msg);
-      this.deliver(this.engine.add(value, at), value, send);
-    }
+    if (at) this.deliver(this.engine.add(value, at), value, send);
     if (flush) this.deliver(this.engine.flush(Date.now()), undefined, send);
+  }
+
+  /** @throws SampleError when `value` is not a sample whatever windows are open. */
+  private checkAlone(value: unknown, at: SampleAt): void {
+    if (this.engine.options.groupBy !== 'align') {
+      this.reader.read(value, null, at.where ?? this.input.label);
+    } else if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new SampleError(
+        `${at.where ?? this.input.label} is ${preview(value)}: aligning needs one finite number per reading`,
+      );
+    }
   }
 
   /** Where a message's sample belongs: its time, key and (align) feature name. */
@@ -266,8 +282,12 @@ class WindowNode {
     return at;
   }
 
-  /** The window key: a string or number (as a string, so `1` and `"1"` share windows), or none. */
-  private readKey(msg: Record<string, unknown>): WindowKey {
+  /**
+   * The window key: a string or number (as a string, so `1` and `"1"` share windows), or none.
+   * @param verbatim take the value as the key even where a reading's topic gives its parent
+   *   (a reset names the key as the windows' `msg.topic` shows it, e.g. `factory/m1`).
+   */
+  private readKey(msg: Record<string, unknown>, verbatim = false): WindowKey {
     const key = this.key as MessageProperty;
     const value = key.get(msg as NodeMessage);
     if (value === undefined || value === null) return null;
@@ -279,9 +299,9 @@ class WindowNode {
         `${key.label} must be a string or a number to pick a window, got ${Array.isArray(value) ? 'an array' : typeof value}`,
       );
     }
-    if (this.keyIsTopicParent) {
+    if (this.keyIsTopicParent && !verbatim) {
       const slash = text.lastIndexOf('/');
-      return slash < 0 ? '' : text.slice(0, slash);
+      return slash < 0 ? null : text.slice(0, slash);
     }
     return text;
   }
@@ -300,7 +320,7 @@ class WindowNode {
     if (this.key) {
       const raw = this.key.get(msg as NodeMessage);
       if (raw !== undefined && raw !== null) {
-        this.engine.reset(this.readKey(msg));
+        this.engine.reset(this.readKey(msg, true));
         return;
       }
     }
