@@ -19,6 +19,8 @@ window.StreamMLEditor =
       return Number.isFinite(n) && n >= 0;
     }
 
+    // Blank settings are valid: the runtime gives each its default (flows written by hand, or
+    // imported from an older version, may leave any of them out).
     function featureList(value) {
       var names = String(value || '')
         .split(',')
@@ -40,14 +42,14 @@ window.StreamMLEditor =
     function learnerDefaults() {
       return {
         name: { value: '' },
-        property: { value: 'payload', required: true },
+        property: { value: 'payload' },
         features: { value: '', validate: featureList },
         keyProperty: { value: '' },
         learning: { value: 'continuous' },
         warmupSamples: { value: '', validate: wholeNumber(1, true) },
         whileWarmingUp: { value: 'drop' },
         halfLife: { value: 0, validate: nonNegativeNumber },
-        maxKeys: { value: 1000, validate: wholeNumber(1, false) },
+        maxKeys: { value: 1000, validate: wholeNumber(1, true) },
         store: { value: '' },
       };
     }

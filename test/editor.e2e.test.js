@@ -1,0 +1,145 @@
+'use strict';
+// The editor side of every node, in a real headless Chromium (Debian's, never a download)
+// against a real Node-RED editor: the test helper never loads the .html, so this is where the
+// forms, their defaults and validation, the help text and the locales are checked.
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const { chromium } = require('playwright-core');
+const { Runtime } = require('./support/runtime');
+const { freePort } = require('./support/mosquitto');
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** One node of each type, with the fields its form must show. */
+const NODES = [
+  { id: 'n-window', type: 'ml-window', fields: ['mode', 'size', 'step', 'groupBy', 'emit'] },
+  {
+    id: 'n-standardize',
+    type: 'ml-standardize',
+    fields: ['method', 'withMean', 'withStd', 'property', 'halfLife'],
+  },
+  {
+    id: 'n-pca',
+    type: 'ml-pca',
+    fields: ['components', 'whiten', 'refitEvery', 'confidence', 'keyProperty'],
+  },
+  { id: 'n-kmeans', type: 'ml-kmeans', fields: ['k', 'init', 'seed', 'restarts', 'warmupSamples'] },
+];
+
+describe('editor forms in headless Chromium', function () {
+  this.timeout(120000);
+  let runtime;
+  let browser;
+  let page;
+  const pageErrors = [];
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    const port = await freePort();
+    const flows = [
+      { id: 'tab', type: 'tab', label: 'editor test' },
+      ...NODES.map(({ id, type }, i) => ({ id, type, z: 'tab', x: 200, y: 60 + 60 * i, wires: [] })),
+    ];
+    runtime = await Runtime.start({ flows, port });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('n-kmeans'), null, {
+      timeout: 60000,
+    });
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (runtime) await runtime.cleanup();
+  });
+
+  for (const { id, type, fields } of NODES) {
+    it(`${type}: in the palette, valid with its defaults, its form opens with every field, help in English`, async () => {
+      const info = await page.evaluate(
+        ({ id, type }) => {
+          const definition = RED.nodes.getType(type);
+          const node = RED.nodes.node(id);
+          return {
+            category: definition.category,
+            paletteLabel:
+              typeof definition.paletteLabel === 'function'
+                ? definition.paletteLabel()
+                : definition.paletteLabel,
+            outputLabels: [0, 1].map((i) =>
+              typeof definition.outputLabels === 'function'
+                ? definition.outputLabels.call(node, i)
+                : undefined,
+            ),
+            valid: node.valid,
+            inPalette: document.querySelectorAll(`.red-ui-palette-node[data-palette-type="${type}"]`).length,
+          };
+        },
+        { id, type },
+      );
+      assert.equal(info.category, 'machine learning');
+      assert.equal(info.inPalette, 1, 'shown in the palette');
+      assert.equal(info.valid, true, 'a node with default settings is valid');
+      if (type !== 'ml-window') assert.deepEqual(info.outputLabels, ['result', 'models']);
+
+      await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), id);
+      for (const field of fields) {
+        await page.waitForSelector(`#node-input-${field}`, { state: 'attached', timeout: 10000 });
+      }
+      const untranslated = await page.evaluate(() =>
+        [...document.querySelectorAll('.red-ui-tray [data-i18n]')]
+          .filter((el) => el.offsetParent !== null && /\b(ml-[a-z]+)\.[a-zA-Z.]+/.test(el.textContent || ''))
+          .map((el) => el.textContent),
+      );
+      assert.deepEqual(untranslated, [], 'every label has an English string');
+      await page.screenshot({
+        path: require('node:path').join(require('node:os').tmpdir(), `editor-${type}.png`),
+      });
+      await page.evaluate(() => RED.tray.close());
+      await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, {
+        timeout: 10000,
+      });
+
+      const help = await page.evaluate((type) => {
+        const el = document.querySelector(`script[data-help-name="${type}"]`);
+        return el ? el.innerHTML : RED.nodes.getNodeHelp ? RED.nodes.getNodeHelp(type) : '';
+      }, type);
+      for (const section of ['Inputs', 'Outputs', 'Details'])
+        assert.match(help, new RegExp(`<h3>${section}</h3>`));
+      assert.deepEqual(pageErrors, [], 'no script error in the editor');
+    });
+  }
+
+  it('rejects invalid settings in the form (validation)', async () => {
+    const result = await page.evaluate(() => {
+      const check = (type, property, value) => {
+        const definition = RED.nodes.getType(type).defaults[property];
+        return definition.validate ? definition.validate.call({}, value) : true;
+      };
+      return {
+        pcaComponents: [
+          check('ml-pca', 'components', 2),
+          check('ml-pca', 'components', 0.95),
+          check('ml-pca', 'components', 2.5),
+        ],
+        warmup: [check('ml-standardize', 'warmupSamples', ''), check('ml-standardize', 'warmupSamples', 0)],
+        features: [check('ml-standardize', 'features', 'a, b'), check('ml-standardize', 'features', 'a, a')],
+      };
+    });
+    assert.deepEqual(result.pcaComponents, [true, true, false]);
+    assert.deepEqual(result.warmup, [true, false]);
+    assert.deepEqual(result.features, [true, false]);
+  });
+});
