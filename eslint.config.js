@@ -25,6 +25,11 @@ module.exports = tseslint.config(
     languageOptions: { globals: { ...globals.mocha } },
   },
   {
+    // Browser tests pass functions to page.evaluate, which run in the editor's page.
+    files: ['test/**/*.e2e.test.js'],
+    languageOptions: { globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+  },
+  {
     // The editor scripts run in the browser, beside jQuery and Node-RED's editor API.
     files: ['nodes/**/*.html', 'nodes/shared/editor/*.js', 'test/support/probe-nodes/*.html'],
     plugins: { html },
