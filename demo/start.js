@@ -1,68 +1,206 @@
 'use strict';
-// `npm start`: a real Node-RED on 127.0.0.1 with this package installed in a project-local user
-// directory (.demo/, git-ignored), a localfilesystem context store so models survive restarts,
-// and the example flows deployed on first start. PORT sets the editor port (default 1880).
+// `npm start`: the live demo, with nothing to install but the package's devDependencies.
+//   - an MQTT broker (aedes, embedded) on 127.0.0.1:MQTT_PORT (default 1883), unless MQTT_URL
+//     names another broker (mqtt://host:port);
+//   - the sensor simulator (demo/simulator.js) publishing factory/<machine>/<sensor>;
+//   - a real Node-RED on 127.0.0.1:PORT (default 1880) with this package installed in a
+//     project-local user directory (.demo/, git-ignored; DEMO_DIR moves it), a localfilesystem
+//     context store (models survive a restart), and the Dashboard 2 demo flow deployed.
+// It prints the editor and dashboard URLs; Ctrl-C stops everything. Two demos run side by side
+// with different PORT and MQTT_PORT (and DEMO_DIR).
+//
+// `require('./demo/start').start(options)` does the same from code and resolves to
+// `{editorUrl, dashboardUrl, mqttUrl, stop()}`.
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
+const crypto = require('node:crypto');
 const express = require('express');
-const RED = require('node-red');
+const mqtt = require('mqtt');
+const { Simulator } = require('./simulator');
 
 const repoRoot = path.resolve(__dirname, '..');
-const userDir = path.join(repoRoot, '.demo');
-const port = Number(process.env.PORT || 1880);
-const host = process.env.HOST || '127.0.0.1';
+/** The flow deployed on a first start (and again while the user has not changed it). */
+const DEMO_FLOWS = ['dashboard2-demo.json'];
+const DASHBOARD_PATH = '/dashboard/machines';
 
-function prepareUserDir() {
+const sha = (text) => crypto.createHash('sha256').update(text).digest('hex');
+
+/**
+ * Links this package into the user directory as npm would install it, and writes the demo flow
+ * unless the user has edited the deployed one (a hash of what was written is kept beside it).
+ */
+function prepareUserDir(userDir) {
   const scope = path.join(userDir, 'node_modules', '@stream-ml');
   fs.mkdirSync(scope, { recursive: true });
   const link = path.join(scope, 'node-red');
   if (!fs.existsSync(link)) fs.symlinkSync(repoRoot, link, 'dir');
   const flowFile = path.join(userDir, 'flows.json');
-  if (!fs.existsSync(flowFile)) {
-    const flows = fs
-      .readdirSync(path.join(repoRoot, 'examples'))
-      .filter((file) => file.endsWith('.json'))
-      .sort()
-      .flatMap((file) => JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', file), 'utf8')));
-    fs.writeFileSync(flowFile, JSON.stringify(flows, null, 2));
+  const marker = path.join(userDir, '.demo-flows.sha256');
+  const flows = DEMO_FLOWS.flatMap((file) =>
+    JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', file), 'utf8')),
+  );
+  const text = JSON.stringify(flows, null, 2);
+  const current = fs.existsSync(flowFile) ? fs.readFileSync(flowFile, 'utf8') : null;
+  const written = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : null;
+  if (current === null || (written !== null && sha(current) === written)) {
+    fs.writeFileSync(flowFile, text);
+    fs.writeFileSync(marker, sha(text));
+  } else if (current !== text) {
+    console.log(`Keeping your edited flows in ${flowFile} (delete it to get the demo flow back).`);
   }
 }
 
-async function main() {
-  prepareUserDir();
-  const app = express();
-  const server = http.createServer(app);
-  RED.init(server, {
-    userDir,
-    flowFile: 'flows.json',
-    uiHost: host,
-    httpAdminRoot: '/',
-    httpNodeRoot: '/api',
-    credentialSecret: false,
-    contextStorage: { default: { module: 'localfilesystem' } },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
+/** Starts aedes on host:port; resolves to a function that stops it. */
+async function startBroker(host, port) {
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const server = net.createServer(broker.handle);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
   });
-  app.use('/', RED.httpAdmin);
-  app.use('/api', RED.httpNode);
-  await new Promise((resolve) => server.listen(port, host, resolve));
-  await RED.start();
-  console.log(
-    `\nStream ML for Node-RED is running.\n  Editor: http://${host}:${port}/\n  Press Ctrl-C to stop.\n`,
-  );
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await RED.stop();
-    server.close(() => process.exit(0));
+  return async () => {
+    await new Promise((resolve) => broker.close(resolve));
+    await new Promise((resolve) => server.close(resolve));
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+/**
+ * Starts the demo.
+ * @param {object} [options] defaults from the environment: PORT, MQTT_PORT, MQTT_URL, HOST, DEMO_DIR,
+ *   SIM_SEED.
+ */
+async function start(options = {}) {
+  const env = process.env;
+  const host = options.host || env.HOST || '127.0.0.1';
+  const port = Number(options.port ?? env.PORT ?? 1880);
+  const userDir = path.resolve(options.userDir || env.DEMO_DIR || path.join(repoRoot, '.demo'));
+  const external = options.mqttUrl || env.MQTT_URL;
+  const mqttPort = Number(options.mqttPort ?? env.MQTT_PORT ?? 1883);
+  const seed = Number(options.seed ?? env.SIM_SEED ?? 1);
+  const quiet = options.quiet ?? false;
+  const stops = [];
+  const stop = async () => {
+    while (stops.length > 0) {
+      try {
+        await stops.pop()();
+      } catch (err) {
+        console.error(`while stopping: ${err.message}`);
+      }
+    }
+  };
+
+  try {
+    // The broker, unless MQTT_URL names one.
+    let mqttUrl;
+    if (external) {
+      mqttUrl = external;
+    } else {
+      stops.push(await startBroker(host, mqttPort));
+      mqttUrl = `mqtt://${host}:${mqttPort}`;
+    }
+    const broker = new URL(mqttUrl);
+    // The demo flow's broker node reads these through its tab's environment.
+    env.MQTT_HOST = broker.hostname;
+    env.MQTT_PORT = broker.port || '1883';
+
+    // The simulator.
+    const client = mqtt.connect(mqttUrl, { clientId: `stream-ml-simulator-${process.pid}-${port}` });
+    await new Promise((resolve, reject) => {
+      client.once('connect', resolve);
+      client.once('error', reject);
+    });
+    const simulator = new Simulator({ seed }).start(client);
+    stops.push(() => new Promise((resolve) => client.end(false, {}, resolve)));
+    stops.push(() => simulator.stop());
+
+    // Node-RED.
+    prepareUserDir(userDir);
+    const RED = require('node-red');
+    const app = express();
+    const server = http.createServer(app);
+    RED.init(server, {
+      userDir,
+      flowFile: 'flows.json',
+      uiHost: host,
+      uiPort: port,
+      httpAdminRoot: '/',
+      httpNodeRoot: '/',
+      credentialSecret: false,
+      contextStorage: { default: { module: 'localfilesystem' } },
+      logging: { console: { level: env.NR_LOG || 'info', metrics: false, audit: false } },
+    });
+    app.use('/', RED.httpAdmin);
+    app.use('/', RED.httpNode);
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, resolve);
+    });
+    // Browsers keep connections open (keep-alive, the dashboard's websocket): close them on stop.
+    const sockets = new Set();
+    server.on('connection', (socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
+    stops.push(
+      () =>
+        new Promise((resolve) => {
+          server.close(() => resolve());
+          for (const socket of sockets) socket.destroy();
+        }),
+    );
+    await RED.start();
+    stops.push(() => RED.stop());
+
+    const urls = {
+      editorUrl: `http://${host}:${port}/`,
+      dashboardUrl: `http://${host}:${port}${DASHBOARD_PATH}`,
+      mqttUrl,
+    };
+    if (!quiet) {
+      console.log(
+        [
+          '',
+          'Stream ML for Node-RED demo is running.',
+          `  Editor:    ${urls.editorUrl}`,
+          `  Dashboard: ${urls.dashboardUrl}`,
+          `  MQTT:      ${mqttUrl}${external ? '' : ' (embedded broker)'}; readings on factory/+/+, alerts on factory/alerts`,
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+    }
+    return { ...urls, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  start()
+    .then((demo) => {
+      let stopping = false;
+      const onSignal = () => {
+        if (stopping) return;
+        stopping = true;
+        console.log('\nStopping the demo…');
+        demo.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    })
+    .catch((err) => {
+      console.error(`The demo could not start: ${err.message}`);
+      if (err.code === 'EADDRINUSE')
+        console.error('Set PORT and MQTT_PORT to free ports, e.g. PORT=1881 MQTT_PORT=1884.');
+      process.exit(1);
+    });
+}
+
+module.exports = { start, DASHBOARD_PATH };

@@ -95,10 +95,15 @@ function isTypedArray(value: unknown): value is ArrayLike<number> & ArrayBufferV
   return ArrayBuffer.isView(value) && !(value instanceof DataView);
 }
 
+/**
+ * A plain object, from this realm or another: a function node builds its objects in its own VM
+ * context, whose `Object.prototype` is not ours, so the prototype is recognised by having none of
+ * its own rather than by identity. Class instances (Date, Map, Buffer…) are not plain.
+ */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**

@@ -42,6 +42,20 @@ describe('ml-standardize node', () => {
       assert.deepEqual(t.seen.out[1].payload, { temp: 1, hum: 1 });
     });
 
+    it('objects built in a function node (another VM context) are samples too', async () => {
+      const vm = require('node:vm');
+      const t = await start({ warmupSamples: 1 });
+      await t.send(
+        { payload: vm.runInNewContext('({ temp: 20, hum: 40 })') },
+        { payload: vm.runInNewContext('[{ temp: 22, hum: 60 }]') },
+      );
+      assert.deepEqual(t.seen.errors, []);
+      assert.deepEqual(t.seen.out[1].payload, [{ temp: 1, hum: 1 }]);
+      await t.send({ payload: new Date() }, { payload: new Map([['temp', 1]]) });
+      assert.match(t.seen.errors[0].error.message, /a Date, not a finite number/);
+      assert.match(t.seen.errors[1].error.message, /a Map, not a finite number/);
+    });
+
     it('the Features setting selects and orders named features', async () => {
       const t = await start({ warmupSamples: 1, features: 'hum, temp' });
       await t.send(

@@ -1,11 +1,15 @@
 'use strict';
 // Runs a real Node-RED runtime for a test: argv[2] is the user directory (holding flows.json and
-// node_modules/@stream-ml/node-red), argv[3] the node-red module to load. Talks to its parent over
-// IPC: it reports `started`, every message a probe-sink receives and every warning or error logged.
+// node_modules/@stream-ml/node-red), argv[3] the node-red module to load, argv[4] (optional) a
+// port for the editor and HTTP endpoints (0: none). Talks to its parent over IPC: it reports
+// `started` (with the modules that failed to load), every message a probe-sink receives, every
+// warning or error logged by a node (`log`) or by the runtime itself (`runtime-log`), and `failed`
+// when the flows cannot start (for example when they use node types that are not installed).
 const http = require('node:http');
 const path = require('node:path');
 
-const [userDir, nodeRedModule] = process.argv.slice(2);
+const [userDir, nodeRedModule, portArg] = process.argv.slice(2);
+const port = Number(portArg || 0);
 const RED = require(nodeRedModule);
 
 function forwardLog() {
@@ -18,38 +22,62 @@ function forwardLog() {
         nodeType: entry.type,
         text: String(entry.msg),
       });
+    } else if (entry.level <= 40 && !entry.type) {
+      // The runtime's own messages (level 40 is info: "Waiting for missing types…", module load errors).
+      process.send({ type: 'runtime-log', level: entry.level, text: String(entry.msg) });
     }
   };
 }
 
 async function main() {
-  RED.init(http.createServer(), {
+  // With a port, an express app serves the editor and the node endpoints (dashboards) at '/', as
+  // Node-RED's own launcher does when httpAdminRoot and httpNodeRoot are both '/'.
+  const app = port ? require('express')() : undefined;
+  const server = http.createServer(app);
+  RED.init(server, {
     userDir,
     flowFile: 'flows.json',
     nodesDir: [path.join(__dirname, 'probe-nodes')],
     contextStorage: { default: { module: 'localfilesystem' } },
-    httpAdminRoot: false,
-    httpNodeRoot: false,
+    uiHost: '127.0.0.1',
+    httpAdminRoot: port ? '/' : false,
+    httpNodeRoot: port ? '/' : false,
     credentialSecret: false,
     logging: {
       console: { level: process.env.NR_LOG || 'error', metrics: false, audit: false },
-      ipc: { level: 'warn', metrics: false, audit: false, handler: forwardLog },
+      ipc: { level: 'info', metrics: false, audit: false, handler: forwardLog },
     },
   });
   // start() resolves before the flows run; messages sent earlier would find no source node.
-  const flowsStarted = new Promise((resolve) => RED.events.once('flows:started', resolve));
+  const flowsStarted = new Promise((resolve, reject) => {
+    RED.events.once('flows:started', resolve);
+    // Flows that use a type nobody registered never start: say so instead of waiting forever.
+    RED.events.on('runtime-event', (event) => {
+      if (event && event.id === 'runtime-state' && event.payload && event.payload.error === 'missing-types') {
+        reject(new Error(`missing node types: ${(event.payload.types || []).join(', ')}`));
+      }
+    });
+  });
+  if (app) {
+    app.use('/', RED.httpAdmin);
+    app.use('/', RED.httpNode);
+    await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  }
   await RED.start();
   await flowsStarted;
   process.on('message', async (message) => {
     if (message && message.type === 'stop') {
       await RED.stop();
+      server.close();
       process.send({ type: 'stopped' }, () => process.exit(0));
     }
   });
-  process.send({ type: 'started', version: RED.version() });
+  const nodeErrors = RED.nodes
+    .getNodeList((n) => n.err != null)
+    .map((n) => ({ module: n.module, types: n.types, error: String(n.err) }));
+  process.send({ type: 'started', version: RED.version(), nodeErrors });
 }
 
 main().catch((err) => {
-  process.send({ type: 'failed', error: err.stack || String(err) });
-  process.exit(1);
+  process.send({ type: 'failed', error: err.stack || String(err) }, () => process.exit(1));
 });

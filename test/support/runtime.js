@@ -26,11 +26,19 @@ class Runtime {
    * @param {string} [options.userDir] reuse a user directory (to restart); new by default.
    * @param {string} [options.nodeRed] the node-red module to run (default: the devDependency).
    * @param {string} [options.execPath] the node binary (default: this one).
+   * @param {number} [options.port] serve the editor and node endpoints (dashboards) on
+   *   127.0.0.1:port; none by default.
    */
-  static async start({ flows, userDir = makeUserDir(), nodeRed = require.resolve('node-red'), execPath }) {
+  static async start({
+    flows,
+    userDir = makeUserDir(),
+    nodeRed = require.resolve('node-red'),
+    execPath,
+    port = 0,
+  }) {
     if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
     const runtime = new Runtime(userDir);
-    runtime.child = fork(path.join(__dirname, 'runtime-child.js'), [userDir, nodeRed], {
+    runtime.child = fork(path.join(__dirname, 'runtime-child.js'), [userDir, nodeRed, String(port)], {
       execPath: execPath || process.execPath,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -38,10 +46,14 @@ class Runtime {
     runtime.child.on('message', (message) => runtime.receive(message));
     await new Promise((resolve, reject) => {
       runtime.waiters.push({ matches: (m) => m.type === 'started' || m.type === 'failed', resolve, reject });
-      runtime.child.once('exit', (code) => reject(new Error(`Node-RED exited with ${code} before starting`)));
+      // A child that fails says why just before exiting: let that message win over the exit.
+      runtime.child.once('exit', (code) =>
+        setTimeout(() => reject(new Error(`Node-RED exited with ${code} before starting`)), 200),
+      );
     }).then((message) => {
       if (message.type === 'failed') throw new Error(`Node-RED failed to start: ${message.error}`);
       runtime.version = message.version;
+      runtime.nodeErrors = message.nodeErrors || [];
     });
     return runtime;
   }
@@ -50,6 +62,8 @@ class Runtime {
     this.userDir = userDir;
     this.received = new Map();
     this.logs = [];
+    this.runtimeLogs = [];
+    this.nodeErrors = [];
     this.waiters = [];
   }
 
@@ -59,6 +73,8 @@ class Runtime {
       this.received.get(message.node).push(message.msg);
     } else if (message.type === 'log') {
       this.logs.push(message);
+    } else if (message.type === 'runtime-log') {
+      this.runtimeLogs.push(message);
     }
     this.waiters = this.waiters.filter((waiter) => {
       if (!waiter.matches(message, this)) return true;
@@ -98,6 +114,11 @@ class Runtime {
   /** Warnings and errors logged by nodes (levels 20 error, 30 warn). */
   warnings(nodeId) {
     return this.logs.filter((log) => !nodeId || log.node === nodeId).map((log) => log.text);
+  }
+
+  /** Warnings and errors (levels 20, 30) the runtime logged itself, outside any node. */
+  runtimeWarnings() {
+    return this.runtimeLogs.filter((log) => log.level <= 30).map((log) => log.text);
   }
 
   async stop() {

@@ -1,0 +1,230 @@
+'use strict';
+// A sensor simulator for the demo: several machines, each publishing its readings on separate MQTT
+// topics `factory/<machine>/<sensor>` as JSON numbers (temp °C, current A, vib mm/s, pressure bar),
+// every `period` ms.
+//
+// Each machine runs in one of a few operating modes (idle, milling, pressing) and switches now and
+// then, so k-means finds one cluster per mode. Within a mode the readings share a latent load, so
+// temp, current, vib and pressure are correlated, as on a real machine. Faults are injected now and
+// then on one machine at a time:
+//   stuck        one sensor flatlines at 0 (a dead transmitter),
+//   correlation  the current climbs as if under heavy load while the other sensors do not,
+//   spike        one sensor reads 80% high for a few seconds.
+// The ground truth is published on `sim/<machine>/fault` (JSON: {fault, sensor, active, since})
+// and the operating mode on `sim/<machine>/mode`, when they change and again every 5 s (not as
+// retained messages: aedes 1.2 does not always forward a retained publish to `+` subscribers).
+//
+// Everything random comes from a seeded PRNG, and `tick()` computes one round of readings without
+// timers or a broker, so tests can replay the exact same stream.
+//
+// Command line: node demo/simulator.js [--url mqtt://127.0.0.1:1883] [--seed 1] [--period 250]
+const SENSORS = ['temp', 'current', 'vib', 'pressure'];
+
+/** Mean readings of each operating mode, and how strongly the latent load moves each sensor. */
+const MODES = {
+  idle: { temp: 32, current: 2, vib: 0.6, pressure: 1.2 },
+  milling: { temp: 58, current: 11, vib: 3.6, pressure: 3.0 },
+  pressing: { temp: 47, current: 15, vib: 1.2, pressure: 8.0 },
+};
+const LOAD_GAIN = { temp: 1.6, current: 0.9, vib: 0.25, pressure: 0.4 };
+const NOISE = { temp: 0.4, current: 0.25, vib: 0.12, pressure: 0.08 };
+const FAULTS = ['stuck', 'correlation', 'spike'];
+
+/** mulberry32: a small, fast, seeded PRNG with uniform output in [0, 1). */
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return function random() {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function round(value, digits = 3) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+class Simulator {
+  /**
+   * @param {object} [options]
+   * @param {number} [options.seed=1] PRNG seed: the same seed gives the same stream.
+   * @param {string[]} [options.machines=['m1','m2','m3']]
+   * @param {number} [options.period=250] ms between two rounds of readings.
+   * @param {number} [options.modeSeconds=[20, 60]] how long a machine stays in a mode (range, s).
+   * @param {number} [options.faultSeconds=[25, 45]] time between two faults (range, s); null: none.
+   * @param {number} [options.faultDuration=[4, 8]] how long a fault lasts (range, s).
+   * @param {number} [options.start=0] time of the first tick, ms (for `tick()` without a clock).
+   */
+  constructor(options = {}) {
+    this.seed = options.seed ?? 1;
+    this.random = mulberry32(this.seed);
+    this.machines = options.machines || ['m1', 'm2', 'm3'];
+    this.period = options.period ?? 250;
+    this.modeSeconds = options.modeSeconds || [20, 60];
+    this.faultSeconds = options.faultSeconds === undefined ? [25, 45] : options.faultSeconds;
+    this.faultDuration = options.faultDuration || [3, 8];
+    this.time = options.start ?? 0;
+    const modes = Object.keys(MODES);
+    this.state = new Map(
+      this.machines.map((machine, i) => [
+        machine,
+        {
+          mode: modes[i % modes.length],
+          modeUntil: this.time + this.between(this.modeSeconds) * 1000,
+          load: 0,
+          fault: null,
+        },
+      ]),
+    );
+    this.nextFault = this.faultSeconds ? this.time + this.between(this.faultSeconds) * 1000 : Infinity;
+    this.timer = null;
+  }
+
+  between([low, high]) {
+    return low + (high - low) * this.random();
+  }
+
+  /** A standard normal deviate (Box-Muller). */
+  normal() {
+    const u = 1 - this.random();
+    const v = this.random();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  pick(list) {
+    return list[Math.floor(this.random() * list.length)];
+  }
+
+  /**
+   * Advances the simulation by one period and returns what to publish, in order:
+   * `[{topic, payload, retain}]` with payload a JSON string.
+   */
+  tick() {
+    const now = this.time;
+    const out = [];
+    const modes = Object.keys(MODES);
+    if (now >= this.nextFault) {
+      const healthy = this.machines.filter((m) => !this.state.get(m).fault);
+      if (healthy.length > 0) {
+        const machine = this.pick(healthy);
+        const kind = this.pick(FAULTS);
+        const sensor = kind === 'correlation' ? 'current' : this.pick(SENSORS);
+        const until = now + this.between(this.faultDuration) * 1000;
+        const fault = { fault: kind, sensor, active: true, since: now, until };
+        this.state.get(machine).fault = fault;
+        out.push(this.truth(machine, fault));
+      }
+      this.nextFault = now + this.between(this.faultSeconds) * 1000;
+    }
+    for (const machine of this.machines) {
+      const s = this.state.get(machine);
+      if (s.fault && now >= s.fault.until) {
+        s.fault = null;
+        out.push(this.truth(machine, null));
+      }
+      if (now >= s.modeUntil) {
+        const others = modes.filter((m) => m !== s.mode);
+        s.mode = this.pick(others);
+        s.modeUntil = now + this.between(this.modeSeconds) * 1000;
+        out.push({ topic: `sim/${machine}/mode`, payload: JSON.stringify(s.mode), retain: false });
+      }
+      // The latent load wanders slowly (AR(1)), moving every sensor of the machine together.
+      s.load = 0.95 * s.load + 0.3 * this.normal();
+      const mean = MODES[s.mode];
+      for (const sensor of SENSORS) {
+        let value = mean[sensor] + LOAD_GAIN[sensor] * s.load + NOISE[sensor] * this.normal();
+        const f = s.fault;
+        if (f && f.sensor === sensor) {
+          if (f.fault === 'stuck') value = 0;
+          else if (f.fault === 'correlation')
+            value = MODES.pressing.current + 5 + NOISE.current * this.normal();
+          else if (f.fault === 'spike') value *= 1.8;
+        }
+        out.push({
+          topic: `factory/${machine}/${sensor}`,
+          payload: JSON.stringify(round(value)),
+          retain: false,
+        });
+      }
+    }
+    this.time += this.period;
+    return out;
+  }
+
+  truth(machine, fault) {
+    const payload = fault
+      ? { fault: fault.fault, sensor: fault.sensor, active: true, since: fault.since }
+      : { fault: 'none', sensor: null, active: false, since: this.time };
+    return { topic: `sim/${machine}/fault`, payload: JSON.stringify(payload), retain: false };
+  }
+
+  /** The current mode and fault of every machine. */
+  snapshot() {
+    return Object.fromEntries(
+      [...this.state].map(([machine, s]) => [machine, { mode: s.mode, fault: s.fault && s.fault.fault }]),
+    );
+  }
+
+  /**
+   * Publishes a round every `period` ms on an mqtt.js client (its own clock: the simulated time
+   * follows the wall clock from the start). Call `stop()` to end.
+   */
+  start(client) {
+    this.time = Date.now();
+    // The first fault comes soon after the models have warmed up, so a visitor sees one.
+    if (this.faultSeconds) this.nextFault = this.time + this.between([15, 20]) * 1000;
+    for (const s of this.state.values()) s.modeUntil = this.time + this.between(this.modeSeconds) * 1000;
+    let rounds = 0;
+    const round = () => {
+      this.time = Date.now();
+      const out = this.tick();
+      // The state of every machine, every 5 s, for subscribers that joined late.
+      if (rounds++ % Math.max(1, Math.round(5000 / this.period)) === 0) {
+        for (const [machine, s] of this.state) {
+          out.push({ topic: `sim/${machine}/mode`, payload: JSON.stringify(s.mode), retain: false });
+          out.push(this.truth(machine, s.fault));
+        }
+      }
+      for (const { topic, payload, retain } of out) {
+        if (client.connected) client.publish(topic, payload, { retain });
+      }
+    };
+    this.timer = setInterval(round, this.period);
+    return this;
+  }
+
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
+  return args;
+}
+
+if (require.main === module) {
+  const mqtt = require('mqtt');
+  const args = parseArgs(process.argv.slice(2));
+  const url = args.url || process.env.MQTT_URL || `mqtt://127.0.0.1:${process.env.MQTT_PORT || 1883}`;
+  const simulator = new Simulator({ seed: Number(args.seed || 1), period: Number(args.period || 250) });
+  const client = mqtt.connect(url, { clientId: `stream-ml-simulator-${process.pid}` });
+  client.once('connect', () => {
+    console.log(`simulator: publishing ${simulator.machines.length} machines on ${url} (factory/+/+)`);
+    simulator.start(client);
+  });
+  client.on('error', (err) => console.error(`simulator: ${err.message}`));
+  const stop = () => {
+    simulator.stop();
+    client.end(false, () => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+module.exports = { Simulator, mulberry32, SENSORS, MODES };
