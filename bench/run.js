@@ -6,7 +6,8 @@
 // The hop cost of a node is the time per message beyond a source → sink flow with no node between,
 // so the ratio of two hop costs compares the nodes themselves, not Node-RED's delivery; the flow
 // ratio compares the whole flows (source → node → sink against source → change → sink).
-// Scenario files in bench/scenarios/ add rows; BENCH_MESSAGES sets N (default 200000).
+// Scenario files in bench/scenarios/ add rows; BENCH_MESSAGES sets N (default 200000), BENCH_ONLY
+// keeps the scenario files whose name contains it.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -62,7 +63,18 @@ async function time(RED, middle, make, count, expected = count, weigh = undefine
   const { source, sink } = await deploy(RED, middle);
   const runs = [];
   for (let r = 0; r <= REPEATS; r++) {
-    const arrived = sink.expect(expected, weigh);
+    // If a node drops messages the sink never counts them all, and with nothing else pending
+    // Node would exit silently: a deadline turns that into an error naming the row.
+    let watchdog;
+    const deadline = new Promise((_, reject) => {
+      watchdog = setTimeout(
+        () => reject(new Error(`${middle ? middle.type : 'baseline'}: messages were lost`)),
+        120000,
+      );
+    });
+    const arrived = Promise.race([sink.expect(expected, weigh), deadline]).finally(() =>
+      clearTimeout(watchdog),
+    );
     const begin = process.hrtime.bigint();
     await source.run(count, make);
     await arrived;
@@ -96,7 +108,9 @@ async function main() {
   const { RED, userDir } = await startRuntime();
   const scenarios = fs
     .readdirSync(path.join(__dirname, 'scenarios'))
-    .filter((file) => file.endsWith('.js'))
+    .filter(
+      (file) => file.endsWith('.js') && (!process.env.BENCH_ONLY || file.includes(process.env.BENCH_ONLY)),
+    )
     .sort()
     .map((file) => require(path.join(__dirname, 'scenarios', file)));
   const context = { samplePool, CHANGE_NODE, MESSAGES };

@@ -138,6 +138,23 @@ describe('ml-kmeans node', () => {
       assert.deepEqual(model.cluster_weights, [1.5, 0.5]);
     });
 
+    it('given centres cluster at once, even with learning off or msg.learn = false', async () => {
+      const off = await start({ ...TWO_CENTRES, learning: 'off' });
+      await off.send({ payload: [7, 7] }, { payload: [0.5, 0] });
+      assert.deepEqual(off.seen.errors, []);
+      assert.deepEqual(
+        off.seen.out.map((m) => m.cluster),
+        [1, 0],
+      );
+      const [model] = await off.exported();
+      assert.equal(model.n_samples_seen, 0, 'nothing learned');
+      await helper.unload();
+      const t = await start(TWO_CENTRES);
+      await t.send({ payload: [7, 7], learn: false });
+      assert.equal(t.seen.out[0].cluster, 1);
+      assert.equal((await t.exported())[0].n_samples_seen, 0);
+    });
+
     it('msg.learn = false clusters without moving the centres', async () => {
       const t = await start(TWO_CENTRES);
       await t.send({ payload: [1, 1] });

@@ -10,7 +10,8 @@ module.exports = {
       return {
         name: `pca d=${d}`,
         poolKey: `array-${d}`,
-        node: { type: 'ml-pca', refitEvery: 1000, warmupSamples: 2 * d + 1 },
+        // Warming-up messages pass on, so that every message reaches the sink.
+        node: { type: 'ml-pca', refitEvery: 1000, warmupSamples: 2 * d + 1, whileWarmingUp: 'pass' },
         make: (i) => ({ payload: pool[i & 1023] }),
       };
     });

@@ -160,6 +160,7 @@ export = function register(RED: NodeAPI): void {
         defaultWarmup: () => 10 * k,
         // Given centres are ready at once; k-means++ once its warm-up buffer has been clustered.
         ready: (model) => model.ready,
+        readyWithoutData: init === 'given',
         create(schema: Schema, warmup: number) {
           if (width !== undefined && schema.dimension !== width) {
             // Only reachable without configured Features: then the first sample fixes the dimension.

@@ -45,7 +45,19 @@ function componentsSetting(raw: unknown): number {
   return value;
 }
 
-const names = (k: number): string[] => Array.from({ length: k }, (_, a) => `pc${a + 1}`);
+const nameLists: string[][] = [];
+
+/** `pc1` … `pck`, made once per k: the list is only read. */
+function names(k: number): string[] {
+  return (nameLists[k] ??= Array.from({ length: k }, (_, a) => `pc${a + 1}`));
+}
+
+/** A plain copy (Array.from on a typed array costs more than the whole projection). */
+function toArray(values: ArrayLike<number>): number[] {
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
+}
 
 export = function register(RED: NodeAPI): void {
   function PcaNode(this: Node, config: PcaConfig): void {
@@ -69,7 +81,7 @@ export = function register(RED: NodeAPI): void {
         transform(model, sample, msg, output) {
           const k = model.nComponents;
           const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
-          const ratio = Array.from(model.explainedVarianceRatio);
+          const ratio = toArray(model.explainedVarianceRatio);
           let result: PcaResult;
           let scores: number[][];
           if (sample.batch) {
@@ -85,16 +97,25 @@ export = function register(RED: NodeAPI): void {
               return out;
             });
             result = {
-              ...limits(anomaly),
               t2,
               spe,
+              t2Limit: anomaly.t2Limit,
+              speLimit: anomaly.speLimit,
               anomaly: flags,
               explainedVarianceRatio: ratio,
               n: model.samplesSeen,
             };
           } else {
             scores = [model.transform(sample.rows[0], new Array<number>(k), anomaly)];
-            result = { ...anomaly, explainedVarianceRatio: ratio, n: model.samplesSeen };
+            result = {
+              t2: anomaly.t2,
+              spe: anomaly.spe,
+              t2Limit: anomaly.t2Limit,
+              speLimit: anomaly.speLimit,
+              anomaly: anomaly.anomaly,
+              explainedVarianceRatio: ratio,
+              n: model.samplesSeen,
+            };
           }
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
@@ -110,7 +131,3 @@ export = function register(RED: NodeAPI): void {
   }
   RED.nodes.registerType('ml-pca', PcaNode);
 };
-
-function limits(anomaly: PcaAnomaly): { t2Limit: number; speLimit: number } {
-  return { t2Limit: anomaly.t2Limit, speLimit: anomaly.speLimit };
-}

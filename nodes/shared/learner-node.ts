@@ -35,6 +35,11 @@ export interface LearnerKind<M extends Learner> {
   readonly type: string;
   /** Samples a model must have seen before it transforms, when `warmupSamples` is blank. */
   defaultWarmup(dimension: number): number;
+  /**
+   * True when a new model can transform before learning anything (k-means from given centres):
+   * then a sample creates one even while not learning (`msg.learn = false`, learning off).
+   */
+  readonly readyWithoutData?: boolean;
   /** Whether a model can transform; by default when it has seen `warmup` samples. */
   ready?(model: M, warmup: number): boolean;
   create(schema: Schema, warmup: number): M;
@@ -340,7 +345,7 @@ class LearnerNode<M extends Learner> {
     if (hasSample) {
       const target = incoming && !control.peer ? incoming : (entry?.effective() ?? incoming);
       sample = this.reader.read(value, target?.schema ?? null, this.input.label);
-      if (target === undefined && this.settings.learning === 'off') {
+      if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
         throw new Error(
           `learning is off and there is no model${key ? ` for key "${key}"` : ''} to transform with: ` +
             'send a msg.model first, or set Learning to continuous or warm-up',
@@ -349,7 +354,8 @@ class LearnerNode<M extends Learner> {
       // A new model is made before anything changes, so that a sample it rejects (say, of
       // another dimension than configured centres) leaves no empty key behind.
       const ownAfter = incoming && !control.peer ? incoming : entry?.own;
-      if (ownAfter === undefined && control.learn && this.settings.learning !== 'off') {
+      const willLearn = control.learn && this.settings.learning !== 'off';
+      if (ownAfter === undefined && (willLearn || (target === undefined && this.kind.readyWithoutData))) {
         fresh = this.kind.create(
           { dimension: sample.dimension, features: sample.features },
           this.settings.warmupSamples ?? this.kind.defaultWarmup(sample.dimension),
@@ -408,10 +414,14 @@ class LearnerNode<M extends Learner> {
     send: Send,
   ): void {
     const learning = learn && this.settings.learning !== 'off';
-    const entry = learning ? this.models.obtain(key) : this.models.get(key);
+    const entry = learning || fresh ? this.models.obtain(key) : this.models.get(key);
     this.lastKey = key;
-    if (learning && entry) {
-      entry.own ??= fresh!;
+    if (entry && fresh) {
+      entry.own ??= fresh;
+      entry.changed();
+      this.persistence.changed(key);
+    }
+    if (learning && entry?.own) {
       const model = entry.own;
       let end = sample.rows.length;
       if (this.settings.learning === 'warmup') end = Math.min(end, this.warmupOf(model) - model.samplesSeen);
