@@ -14,7 +14,7 @@ const path = require('node:path');
 const http = require('node:http');
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES || 200000);
-const REPEATS = Number(process.env.BENCH_REPEATS || 3);
+const REPEATS = Number(process.env.BENCH_REPEATS || 5);
 const repoRoot = path.resolve(__dirname, '..');
 
 async function startRuntime() {
@@ -39,50 +39,76 @@ async function startRuntime() {
 
 let deployments = 0;
 
-async function deploy(RED, middle) {
+/**
+ * Deploys one chain per entry of `middles` (null: source straight to sink), side by side, so that
+ * a row's flows can be timed in alternation on the same deployment.
+ */
+async function deploy(RED, middles) {
   // Fresh ids each time: Node-RED's rewiring of surviving nodes across deploys is not what is measured.
-  const id = (name) => `${name}-${deployments}`;
+  const tab = `tab-${deployments}`;
+  const flows = [{ id: tab, type: 'tab', label: 'bench' }];
+  const chains = middles.map((middle, c) => {
+    const id = (name) => `${name}-${deployments}-${c}`;
+    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[middle ? id('mid') : id('sink')]] });
+    if (middle) flows.push({ id: id('mid'), z: tab, ...middle, wires: [[id('sink')]] });
+    flows.push({ id: id('sink'), type: 'bench-sink', z: tab, wires: [] });
+    return { src: id('src'), sink: id('sink'), label: middle ? middle.type : 'baseline' };
+  });
   deployments += 1;
-  const flows = [{ id: id('tab'), type: 'tab', label: 'bench' }];
-  const next = middle ? id('mid') : id('sink');
-  flows.push({ id: id('src'), type: 'bench-source', z: id('tab'), wires: [[next]] });
-  if (middle) flows.push({ id: id('mid'), z: id('tab'), ...middle, wires: [[id('sink')]] });
-  flows.push({ id: id('sink'), type: 'bench-sink', z: id('tab'), wires: [] });
   const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
   await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
   await started;
-  return { source: RED.nodes.getNode(id('src')), sink: RED.nodes.getNode(id('sink')) };
+  return chains.map(({ src, sink, label }) => ({
+    source: RED.nodes.getNode(src),
+    sink: RED.nodes.getNode(sink),
+    label,
+  }));
 }
 
+/** Nanoseconds per message of one run of `count` messages through a deployed chain. */
+async function runOnce(chain, make, count, expected, weigh) {
+  // If a node drops messages the sink never counts them all, and with nothing else pending
+  // Node would exit silently: a deadline turns that into an error naming the row.
+  let watchdog;
+  const deadline = new Promise((_, reject) => {
+    watchdog = setTimeout(() => reject(new Error(`${chain.label}: messages were lost`)), 120000);
+  });
+  const arrived = Promise.race([chain.sink.expect(expected, weigh), deadline]).finally(() =>
+    clearTimeout(watchdog),
+  );
+  const begin = process.hrtime.bigint();
+  await chain.source.run(count, make);
+  await arrived;
+  return Number(process.hrtime.bigint() - begin) / count;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 /**
- * Median nanoseconds per message of `count` messages through the deployed flow. A node that does
- * not send one message per message (a window) gives `expected` (what the sink must count) and
- * `weigh` (what one arrival counts for).
+ * Times a row: the bare source → sink flow, the same through a change node, and through the node
+ * under test, one run of each in turn, so that the machine's drift over time (noisy neighbours,
+ * frequency changes) falls on all three alike. The first round warms up the JIT and is dropped.
+ * @returns median ns/msg of each flow.
  */
-async function time(RED, middle, make, count, expected = count, weigh = undefined) {
-  const { source, sink } = await deploy(RED, middle);
-  const runs = [];
+async function timeRow(RED, row, count) {
+  const chains = await deploy(RED, [null, CHANGE_NODE, row.node]);
+  const expected = row.arrivals ? row.arrivals(count) : count;
+  const runs = [[], [], []];
   for (let r = 0; r <= REPEATS; r++) {
-    // If a node drops messages the sink never counts them all, and with nothing else pending
-    // Node would exit silently: a deadline turns that into an error naming the row.
-    let watchdog;
-    const deadline = new Promise((_, reject) => {
-      watchdog = setTimeout(
-        () => reject(new Error(`${middle ? middle.type : 'baseline'}: messages were lost`)),
-        120000,
+    for (let c = 0; c < chains.length; c++) {
+      const own = c === 2;
+      const elapsed = await runOnce(
+        chains[c],
+        row.make,
+        count,
+        own ? expected : count,
+        own ? row.weigh : undefined,
       );
-    });
-    const arrived = Promise.race([sink.expect(expected, weigh), deadline]).finally(() =>
-      clearTimeout(watchdog),
-    );
-    const begin = process.hrtime.bigint();
-    await source.run(count, make);
-    await arrived;
-    const elapsed = Number(process.hrtime.bigint() - begin);
-    if (r > 0) runs.push(elapsed / count); // the first run warms up the JIT
+      if (r > 0) runs[c].push(elapsed);
+    }
   }
-  runs.sort((a, b) => a - b);
-  return runs[Math.floor(runs.length / 2)];
+  const [baseline, change, total] = runs.map(median);
+  return { baseline, change, total };
 }
 
 /** A pool of distinct samples of d features, reused so generating them costs nothing measured. */
@@ -115,9 +141,11 @@ async function main() {
     .map((file) => require(path.join(__dirname, 'scenarios', file)));
   const context = { samplePool, CHANGE_NODE, MESSAGES };
   console.log(`Node-RED ${RED.version()} on Node ${process.version}, ${os.cpus()[0].model}`);
-  console.log(`${MESSAGES} messages a row, median of ${REPEATS} runs after one warm-up run\n`);
+  console.log(
+    `${MESSAGES} messages a run; each row times source → sink, source → change → sink and source → node → sink`,
+  );
+  console.log(`in turn, ${REPEATS} rounds after one warm-up round; medians\n`);
 
-  const baselineCache = new Map();
   try {
     for (const scenario of scenarios) {
       console.log(`## ${scenario.title}`);
@@ -126,15 +154,7 @@ async function main() {
         console.log('|---|---:|---:|---:|---:|---:|');
         for (const row of scenario.rows(context)) {
           const count = row.messages || MESSAGES;
-          const key = `${row.poolKey}:${count}`;
-          if (!baselineCache.has(key)) {
-            const baseline = await time(RED, null, row.make, count);
-            const change = await time(RED, CHANGE_NODE, row.make, count);
-            baselineCache.set(key, { baseline, change });
-          }
-          const { baseline, change } = baselineCache.get(key);
-          const expected = row.arrivals ? row.arrivals(count) : count;
-          const total = await time(RED, row.node, row.make, count, expected, row.weigh);
+          const { baseline, change, total } = await timeRow(RED, row, count);
           const hop = total - baseline;
           const changeHop = change - baseline;
           // A node that sends fewer messages than it receives (a window) spares the sink's share of
