@@ -8,6 +8,7 @@
  * matrix is always exactly symmetric. A batch is a weighted two-pass pass merged by Chan et al.'s
  * pairwise formula, which keeps full precision far from zero, unlike `E[xxᵀ] − x̄x̄ᵀ`.
  */
+import { checkShape } from './moments';
 
 /** The sufficient statistics of {@link RunningCovariance}, as plain numbers. */
 export interface CovarianceState {
@@ -38,10 +39,7 @@ export class RunningCovariance {
    * @param decay per-sample decay factor in (0, 1]; 1 (the default) never forgets.
    */
   constructor(dimension: number, decay = 1) {
-    if (!Number.isInteger(dimension) || dimension < 1) {
-      throw new RangeError(`dimension must be an integer ≥ 1, got ${String(dimension)}`);
-    }
-    if (!(decay > 0 && decay <= 1)) throw new RangeError(`decay must be in (0, 1], got ${String(decay)}`);
+    checkShape(dimension, decay);
     this.dimension = dimension;
     this.decay = decay;
     this.mean = new Float64Array(dimension);

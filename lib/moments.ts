@@ -23,6 +23,17 @@ export function decayFactor(halfLife: number): number {
   return halfLife === 0 ? 1 : Math.pow(2, -1 / halfLife);
 }
 
+/**
+ * Checks the arguments every running statistic is built from.
+ * @throws RangeError when `dimension` is not an integer ≥ 1 or `decay` is outside (0, 1].
+ */
+export function checkShape(dimension: number, decay: number): void {
+  if (!Number.isInteger(dimension) || dimension < 1) {
+    throw new RangeError(`dimension must be an integer ≥ 1, got ${String(dimension)}`);
+  }
+  if (!(decay > 0 && decay <= 1)) throw new RangeError(`decay must be in (0, 1], got ${String(decay)}`);
+}
+
 /** The sufficient statistics of {@link RunningMoments}, as plain numbers. */
 export interface MomentsState {
   /** Samples learned (an integer, whatever the forgetting). */
@@ -64,10 +75,7 @@ export class RunningMoments {
    * @param decay per-sample decay factor in (0, 1]; 1 (the default) never forgets.
    */
   constructor(dimension: number, decay = 1) {
-    if (!Number.isInteger(dimension) || dimension < 1) {
-      throw new RangeError(`dimension must be an integer ≥ 1, got ${String(dimension)}`);
-    }
-    if (!(decay > 0 && decay <= 1)) throw new RangeError(`decay must be in (0, 1], got ${String(decay)}`);
+    checkShape(dimension, decay);
     this.dimension = dimension;
     this.decay = decay;
     this.shift = new Float64Array(dimension);

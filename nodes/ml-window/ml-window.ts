@@ -17,7 +17,6 @@ import {
   parseEventTime,
   topicFeatureName,
   WindowEngine,
-  WindowOverflowError,
   type EmittedWindow,
   type GroupBy,
   type IncompleteWindow,
@@ -28,12 +27,13 @@ import {
   type WindowOptions,
   type WindowOutput,
 } from '../../lib/window';
-import { MessageProperty } from '../shared/message';
+import { MessageProperty, readKey } from '../shared/message';
 import {
   booleanSetting,
   choiceSetting,
   numberSetting,
   propertySetting,
+  reportSettingError,
   SettingError,
 } from '../shared/settings';
 import { StatusLine } from '../shared/status';
@@ -143,13 +143,6 @@ function readWindowSettings(config: WindowConfig): WindowSettings {
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
 
-/** A short status text for an error (the full message goes to the Catch node). */
-function errorLabel(err: unknown): string {
-  if (err instanceof WindowOverflowError) return 'buffer full';
-  if (err instanceof SampleError) return 'bad sample';
-  return 'error';
-}
-
 /** A value shown in a warning: short JSON, never the whole of a big batch. */
 function preview(value: unknown): string {
   let text: string;
@@ -228,8 +221,7 @@ class WindowNode {
       this.status.changed();
       done();
     } catch (err) {
-      this.status.error(errorLabel(err));
-      done(err instanceof Error ? err : new Error(String(err)));
+      this.status.fail(err, done);
     } finally {
       if (this.clocked) this.arm();
     }
@@ -288,17 +280,8 @@ class WindowNode {
    *   (a reset names the key as the windows' `msg.topic` shows it, e.g. `factory/m1`).
    */
   private readKey(msg: Record<string, unknown>, verbatim = false): WindowKey {
-    const key = this.key as MessageProperty;
-    const value = key.get(msg as NodeMessage);
-    if (value === undefined || value === null) return null;
-    let text: string;
-    if (typeof value === 'string') text = value;
-    else if (typeof value === 'number' && Number.isFinite(value)) text = String(value);
-    else {
-      throw new SampleError(
-        `${key.label} must be a string or a number to pick a window, got ${Array.isArray(value) ? 'an array' : typeof value}`,
-      );
-    }
+    const text = readKey(this.key as MessageProperty, msg as NodeMessage, 'a window');
+    if (text === undefined) return null;
     if (this.keyIsTopicParent && !verbatim) {
       const slash = text.lastIndexOf('/');
       return slash < 0 ? null : text.slice(0, slash);
@@ -418,10 +401,7 @@ export = function register(RED: NodeAPI): void {
     try {
       settings = readWindowSettings(config);
     } catch (err) {
-      const message = `configuration error: ${(err as Error).message}`;
-      this.error(message);
-      this.status({ fill: 'red', shape: 'ring', text: 'config error' });
-      this.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(message)));
+      reportSettingError(this, err);
       return;
     }
     new WindowNode(RED, this, settings);

@@ -6,7 +6,7 @@
  * A node file only describes its model through a {@link LearnerKind}.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { ModelError, SampleError } from '../../lib/errors';
+import { ModelError } from '../../lib/errors';
 import { describeSchema, sameSchema, type ModelHeader } from '../../lib/model';
 import { parseFeatureList, SampleReader, type Sample, type Schema } from '../../lib/samples';
 import { MessageProperty, readKey } from './message';
@@ -17,6 +17,7 @@ import {
   numberSetting,
   optionalNumberSetting,
   propertySetting,
+  reportSettingError,
   SettingError,
 } from './settings';
 import { StatusLine } from './status';
@@ -152,13 +153,6 @@ function readControl(msg: Record<string, unknown>): Readonly<Control> {
   };
 }
 
-/** A short status text for an error. */
-function errorLabel(err: unknown): string {
-  if (err instanceof SampleError) return 'bad sample';
-  if (err instanceof ModelError) return 'bad model';
-  return 'error';
-}
-
 /**
  * Makes `node` a learner: parses the shared settings, restores saved models and handles messages.
  * @param makeKind builds the node's {@link LearnerKind} from the parsed settings; it may throw a
@@ -176,10 +170,7 @@ export function setupLearnerNode<M extends Learner>(
     settings = readLearnerSettings(config);
     kind = makeKind(settings);
   } catch (err) {
-    const message = `configuration error: ${(err as Error).message}`;
-    node.error(message);
-    node.status({ fill: 'red', shape: 'ring', text: 'config error' });
-    node.on('input', (_msg: NodeMessageInFlow, _send: Send, done: Done) => done(new Error(message)));
+    reportSettingError(node, err);
     return;
   }
   new LearnerNode(RED, node, settings, kind);
@@ -312,8 +303,7 @@ class LearnerNode<M extends Learner> {
       this.status.changed();
       done();
     } catch (err) {
-      this.status.error(errorLabel(err));
-      done(err instanceof Error ? err : new Error(String(err)));
+      this.status.fail(err, done);
     }
   }
 

@@ -3,6 +3,7 @@
  * (the common case) is read directly, skipping Node-RED's path parser on every message.
  */
 import type { NodeAPI, NodeMessage } from 'node-red';
+import { SampleError } from '../../lib/errors';
 
 /** A configured msg property. */
 export class MessageProperty {
@@ -34,15 +35,16 @@ export class MessageProperty {
 
 /**
  * Reads the key that picks a model or a window (`keyProperty`, typically `topic`).
- * @returns the key as a string, `undefined` when the message has none.
- * @throws Error when the value is not a string or a number.
+ * @param picks what the key picks, for the error: `a model`, `a window`.
+ * @returns the key as a string (so `1` and `"1"` are one key), `undefined` when the message has none.
+ * @throws SampleError when the value is not a string or a number.
  */
-export function readKey(property: MessageProperty, msg: NodeMessage): string | undefined {
+export function readKey(property: MessageProperty, msg: NodeMessage, picks = 'a model'): string | undefined {
   const value = property.get(msg);
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new Error(
-    `${property.label} must be a string or a number to pick a model, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+  throw new SampleError(
+    `${property.label} must be a string or a number to pick ${picks}, got ${Array.isArray(value) ? 'an array' : typeof value}`,
   );
 }

@@ -3,10 +3,22 @@
  * them (often strings) or not at all (node-red-node-test-helper never loads the .html, and flows
  * written by hand omit fields), so every reader has a default.
  */
+import type { Node } from 'node-red';
 
 /** A setting that cannot be used; the node reports it at start and on every message. */
 export class SettingError extends Error {
   override name = 'SettingError';
+}
+
+/**
+ * Reports settings that cannot be used: logged and a red status at start, and every message then
+ * fails with the same error, so that nothing sent to the node is lost silently.
+ */
+export function reportSettingError(node: Node, err: unknown): void {
+  const message = `configuration error: ${(err as Error).message}`;
+  node.error(message);
+  node.status({ fill: 'red', shape: 'ring', text: 'config error' });
+  node.on('input', (_msg: unknown, _send: unknown, done: (err: Error) => void) => done(new Error(message)));
 }
 
 function isBlank(raw: unknown): boolean {

@@ -3,6 +3,8 @@
  * editor, so writing one per message would cost more than the learning itself.
  */
 import type { Node } from 'node-red';
+import { ModelError, SampleError } from '../../lib/errors';
+import { WindowOverflowError } from '../../lib/window';
 
 const REDRAW_MS = 250;
 
@@ -29,6 +31,15 @@ export class StatusLine {
     this.node.status({ fill: ready ? 'green' : 'yellow', shape: 'dot', text });
   }
 
+  /**
+   * A message failed: a red ring naming the kind of error, and `done(err)` so that a Catch node
+   * receives it.
+   */
+  fail(err: unknown, done: (err: Error) => void): void {
+    this.error(errorLabel(err));
+    done(err instanceof Error ? err : new Error(String(err)));
+  }
+
   /** A red ring that stays until the next message goes through. */
   error(text: string): void {
     this.close();
@@ -39,4 +50,12 @@ export class StatusLine {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** A short status text for an error. */
+function errorLabel(err: unknown): string {
+  if (err instanceof SampleError) return 'bad sample';
+  if (err instanceof ModelError) return 'bad model';
+  if (err instanceof WindowOverflowError) return 'buffer full';
+  return 'error';
 }
