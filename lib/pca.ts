@@ -26,7 +26,7 @@ import {
 } from './model';
 import { RunningCovariance } from './covariance';
 import { decayFactor } from './moments';
-import { checkRow, checkRows, type Schema } from './samples';
+import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from './samples';
 import { fQuantile, normalQuantile } from './stats';
 
 /** Settings of a {@link StreamingPCA}; all optional, merged over {@link PCA_DEFAULTS}. */
@@ -193,6 +193,13 @@ export class StreamingPCA {
    * @throws RangeError for an invalid option, or an integer `components` above the dimension.
    */
   constructor(schema: Schema, options: Partial<PcaOptions> = {}, covariance?: RunningCovariance) {
+    const widest = MAX_DIMENSION_SETTING['ml-pca'];
+    if (schema.dimension > widest) {
+      // Refused before the d × d co-moment is allocated.
+      throw new RangeError(
+        `PCA takes at most ${widest} features (its model holds a ${widest} × ${widest} matrix), got ${schema.dimension}`,
+      );
+    }
     this.options = StreamingPCA.checkOptions(options, schema.dimension);
     this.schema = schema;
     this.covariance =

@@ -113,11 +113,7 @@ export function magnitudeError(where: string, value: number): SampleError {
  * anything, so a bad row leaves the model as it was.
  * @throws SampleError naming the row and the value.
  */
-export function checkRow(
-  x: ArrayLike<number> | null | undefined,
-  dimension: number,
-  where = 'the sample',
-): void {
+export function checkRow(x: ArrayLike<number> | null | undefined, dimension: number, where = 'sample'): void {
   if (x === null || typeof x !== 'object' || typeof x.length !== 'number') {
     throw new SampleError(`${where} is ${describeValue(x)}, not an array of ${dimension} numbers`);
   }
@@ -142,7 +138,7 @@ export function checkRows(
   dimension: number,
   start = 0,
   end = rows.length,
-  where = 'the batch',
+  where = 'batch',
 ): void {
   if (!Array.isArray(rows)) throw new SampleError(`${where} is ${describeValue(rows)}, not an array of rows`);
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= rows.length)) {
