@@ -265,6 +265,61 @@ export function quoteText(text: string, max = ECHO_LENGTH): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
+const PREVIEW_LENGTH = 80;
+
+/**
+ * A value shown in a message: short JSON-like text built from at most a few dozen parts, so a
+ * big batch costs nothing, and never throwing (getters, proxies, BigInt and cycles included).
+ */
+export function preview(value: unknown, max = PREVIEW_LENGTH): string {
+  let text: string;
+  try {
+    text = previewPart(value, 2, { budget: max + 1 });
+  } catch {
+    text = typeof value === 'object' && value !== null ? 'an object' : typeof value;
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function previewPart(value: unknown, depth: number, left: { budget: number }): string {
+  if (left.budget <= 0) return '…';
+  let text: string;
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') text = String(value);
+  else if (value === undefined) text = 'undefined';
+  else if (typeof value === 'string')
+    text = JSON.stringify(value.length > left.budget ? `${value.slice(0, left.budget)}…` : value);
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else if (typeof value !== 'object') text = `a ${typeof value}`;
+  else if (depth === 0) text = Array.isArray(value) ? '[…]' : '{…}';
+  else if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    const items = value as ArrayLike<unknown>;
+    const parts: string[] = [];
+    for (let i = 0; i < items.length && left.budget > 0; i++) {
+      if (i > 0) left.budget--;
+      parts.push(previewPart(items[i], depth - 1, left));
+    }
+    text = `[${parts.join(',')}${parts.length < items.length ? ',…' : ''}]`;
+  } else {
+    const parts: string[] = [];
+    let more = false;
+    for (const name in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, name)) continue;
+      if (left.budget <= 0) {
+        more = true;
+        break;
+      }
+      const shown = name.length > 20 ? `${name.slice(0, 20)}…` : name;
+      left.budget -= shown.length + 4;
+      parts.push(
+        `${JSON.stringify(shown)}:${previewPart((value as Record<string, unknown>)[name], depth - 1, left)}`,
+      );
+    }
+    text = `{${parts.join(',')}${more ? ',…' : ''}}`;
+  }
+  left.budget -= text.length;
+  return text;
+}
+
 /** A time for a message: ISO 8601 when it is a date, else the number. */
 export function formatTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : String(ms);
@@ -307,7 +362,8 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|
 export function parseEventTime(value: unknown, where: string): number {
   const expected = 'Send ms since the epoch (a number) or an ISO 8601 string such as "2024-05-01T12:00:00Z".';
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new SampleError(`${where} is ${String(value)}, not a time. ${expected}`);
+    if (!Number.isFinite(value))
+      throw new SampleError(`${where} is ${String(value)}, not a time. ${expected}`);
     checkTimeRange(value, where);
     return value;
   }
@@ -423,7 +479,13 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
         'lateness of the stream time must not be rejected as too far from it',
     );
   }
-  const maxKeys = bounded(options.maxKeys ?? WINDOW_DEFAULTS.maxKeys, 'maxKeys', 1, WINDOW_LIMITS.maxKeys, true);
+  const maxKeys = bounded(
+    options.maxKeys ?? WINDOW_DEFAULTS.maxKeys,
+    'maxKeys',
+    1,
+    WINDOW_LIMITS.maxKeys,
+    true,
+  );
   const idleTimeout = bounded(options.idleTimeout ?? WINDOW_DEFAULTS.idleTimeout, 'idleTimeout', 0, span);
   const maxFeatures = bounded(
     options.maxFeatures ?? WINDOW_DEFAULTS.maxFeatures,
@@ -585,11 +647,12 @@ export class WindowEngine {
   /**
    * Checks a sample as it would be read with no window open (before a reset drops them): its
    * value, its time's range and horizon against the caller's clock.
+   * @param keepsStreamTime the reset is of one key, so the stream time stays (and bounds the time).
    * @throws SampleError as {@link add} would.
    */
-  checkSample(value: unknown, at: SampleAt): void {
+  checkSample(value: unknown, at: SampleAt, keepsStreamTime = false): void {
     const where = at.where ?? 'msg.payload';
-    this.checkTime(at, where, -Infinity);
+    this.checkTime(at, where, keepsStreamTime ? this.clock : -Infinity);
     if (this.options.groupBy === 'align') {
       this.checkReading(value, where, '');
       return;
@@ -976,7 +1039,10 @@ export class WindowEngine {
         err.message
           .replace(/this model was learned from/g, 'this window holds')
           .replace(/this model/g, 'this window')
-          .replace(/send msg\.reset to start a new model/g, 'send msg.flush or msg.reset to start new windows'),
+          .replace(
+            /send msg\.reset to start a new model/g,
+            'send msg.flush or msg.reset to start new windows',
+          ),
       );
     }
   }
@@ -992,7 +1058,8 @@ export class WindowEngine {
         `${where} has no feature name: aligning needs the topic (or key) of each reading, e.g. "factory/m1/temp".`,
       );
     }
-    if (FORBIDDEN_NAMES.has(name)) throw new SampleError(`${quoteText(name)} cannot be a feature name (${where}).`);
+    if (FORBIDDEN_NAMES.has(name))
+      throw new SampleError(`${quoteText(name)} cannot be a feature name (${where}).`);
     return name;
   }
 
