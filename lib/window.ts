@@ -320,6 +320,22 @@ function previewPart(value: unknown, depth: number, left: { budget: number }): s
   return text;
 }
 
+/**
+ * A message cut to `max` characters, keeping its start (what is wrong) and its end (what to do):
+ * a list of thousands of feature names must not make a megabyte error.
+ */
+export function boundText(text: string, max = 800): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor(max / 4);
+  return `${text.slice(0, max - tail - 3)} … ${text.slice(text.length - tail)}`;
+}
+
+/** Names as a message lists them: the first few, each cut short, and how many more. */
+export function listNames(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).map((name) => (name.length > 40 ? `${name.slice(0, 40)}…` : name));
+  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
+}
+
 /** A time for a message: ISO 8601 when it is a date, else the number. */
 export function formatTime(ms: number): string {
   return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : String(ms);
@@ -731,7 +747,7 @@ export class WindowEngine {
         if (this.options.features || aligner?.fixed) {
           throw new SampleError(
             `${where} is a reading of ${quoteText(name)}, which is not one of the features ` +
-              `${(this.options.features ?? []).join(', ')}. Add it to the node's "Features", or filter it out before this node.`,
+              `${listNames(this.options.features ?? [])}. Add it to the node's "Features", or filter it out before this node.`,
           );
         }
         const known = aligner ? aligner.names.length : 0;
@@ -1036,7 +1052,7 @@ export class WindowEngine {
     } catch (err) {
       if (!(err instanceof SampleError)) throw err;
       throw new SampleError(
-        err.message
+        boundText(err.message)
           .replace(/this model was learned from/g, 'this window holds')
           .replace(/this model/g, 'this window')
           .replace(

@@ -378,7 +378,7 @@ describe('window limits: messages', () => {
     );
   });
 
-  it('errors echo at most a few dozen characters of a topic, a name or a key', () => {
+  it('errors echo at most a few dozen characters of a topic, a name or a key, and no list of 1e5 names', () => {
     const long = 'x'.repeat(1_000_000);
     assert.throws(
       () => topicFeatureName(`${long}/`),
@@ -388,6 +388,14 @@ describe('window limits: messages', () => {
     assert.throws(
       () => fixed.add(1, { time: 0, name: long }),
       (e) => e instanceof SampleError && e.message.length < 400,
+    );
+    const wide = new WindowEngine({ mode: 'count', size: 3 });
+    const row = {};
+    for (let j = 0; j < 100_000; j++) row[`feature${j}`] = j;
+    wide.add(row, { time: 0 });
+    assert.throws(
+      () => wide.add({ feature0: 1 }, { time: 1 }),
+      (e) => e instanceof SampleError && e.message.length <= 800 && /has no field "feature1"/.test(e.message),
     );
     const keyed = new WindowEngine({ mode: 'count', size: 3, groupBy: 'key' });
     keyed.add(1, { time: 0, key: long });

@@ -15,6 +15,7 @@ import { SampleError } from '../../lib/errors';
 import { parseFeatureList } from '../../lib/samples';
 import {
   formatTime,
+  listNames,
   parseEventTime,
   preview,
   quoteText,
@@ -414,7 +415,7 @@ class WindowNode {
   private warnIncomplete(w: IncompleteWindow): void {
     this.node.warn(
       `window ${formatTime(w.start)} – ${formatTime(w.end)}${keyText(w.key)} not sent: no reading yet of ` +
-        `${w.missing.join(', ')} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
+        `${listNames(w.missing)} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
     );
   }
 
