@@ -1052,13 +1052,15 @@ export class WindowEngine {
     } catch (err) {
       if (!(err instanceof SampleError)) throw err;
       throw new SampleError(
-        boundText(err.message)
-          .replace(/this model was learned from/g, 'this window holds')
-          .replace(/this model/g, 'this window')
-          .replace(
-            /send msg\.reset to start a new model/g,
-            'send msg.flush or msg.reset to start new windows',
-          ),
+        boundText(
+          err.message
+            .replace(/this model was learned from/g, 'this window holds')
+            .replace(/this model/g, 'this window')
+            .replace(
+              /send msg\.reset to start a new model/g,
+              'send msg.flush or msg.reset to start new windows',
+            ),
+        ),
       );
     }
   }
