@@ -594,6 +594,12 @@ interface Session {
   rows: Rows;
 }
 
+/** When a key was last used, and when it took its place in the recency queue (≤ seen). */
+interface KeyUse {
+  seen: number;
+  queued: number;
+}
+
 /** One key's open windows (only the fields of its mode are used). */
 interface Group {
   readonly key: WindowKey;
@@ -624,10 +630,10 @@ export class WindowEngine {
   private readonly groups = new Map<WindowKey, Group>();
   private readonly aligners = new Map<WindowKey, Aligner>();
   /**
-   * Keys (groupBy key or align) in order of use, least recent first, with the stream time of their
-   * last sample: what `maxKeys` evicts and `idleTimeout` expires, each in O(1) per key.
+   * Keys (groupBy key or align), least recently queued first, with the stream time of their last
+   * sample: what `maxKeys` evicts and `idleTimeout` expires, each in amortised O(1) per key.
    */
-  private readonly recency = new Map<WindowKey, number>();
+  private readonly recency = new Map<WindowKey, KeyUse>();
   /** How long a key must be idle to be forgotten: `idleTimeout`, but never before its windows close. */
   private readonly idleAfter: number;
   /** Width of the slices time windows are built from: gcd(size, step), so a sample is stored once. */
@@ -922,18 +928,35 @@ export class WindowEngine {
   }
 
   // ---- keys: least recently used, idle expiry -------------------------------------------------
+  // A key's place in `recency` is where it was queued; a use only writes its time. Expiry and
+  // eviction look at the front: a key used since it was queued is queued again at its last use
+  // (a second chance) rather than moved on every sample, which would cost a map delete and
+  // insert per message. So the key evicted for maxKeys is one used least recently, and an idle
+  // key is forgotten once idleTimeout has passed (later, by less than idleTimeout, when another
+  // key's requeued use precedes it).
 
   private touch(key: WindowKey, clock: number): void {
     if (this.options.groupBy === 'none') return;
+    const use = this.recency.get(key);
+    if (use) use.seen = clock;
+    else this.recency.set(key, { seen: clock, queued: clock });
+  }
+
+  private requeue(key: WindowKey, use: KeyUse): void {
     this.recency.delete(key);
-    this.recency.set(key, clock);
+    use.queued = use.seen;
+    this.recency.set(key, use);
   }
 
   /** Forgets keys without a sample for `idleTimeout` (and whose time/session windows have closed). */
   private expire(clock: number): void {
     if (this.options.groupBy === 'none' || this.idleAfter === Infinity) return;
-    for (const [key, seen] of this.recency) {
-      if (clock - seen < this.idleAfter) break;
+    for (const [key, use] of this.recency) {
+      if (clock - use.queued < this.idleAfter) break;
+      if (clock - use.seen < this.idleAfter) {
+        this.requeue(key, use);
+        continue;
+      }
       const group = this.groups.get(key);
       // A time or session window still open is never dropped (it closes before idleAfter).
       if (group && group.held > 0 && this.options.mode !== 'count') break;
@@ -941,12 +964,13 @@ export class WindowEngine {
     }
   }
 
-  /** Before a new key joins at `maxKeys`, the least recently used one is forgotten. */
+  /** Before a new key joins at `maxKeys`, one used least recently is forgotten. */
   private makeRoomFor(key: WindowKey): void {
     if (this.options.groupBy === 'none' || this.recency.has(key)) return;
     while (this.recency.size >= this.options.maxKeys) {
-      const oldest = this.recency.keys().next().value as WindowKey;
-      this.forget(oldest, 'maxKeys');
+      const [oldest, use] = this.recency.entries().next().value as [WindowKey, KeyUse];
+      if (use.seen > use.queued) this.requeue(oldest, use);
+      else this.forget(oldest, 'maxKeys');
     }
   }
 
@@ -968,24 +992,16 @@ export class WindowEngine {
     } else output.dropped.push({ reason, keys: 1, samples, key });
   }
 
-  /** Samples that forgetting idle keys at `clock`, and making room for `key`, would release. */
+  /** Samples that forgetting idle keys at `clock` would release (what {@link expire} forgets). */
   private heldForgottenBy(key: WindowKey, clock: number): number {
-    if (this.options.groupBy === 'none') return 0;
+    if (this.options.groupBy === 'none' || this.idleAfter === Infinity) return 0;
     let freed = 0;
-    let kept = this.recency.size;
-    let oldest: WindowKey | undefined;
-    for (const [k, seen] of this.recency) {
-      if (clock - seen < this.idleAfter) {
-        oldest = k;
-        break;
-      }
+    for (const [k, use] of this.recency) {
+      if (clock - use.queued < this.idleAfter) break;
+      if (clock - use.seen < this.idleAfter) continue;
       const group = this.groups.get(k);
       if (group && group.held > 0 && this.options.mode !== 'count') break;
       if (k !== key) freed += group?.held ?? 0;
-      kept--;
-    }
-    if (!this.recency.has(key) && kept >= this.options.maxKeys && oldest !== undefined && oldest !== key) {
-      freed += this.groups.get(oldest)?.held ?? 0;
     }
     return freed;
   }
