@@ -1369,6 +1369,9 @@ export class WindowEngine {
       const next = i < panes.length ? panes[i].start : Infinity;
       if (next < start + size) {
         this.emitTimeWindow(group, start);
+        // Times are checked to lie within ±8.64e15 ms, where a step always moves (below 2^53);
+        // should a time ever escape that check, stop rather than loop forever.
+        if (!(start + step > start)) break;
         start += step;
         continue;
       }
@@ -1380,6 +1383,7 @@ export class WindowEngine {
         if (empty > WINDOW_LIMITS.emptyWindows) this.noteSkipped(group.key, start, resume, empty);
         else for (let k = 0; k < empty; k++) this.emitTimeWindow(group, start + k * step);
       }
+      if (!(resume > start)) break;
       start = resume;
     }
     return start;
