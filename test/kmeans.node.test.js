@@ -274,7 +274,7 @@ describe('ml-kmeans node', () => {
     it('a model warming up is exported with its buffer and can be loaded to go on', async () => {
       const Y = iris.pca['2'].Y;
       const source = await start({ warmupSamples: 20 });
-      await source.send({ payload: Y.slice(0, 10) });
+      await source.send(...Y.slice(0, 10).map((row) => ({ payload: row })));
       const [model] = await source.exported();
       assert.equal(model.cluster_centers, null);
       assert.equal(model.warmup_samples.length, 10);
