@@ -9,7 +9,8 @@
  *
  * Only keys that changed are written, at most once a second, and a round of writes is cut into
  * ticks of at most {@link KEYS_PER_TICK} keys or {@link TICK_BUDGET_MS}, so that a thousand
- * learning keys never stall the event loop for long. Nothing here throws out of a timer: a model
+ * learning keys never stall the event loop for long; when a round takes long, the next one waits
+ * four times as long, so saving never takes more than a fifth of the time. Nothing here throws out of a timer: a model
  * that cannot be serialised, or is too large to store, is reported through `node.error` and kept
  * in memory.
  */
@@ -36,6 +37,8 @@ const FORMAT = 2;
 const SAVE_INTERVAL_MS = 1000;
 /** Most keys serialised in one timer tick; the rest of a round follows in later ticks. */
 export const KEYS_PER_TICK = 50;
+/** Rounds are spaced so that the pause after one is at least this many times its work. */
+const WORK_SHARE = 4;
 /** A tick stops early once it has worked this long. */
 const TICK_BUDGET_MS = 20;
 /**
@@ -142,6 +145,10 @@ export class ModelPersistence {
   private roundAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private roundStart = -Infinity;
+  /** Milliseconds spent writing in the current round. */
+  private roundWork = 0;
+  /** The next round starts no earlier than this (Date.now() time). */
+  private nextRound = -Infinity;
   /** The 0.1.0 `models` entry was read: delete it once its keys are written in this format. */
   private legacy = false;
   private closed = false;
@@ -250,8 +257,7 @@ export class ModelPersistence {
 
   private schedule(): void {
     if (this.timer !== undefined || this.closed) return;
-    const wait =
-      this.roundAt < this.round.length ? 0 : Math.max(0, this.roundStart + SAVE_INTERVAL_MS - Date.now());
+    const wait = this.roundAt < this.round.length ? 0 : Math.max(0, this.nextRound - Date.now());
     this.timer = setTimeout(() => this.tick(), wait);
   }
 
@@ -274,16 +280,23 @@ export class ModelPersistence {
       this.roundAt = 0;
       this.dirty.clear();
       this.roundStart = Date.now();
+      this.roundWork = 0;
     }
     const started = Date.now();
     let written = 0;
     while (this.roundAt < this.round.length && written < maxKeys && Date.now() - started < budgetMs) {
       if (this.writeKey(this.round[this.roundAt++])) written++;
     }
+    this.roundWork += Date.now() - started;
     if (this.roundAt >= this.round.length) this.endRound();
   }
 
   private endRound(): void {
+    if (this.round.length > 0) {
+      // Saving takes at most a fifth of the time: many keys learning at once are saved less often
+      // than once a second rather than leaving the flows no time to run.
+      this.nextRound = Math.max(this.roundStart + SAVE_INTERVAL_MS, Date.now() + WORK_SHARE * this.roundWork);
+    }
     this.round = [];
     this.roundAt = 0;
     if (this.legacy) {
