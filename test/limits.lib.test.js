@@ -426,6 +426,16 @@ describe('lib limits (docs/limits.md)', () => {
         );
       }
       assert.equal(reader.read(wide.slice(0, 128), null, 'msg.payload').dimension, 128);
+      // A schema wider than the limit (a loaded model) reads no sample of any shape.
+      const names = Object.keys(object);
+      assert.throws(
+        () => reader.read(object, { dimension: 2000, features: names }, 'msg.payload'),
+        /maxDimension \(128\)/,
+      );
+      assert.throws(
+        () => reader.read(wide, { dimension: 2000, features: null }, 'msg.payload'),
+        /maxDimension \(128\)/,
+      );
       // The PCA default: d = 1e5 is refused before a d × d matrix is ever asked for.
       const pcaReader = new SampleReader(null, { maxDimension: DEFAULT_MAX_DIMENSION['ml-pca'] });
       assert.throws(
@@ -598,6 +608,27 @@ describe('lib limits (docs/limits.md)', () => {
           );
         }
       }
+    });
+
+    it('feature names are cut and long lists shortened in messages', () => {
+      const long = 'n'.repeat(1e6);
+      const reader = new SampleReader([long, 'b']);
+      assert.throws(
+        () => reader.read({ b: 1 }, null, 'msg.payload'),
+        (err) =>
+          err instanceof SampleError &&
+          err.message.length < 400 &&
+          err.message.includes(`"${'n'.repeat(60)}…"`),
+      );
+      const names = Array.from({ length: 500 }, (_, j) => `f${j}`);
+      assert.throws(
+        () => new SampleReader(names).read([1, 2], { dimension: 500, features: names }, 'msg.payload'),
+        (err) => err.message.includes('f9, … (500 in all)') && err.message.length < 400,
+      );
+      assert.throws(
+        () => samples.parseFeatureList(`${long},${long}`),
+        (err) => err.message.length < 200,
+      );
     });
 
     it('NaN in a model is reported as NaN, not null', () => {
