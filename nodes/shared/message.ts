@@ -3,7 +3,7 @@
  * (the common case) is read directly, skipping Node-RED's path parser on every message.
  */
 import type { NodeAPI, NodeMessage } from 'node-red';
-import { SampleError } from '../../lib/errors';
+import { describeValue, SampleError } from '../../lib/errors';
 
 /** A configured msg property. */
 export class MessageProperty {
@@ -46,5 +46,28 @@ export function readKey(property: MessageProperty, msg: NodeMessage, picks = 'a 
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   throw new SampleError(
     `${property.label} must be a string or a number to pick ${picks}, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+  );
+}
+
+/**
+ * Reads a control property that is a switch: a boolean, or the strings `"true"` / `"false"` (as a
+ * change node or an HTTP form writes them), or one of `words` (such as `"own"` for export).
+ * @returns `undefined` when absent, else the boolean or the word.
+ * @throws Error naming the field and listing what it accepts, for anything else (`0`, `null`,
+ *   `"yes"`, an object), so that a typo never silently learns or resets.
+ */
+export function readSwitch<W extends string = never>(
+  msg: Record<string, unknown>,
+  field: string,
+  words: readonly W[] = [],
+): boolean | W | undefined {
+  const value = msg[field];
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (typeof value === 'string' && (words as readonly string[]).includes(value)) return value as W;
+  const allowed = ['true', 'false', '"true"', '"false"', ...words.map((w) => `"${w}"`)];
+  throw new Error(
+    `msg.${field} must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${describeValue(value)}`,
   );
 }
