@@ -15,6 +15,9 @@ import {
 import { choiceSetting, numberSetting, SettingError } from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {
+  /** The number of clusters, k. */
+  clusters?: number | string;
+  /** The number of clusters in flows saved before the setting was named `clusters`. */
   k?: number | string;
   init?: string;
   /** JSON text of k rows (the editor saves text; a flow written by hand may hold the array itself). */
@@ -108,7 +111,14 @@ function readCenters(raw: unknown, k: number, features: readonly string[] | null
 
 /** Parses the node's own settings. @throws SettingError */
 function readKMeansSettings(config: KMeansConfig, learner: LearnerSettings): KMeansSettings {
-  const k = numberSetting(config.k, 'k', KMEANS_DEFAULTS.k, { min: 1, integer: true });
+  // Flows saved before the setting was named `clusters` (the editor reserves one-letter names)
+  // hold it as `k`; an error names the setting the flow holds.
+  const blank = (raw: unknown): boolean => raw === undefined || raw === null || String(raw).trim() === '';
+  const legacy = blank(config.clusters) && !blank(config.k);
+  const k = numberSetting(legacy ? config.k : config.clusters, legacy ? 'k' : 'clusters', KMEANS_DEFAULTS.k, {
+    min: 1,
+    integer: true,
+  });
   const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const);
   const seed = numberSetting(config.seed, 'seed', KMEANS_DEFAULTS.seed, {
     min: 0,
