@@ -102,6 +102,7 @@ const VALUES = {
  */
 const REVEAL = {
   'ml-window': { gap: { mode: 'session' } },
+  'ml-standardize': { withMean: { method: 'zscore' }, withStd: { method: 'zscore' } },
 };
 
 const expected = (entry) => (entry !== null && typeof entry === 'object' ? entry.value : entry);
@@ -275,15 +276,21 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
             { id: `sink-${type}`, type: 'probe-sink', z: 'tab', x: 520, y, wires: [] },
           );
         });
-        flows.push({
-          id: 'legacy-kmeans',
-          type: 'ml-kmeans',
-          z: 'tab',
-          x: 320,
-          y: 380,
-          k: 5,
-          wires: [[], []],
-        });
+        flows.push(
+          { id: 'src-legacy', type: 'probe-source', z: 'tab', x: 120, y: 380, wires: [['legacy-kmeans']] },
+          {
+            id: 'legacy-kmeans',
+            type: 'ml-kmeans',
+            z: 'tab',
+            x: 320,
+            y: 380,
+            k: 5,
+            init: 'given',
+            centers: '[[0], [1], [2], [3], [4]]',
+            wires: [['sink-legacy'], []],
+          },
+          { id: 'sink-legacy', type: 'probe-sink', z: 'tab', x: 520, y: 380, wires: [] },
+        );
         runtime = await Runtime.start({
           flows,
           port,
@@ -445,6 +452,10 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
 
       it('a k-means node saved with the old one-letter `k` shows it as Clusters and keeps it through Done and deploy', async () => {
         const id = 'legacy-kmeans';
+        // The runtime reads the old setting.
+        runtime.send('src-legacy', { payload: 3.9 });
+        const [before] = await runtime.waitFor('sink-legacy', 1, 60000);
+        assert.equal(before.kmeans.distances.length, 5);
         await openNode(page, id);
         assert.equal(await page.locator('#node-input-clusters').inputValue(), '5');
         await pressDone(page);
@@ -457,6 +468,10 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
         assert.equal(await deploy(page), null);
         const node = (await deployedFlows(port)).find((n) => n.id === id);
         assert.equal(String(node.clusters), '5', 'the deployed node has clusters = 5');
+        runtime.send('src-legacy', { payload: 3.9 });
+        const [, after] = await runtime.waitFor('sink-legacy', 2, 60000);
+        assert.equal(after.cluster, 4);
+        assert.equal(after.kmeans.distances.length, 5);
       });
 
       it('every field set through the form reaches the runtime exactly, and the runtime uses it', async () => {
@@ -483,10 +498,15 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
           }
           const id = `set-${type}`;
           await openNode(page, id);
-          const revealed = new Set();
-          for (const [field, entry] of Object.entries(values))
+          const filled = new Set();
+          for (const [field, entry] of Object.entries(values)) {
+            const revealed = new Set();
             await setField(page, type, field, entry, revealed);
-          for (const field of revealed) await setField(page, type, field, values[field]);
+            // Put back what was changed to reach this field once its own turn has passed.
+            for (const other of revealed)
+              if (filled.has(other)) await setField(page, type, other, values[other]);
+            filled.add(field);
+          }
           await pressDone(page);
           const state = await page.evaluate((id) => {
             const node = RED.nodes.node(id);
