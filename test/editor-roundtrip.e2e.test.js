@@ -7,6 +7,7 @@
 // warning or error from our nodes all along.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 const { Runtime } = require('./support/runtime');
@@ -507,6 +508,9 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
               if (filled.has(other)) await setField(page, type, other, values[other]);
             filled.add(field);
           }
+          await page.screenshot({
+            path: path.join(os.tmpdir(), `editor-roundtrip-nr${target.major}-${type}.png`),
+          });
           await pressDone(page);
           const state = await page.evaluate((id) => {
             const node = RED.nodes.node(id);
