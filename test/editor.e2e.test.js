@@ -138,11 +138,23 @@ describe('editor forms in headless Chromium', function () {
         ],
         warmup: [check('ml-standardize', 'warmupSamples', ''), check('ml-standardize', 'warmupSamples', 0)],
         features: [check('ml-standardize', 'features', 'a, b'), check('ml-standardize', 'features', 'a, a')],
+        // Optional msg properties: empty is valid (the runtime's default), a broken expression is not.
+        properties: [
+          check('ml-pca', 'keyProperty', ''),
+          check('ml-pca', 'keyProperty', 'device.id'),
+          check('ml-pca', 'keyProperty', 'a..b'),
+          check('ml-window', 'timeProperty', ''),
+          check('ml-window', 'nameProperty', 'x['),
+          check('ml-standardize', 'property', ''),
+        ],
+        clusters: [check('ml-kmeans', 'clusters', '4'), check('ml-kmeans', 'clusters', '0')],
       };
     });
     assert.deepEqual(result.pcaComponents, [true, true, false]);
     assert.deepEqual(result.warmup, [true, false]);
     assert.deepEqual(result.features, [true, false]);
+    assert.deepEqual(result.properties, [true, true, false, true, false, true]);
+    assert.deepEqual(result.clusters, [true, false]);
   });
 });
 
