@@ -129,6 +129,10 @@ async function start(options = {}) {
       httpAdminRoot: '/',
       httpNodeRoot: '/',
       credentialSecret: false,
+      // The editor opens on the demo flow, not behind the question about update notifications
+      // and then the welcome tour.
+      telemetry: { enabled: false, updateNotification: false },
+      editorTheme: { tours: false },
       contextStorage: { default: { module: 'localfilesystem' } },
       logging: { console: { level: env.NR_LOG || 'info', metrics: false, audit: false } },
     });

@@ -33,11 +33,11 @@ const NODES = [
     type: 'ml-pca',
     fields: ['components', 'whiten', 'refitEvery', 'confidence', 'keyProperty'],
   },
-  { id: 'n-kmeans', type: 'ml-kmeans', fields: ['k', 'init', 'seed', 'restarts', 'warmupSamples'] },
+  { id: 'n-kmeans', type: 'ml-kmeans', fields: ['clusters', 'init', 'seed', 'restarts', 'warmupSamples'] },
 ];
 
 describe('editor forms in headless Chromium', function () {
-  this.timeout(120000);
+  this.timeout(300000);
   let runtime;
   let browser;
   let page;
@@ -54,8 +54,10 @@ describe('editor forms in headless Chromium', function () {
     runtime = await Runtime.start({ flows, port });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // The machine may be busy: wait as long as it takes a loaded one.
+    page.setDefaultTimeout(60000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`http://127.0.0.1:${port}/`, { timeout: 120000 });
     await page.waitForFunction(() => window.RED && RED.nodes && RED.nodes.node('n-kmeans'), null, {
       timeout: 60000,
     });
@@ -96,7 +98,7 @@ describe('editor forms in headless Chromium', function () {
 
       await page.evaluate((id) => RED.editor.edit(RED.nodes.node(id)), id);
       for (const field of fields) {
-        await page.waitForSelector(`#node-input-${field}`, { state: 'attached', timeout: 10000 });
+        await page.waitForSelector(`#node-input-${field}`, { state: 'attached', timeout: 60000 });
       }
       const untranslated = await page.evaluate(() =>
         [...document.querySelectorAll('.red-ui-tray [data-i18n]')]
@@ -109,7 +111,7 @@ describe('editor forms in headless Chromium', function () {
       });
       await page.evaluate(() => RED.tray.close());
       await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, null, {
-        timeout: 10000,
+        timeout: 60000,
       });
 
       const help = await page.evaluate((type) => {
@@ -136,10 +138,100 @@ describe('editor forms in headless Chromium', function () {
         ],
         warmup: [check('ml-standardize', 'warmupSamples', ''), check('ml-standardize', 'warmupSamples', 0)],
         features: [check('ml-standardize', 'features', 'a, b'), check('ml-standardize', 'features', 'a, a')],
+        // Optional msg properties: empty is valid (the runtime's default), a broken expression is not.
+        properties: [
+          check('ml-pca', 'keyProperty', ''),
+          check('ml-pca', 'keyProperty', 'device.id'),
+          check('ml-pca', 'keyProperty', 'a..b'),
+          check('ml-window', 'timeProperty', ''),
+          check('ml-window', 'nameProperty', 'x['),
+          check('ml-standardize', 'property', ''),
+        ],
+        clusters: [check('ml-kmeans', 'clusters', '4'), check('ml-kmeans', 'clusters', '0')],
       };
     });
     assert.deepEqual(result.pcaComponents, [true, true, false]);
     assert.deepEqual(result.warmup, [true, false]);
     assert.deepEqual(result.features, [true, false]);
+    assert.deepEqual(result.properties, [true, true, false, true, false, true]);
+    assert.deepEqual(result.clusters, [true, false]);
+  });
+});
+
+describe('the demo editor (npm start) in headless Chromium', function () {
+  this.timeout(180000);
+  let demo;
+  let browser;
+  let userDir;
+
+  after(async () => {
+    if (browser) await browser.close();
+    if (demo && demo.exitCode === null) {
+      const exited = new Promise((resolve) => demo.once('exit', resolve));
+      demo.kill('SIGTERM');
+      await exited;
+    }
+    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('opens on the flow: no update-notification question, no welcome tour', async () => {
+    const os = require('node:os');
+    const path = require('node:path');
+    const { spawn } = require('node:child_process');
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-demo-editor-'));
+    const port = await freePort();
+    demo = spawn(process.execPath, [path.join(__dirname, '..', 'demo', 'start.js')], {
+      env: {
+        ...process.env,
+        PORT: String(port),
+        MQTT_PORT: String(await freePort()),
+        DEMO_DIR: userDir,
+        MQTT_URL: '',
+        NR_LOG: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 90000);
+      const onData = (chunk) => {
+        output += chunk;
+        if (/Editor: /.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      demo.stdout.on('data', onData);
+      demo.stderr.on('data', onData);
+      demo.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the demo exited with ${code}:\n${output}`));
+      });
+    });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    page.setDefaultTimeout(60000);
+    await page.goto(`http://127.0.0.1:${port}/`, { timeout: 120000 });
+    await page.waitForFunction(
+      () => window.RED && RED.nodes && RED.nodes.filterNodes({ type: 'ml-pca' }).length > 0,
+      null,
+      {
+        timeout: 90000,
+      },
+    );
+    // The editor asks its first-run questions a moment after it has loaded the flow.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const overlays = await page.evaluate(() =>
+      [
+        ...document.querySelectorAll(
+          '.red-ui-dialog-body, .red-ui-tourGuide-popover, .red-ui-tourGuide-shade, .ui-dialog',
+        ),
+      ]
+        .filter((el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden')
+        .map((el) => `${el.className}: ${el.textContent.trim().slice(0, 60)}`),
+    );
+    assert.deepEqual(overlays, [], 'nothing covers the workspace');
+    await page.screenshot({ path: path.join(os.tmpdir(), 'editor-demo.png') });
   });
 });

@@ -13,9 +13,12 @@ import {
   type LearnerKind,
   type LearnerSettings,
 } from '../shared/learner-node';
-import { choiceSetting, numberSetting, SettingError } from '../shared/settings';
+import { choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {
+  /** The number of clusters, k. */
+  clusters?: number | string;
+  /** The number of clusters in flows saved before the setting was named `clusters`. */
   k?: number | string;
   init?: string;
   /** JSON text of k rows (the editor saves text; a flow written by hand may hold the array itself). */
@@ -114,12 +117,14 @@ function readCenters(raw: unknown, k: number, features: readonly string[] | null
 
 /** Parses the node's own settings. @throws SettingError */
 function readKMeansSettings(config: KMeansConfig, learner: LearnerSettings): KMeansSettings {
-  const k = numberSetting(config.k, 'k', KMEANS_DEFAULTS.k, { min: 1, integer: true });
-  if (k > MAX_CLUSTERS) {
-    throw new SettingError(
-      `setting "clusters" (k) must be a whole number between 1 and ${MAX_CLUSTERS}, got ${JSON.stringify(k)}`,
-    );
-  }
+  // Flows saved before the setting was named `clusters` (the editor reserves one-letter names)
+  // hold it as `k`; an error names the setting the flow holds.
+  const legacy = isBlank(config.clusters) && !isBlank(config.k);
+  const k = numberSetting(legacy ? config.k : config.clusters, legacy ? 'k' : 'clusters', KMEANS_DEFAULTS.k, {
+    min: 1,
+    max: MAX_CLUSTERS,
+    integer: true,
+  });
   const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const);
   const seed = numberSetting(config.seed, 'seed', KMEANS_DEFAULTS.seed, {
     min: 0,

@@ -21,7 +21,8 @@ export function reportSettingError(node: Node, err: unknown): void {
   node.on('input', (_msg: unknown, _send: unknown, done: (err: Error) => void) => done(new Error(message)));
 }
 
-function isBlank(raw: unknown): boolean {
+/** Whether a setting was left empty (absent, null or only spaces). */
+export function isBlank(raw: unknown): boolean {
   return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
 }
 

@@ -43,6 +43,10 @@ async function main() {
     httpAdminRoot: port ? '/' : false,
     httpNodeRoot: port ? '/' : false,
     credentialSecret: false,
+    // The editor opens as a user's configured one: no question about update notifications and
+    // no welcome tour covering the workspace.
+    telemetry: { enabled: false, updateNotification: false },
+    editorTheme: { tours: false },
     logging: {
       console: { level: process.env.NR_LOG || 'error', metrics: false, audit: false },
       ipc: { level: 'info', metrics: false, audit: false, handler: forwardLog },

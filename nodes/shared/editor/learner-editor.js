@@ -1,5 +1,5 @@
-// Shared by the learner nodes' editors. Each node's script includes this at build time; the
-// guard keeps one copy when the editor page holds all of them.
+// Shared by our nodes' editors. Each node's script includes this at build time; the guard keeps
+// one copy when the editor page holds all of them.
 window.StreamMLEditor =
   window.StreamMLEditor ||
   (function () {
@@ -38,13 +38,26 @@ window.StreamMLEditor =
       );
     }
 
+    function blank(value) {
+      return value === undefined || value === null || String(value).trim() === '';
+    }
+
+    /**
+     * A msg property typedInput, which may be left empty (empty: the runtime's default, or not
+     * used). Without its own validator the editor checks the typedInput, which rejects an empty
+     * expression, so a node opened and closed unchanged would turn invalid.
+     */
+    function optionalProperty(value, opt) {
+      return blank(value) || RED.utils.validatePropertyExpression(String(value), opt);
+    }
+
     /** Defaults of the settings every learner has (DESIGN §3). */
     function learnerDefaults() {
       return {
         name: { value: '' },
-        property: { value: 'payload' },
+        property: { value: 'payload', validate: optionalProperty },
         features: { value: '', validate: featureList },
-        keyProperty: { value: '' },
+        keyProperty: { value: '', validate: optionalProperty },
         learning: { value: 'continuous' },
         warmupSamples: { value: '', validate: wholeNumber(1, true) },
         whileWarmingUp: { value: 'drop' },
@@ -90,6 +103,8 @@ window.StreamMLEditor =
       learnerDefaults: learnerDefaults,
       prepareLearner: prepareLearner,
       wholeNumber: wholeNumber,
+      blank: blank,
+      optionalProperty: optionalProperty,
       label: label,
     };
   })();
