@@ -141,7 +141,7 @@ async function startRuntime({ nodeRed, execPath }) {
   };
 }
 
-/** What the page draws: every Chart.js chart (by the node id of its widget), the mode strip, the texts. */
+/** What the page draws: every Chart.js chart (by the node id of its widget), the mode strip, the groups. */
 function readPage(page) {
   return page.evaluate(() => {
     const hex = (c) => {
@@ -156,8 +156,15 @@ function readPage(page) {
           .join('')
       );
     };
-    const charts = [];
-    const instances = window.Chart && window.Chart.instances ? Object.values(window.Chart.instances) : [];
+    // A chart that is drawn again (new series) gets a new instance on the same canvas: the
+    // newest (highest id) of each widget is what the page shows.
+    const charts = new Map();
+    const instances =
+      window.Chart && window.Chart.instances
+        ? Object.entries(window.Chart.instances)
+            .sort(([a], [b]) => Number(a) - Number(b))
+            .map(([, c]) => c)
+        : [];
     for (const instance of instances) {
       // The Chart.js of node-red-dashboard (2.x) keeps the canvas on instance.chart; a destroyed
       // chart has none.
@@ -165,8 +172,9 @@ function readPage(page) {
       const data = instance.data || (instance.config && instance.config.data);
       if (!canvas || !data || !canvas.isConnected) continue;
       const card = canvas.closest('[node-id]');
-      charts.push({
-        node: card ? card.getAttribute('node-id') : null,
+      const node = card ? card.getAttribute('node-id') : null;
+      charts.set(node || `canvas ${charts.size}`, {
+        node,
         type: instance.config.type,
         width: canvas.width,
         height: canvas.height,
@@ -192,26 +200,15 @@ function readPage(page) {
         fill: hex(cell.getAttribute('fill')),
       })),
     }));
-    const text = (id) => {
-      const el = document.querySelector(`[node-id="${id}"]`);
-      return el ? el.innerText : null;
-    };
-    const groups = [...document.querySelectorAll('ui-card-panel, .nr-dashboard-cardpanel')].map((g) => {
+    const groups = [...document.querySelectorAll('ui-card-panel')].map((g) => {
       const r = g.getBoundingClientRect();
       return { x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height) };
     });
-    return {
-      charts,
-      strip,
-      text,
-      groups,
-      bodyText: document.body.innerText,
-      scrollWidth: document.documentElement.scrollWidth,
-    };
+    return { charts: [...charts.values()], strip, groups, scrollWidth: document.documentElement.scrollWidth };
   });
 }
 
-/** The checks of one running demo; returns a summary for the log. */
+/** The checks of one running demo, and its screenshots. */
 async function checkDashboard(demo, label) {
   const flow = demoFlow();
   const find = (type, pattern) => {
@@ -254,6 +251,7 @@ async function checkDashboard(demo, label) {
         MACHINES.every((m) => s.strip.some((r) => r.machine === m && r.cells.length > 0))
       );
     };
+    const opened = Date.now();
     let seen = await readPage(page);
     while (!ready(seen) && Date.now() < deadline) {
       await page.waitForTimeout(1000);
@@ -274,6 +272,8 @@ async function checkDashboard(demo, label) {
         () => true,
         () => false,
       );
+    // Then a minute of data on the page, as a visitor would see it (and the screenshots show).
+    await page.waitForTimeout(Math.max(0, opened + 60000 - Date.now()));
     seen = await readPage(page);
     const chart = (id) => seen.charts.find((c) => c.node === id);
     // Every check runs, and the test fails with the list of those that did not hold.
