@@ -5,12 +5,15 @@
 //   - the sensor simulator (demo/simulator.js) publishing factory/<machine>/<sensor>;
 //   - a real Node-RED on 127.0.0.1:PORT (default 1880) with this package installed in a
 //     project-local user directory (.demo/, git-ignored; DEMO_DIR moves it), a localfilesystem
-//     context store (models survive a restart), and the Dashboard 2 demo flow deployed.
+//     context store (models survive a restart), and the demo flow of the chosen dashboard
+//     deployed: DASHBOARD=2 (default) Dashboard 2 at /dashboard/machines, DASHBOARD=1
+//     node-red-dashboard (v1) at /ui, DASHBOARD=both the two side by side, on the same
+//     simulator and broker.
 // It prints the editor and dashboard URLs; Ctrl-C stops everything. Two demos run side by side
 // with different PORT and MQTT_PORT (and DEMO_DIR).
 //
 // `require('./demo/start').start(options)` does the same from code and resolves to
-// `{editorUrl, dashboardUrl, mqttUrl, stop()}`.
+// `{editorUrl, dashboardUrl, dashboardUrls, mqttUrl, stop()}`.
 const fs = require('node:fs');
 const http = require('node:http');
 const net = require('node:net');
@@ -21,9 +24,28 @@ const mqtt = require('mqtt');
 const { Simulator } = require('./simulator');
 
 const repoRoot = path.resolve(__dirname, '..');
-/** The flow deployed on a first start (and again while the user has not changed it). */
-const DEMO_FLOWS = ['dashboard2-demo.json'];
 const DASHBOARD_PATH = '/dashboard/machines';
+/**
+ * The demo of each dashboard: its flow, deployed on a first start (and again while the user has
+ * not changed it), and the path of its page. node-red-dashboard (v1) is opened on its first tab:
+ * at bare /ui it selects the tab before its side menu exists and logs "SideNav 'left' is not
+ * available" in the browser console.
+ */
+const DASHBOARDS = {
+  2: { flow: 'dashboard2-demo.json', path: DASHBOARD_PATH, label: 'Dashboard' },
+  1: { flow: 'dashboard1-demo.json', path: '/ui/#!/0', label: 'Dashboard 1' },
+};
+
+/** Which dashboards to deploy, from DASHBOARD: 2 (default), 1, or both ("both", "1,2"). */
+function chooseDashboards(value) {
+  const text = String(value ?? '')
+    .trim()
+    .toLowerCase();
+  if (text === '' || text === '2') return ['2'];
+  if (text === '1') return ['1'];
+  if (text === 'both' || text === '1,2' || text === '2,1') return ['2', '1'];
+  throw new Error(`DASHBOARD must be 1, 2 or both, got ${JSON.stringify(value)}`);
+}
 
 const sha = (text) => crypto.createHash('sha256').update(text).digest('hex');
 
@@ -31,14 +53,14 @@ const sha = (text) => crypto.createHash('sha256').update(text).digest('hex');
  * Links this package into the user directory as npm would install it, and writes the demo flow
  * unless the user has edited the deployed one (a hash of what was written is kept beside it).
  */
-function prepareUserDir(userDir) {
+function prepareUserDir(userDir, flowFiles) {
   const scope = path.join(userDir, 'node_modules', '@stream-ml');
   fs.mkdirSync(scope, { recursive: true });
   const link = path.join(scope, 'node-red');
   if (!fs.existsSync(link)) fs.symlinkSync(repoRoot, link, 'dir');
   const flowFile = path.join(userDir, 'flows.json');
   const marker = path.join(userDir, '.demo-flows.sha256');
-  const flows = DEMO_FLOWS.flatMap((file) =>
+  const flows = flowFiles.flatMap((file) =>
     JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', file), 'utf8')),
   );
   const text = JSON.stringify(flows, null, 2);
@@ -70,7 +92,7 @@ async function startBroker(host, port) {
 /**
  * Starts the demo.
  * @param {object} [options] defaults from the environment: PORT, MQTT_PORT, MQTT_URL, HOST, DEMO_DIR,
- *   SIM_SEED.
+ *   SIM_SEED, DASHBOARD (`dashboard`: 1, 2 or both).
  */
 async function start(options = {}) {
   const env = process.env;
@@ -81,6 +103,7 @@ async function start(options = {}) {
   const mqttPort = Number(options.mqttPort ?? env.MQTT_PORT ?? 1883);
   const seed = Number(options.seed ?? env.SIM_SEED ?? 1);
   const quiet = options.quiet ?? false;
+  const dashboards = chooseDashboards(options.dashboard ?? env.DASHBOARD);
   const stops = [];
   const stop = async () => {
     while (stops.length > 0) {
@@ -117,7 +140,10 @@ async function start(options = {}) {
     stops.push(() => simulator.stop());
 
     // Node-RED.
-    prepareUserDir(userDir);
+    prepareUserDir(
+      userDir,
+      dashboards.map((d) => DASHBOARDS[d].flow),
+    );
     const RED = require('node-red');
     const app = express();
     const server = http.createServer(app);
@@ -158,9 +184,13 @@ async function start(options = {}) {
     await RED.start();
     stops.push(() => RED.stop());
 
+    const dashboardUrls = Object.fromEntries(
+      dashboards.map((d) => [d, `http://${host}:${port}${DASHBOARDS[d].path}`]),
+    );
     const urls = {
       editorUrl: `http://${host}:${port}/`,
-      dashboardUrl: `http://${host}:${port}${DASHBOARD_PATH}`,
+      dashboardUrl: dashboardUrls[dashboards[0]],
+      dashboardUrls,
       mqttUrl,
     };
     if (!quiet) {
@@ -169,7 +199,10 @@ async function start(options = {}) {
           '',
           'Stream ML for Node-RED demo is running.',
           `  Editor:    ${urls.editorUrl}`,
-          `  Dashboard: ${urls.dashboardUrl}`,
+          // The first dashboard's line reads "Dashboard:" (scripts look for it).
+          ...dashboards.map(
+            (d, i) => `  ${i === 0 ? 'Dashboard:' : `${DASHBOARDS[d].label}:`} ${dashboardUrls[d]}`,
+          ),
           `  MQTT:      ${mqttUrl}${external ? '' : ' (embedded broker)'}; readings on factory/+/+, alerts on factory/alerts`,
           'Press Ctrl-C to stop.',
           '',
