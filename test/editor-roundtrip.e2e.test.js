@@ -39,6 +39,7 @@ const LEARNER = {
   whileWarmingUp: 'pass',
   halfLife: '500',
   maxKeys: '50',
+  maxDimension: '64',
   store: 'default',
 };
 
@@ -67,6 +68,11 @@ const VALUES = {
     property: { type: 'msg', value: 'reading' },
     features: 'temp, vib',
     maxSamples: '500',
+    horizon: '60000',
+    maxKeys: '20',
+    idleTimeout: '3600000',
+    maxFeatures: '12',
+    maxDimension: '32',
   },
   'ml-standardize': {
     ...LEARNER,

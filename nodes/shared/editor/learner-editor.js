@@ -63,6 +63,7 @@ window.StreamMLEditor =
         whileWarmingUp: { value: 'drop' },
         halfLife: { value: 0, validate: nonNegativeNumber },
         maxKeys: { value: 1000, validate: wholeNumber(1, true) },
+        maxDimension: { value: '', validate: wholeNumber(1, true) },
         store: { value: '' },
       };
     }
