@@ -630,6 +630,31 @@ describe('ml-window node', () => {
   });
 
   describe('control messages', () => {
+    it('msg.flush and msg.reset take "true"/"false"; any other value is an error naming the field', async () => {
+      const t = await start({ mode: 'count', size: 5, emit: 'vector' });
+      await t.send({ payload: 1 }, { payload: 2 }, { flush: 'false' });
+      assert.equal(t.seen.out.length, 0, '"false" does not flush');
+      await t.send({ flush: 'true' });
+      assert.deepEqual(
+        t.seen.out.map((m) => m.payload),
+        [[1, 2]],
+      );
+      await t.send({ payload: 3 }, { reset: 'true' }, { flush: true });
+      assert.equal(t.seen.out.length, 1, '"true" reset dropped the open window');
+      for (const [field, value] of [
+        ['flush', 1],
+        ['flush', 'yes'],
+        ['reset', null],
+        ['reset', {}],
+      ]) {
+        await t.send({ payload: 4, [field]: value });
+        const last = errors(t.seen).at(-1);
+        assert.match(last, new RegExp(`msg\\.${field} must be true, false, "true" or "false", got`));
+      }
+      await t.send({ flush: true });
+      assert.equal(t.seen.out.length, 1, 'no sample of a rejected message was added');
+    });
+
     it('msg.flush sends open windows now; with a sample, the sample is in them; control-only is consumed', async () => {
       const t = await start({ mode: 'count', size: 5, emit: 'vector' });
       await t.send({ payload: 1 }, { payload: 2 }, { flush: true });
