@@ -111,7 +111,7 @@ function chartState(page, id) {
 }
 
 describe('npm start: the live demo in headless Chromium', function () {
-  this.timeout(600000);
+  this.timeout(900000);
   let demo;
   let browser;
   let userDir;
@@ -128,6 +128,8 @@ describe('npm start: the live demo in headless Chromium', function () {
   });
 
   it('one colour per cluster in scatter, bars and legend across reloads and restarts; grey dashed limits; 390 and 1280 px; Ctrl-C stops it', async () => {
+    const t0 = Date.now();
+    const progress = (text) => console.log(`      ${text} (${Math.round((Date.now() - t0) / 1000)} s)`);
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-demo-'));
     shots = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-dashboard-'));
     const port = await freePort();
@@ -172,7 +174,9 @@ describe('npm start: the live demo in headless Chromium', function () {
         const linesReady = scores.every((c) => c && c.series.filter((s) => s.count > 0).length === 4);
         if (CLUSTERS.every((c) => shown.includes(c)) && linesReady) return;
         if (Date.now() > deadline) {
-          throw new Error(`${what}: the scatter shows ${JSON.stringify(shown)} after 180 s\n${demo.output()}`);
+          throw new Error(
+            `${what}: the scatter shows ${JSON.stringify(shown)} after 180 s\n${demo.output()}`,
+          );
         }
         await page.waitForTimeout(1000);
       }
@@ -237,6 +241,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     await page.goto(dashboardUrl);
     await waitForClusters('first load');
     const colours = await checkColours('first load');
+    progress('first load: every colour checked');
 
     // Let more windows arrive, and the first injected fault (15–20 s after the start with the
     // demo's seed) show in the simulator's ground truth and in the scores, for the screenshot.
@@ -253,6 +258,15 @@ describe('npm start: the live demo in headless Chromium', function () {
       canvases.length >= 4 && canvases.every((c) => c.w > 100 && c.h > 100),
       JSON.stringify(canvases),
     );
+    // Under load the dashboard's websocket may have reconnected: let its notice go first.
+    const noNotice = () =>
+      page
+        .waitForFunction(() => !/Connection re-established/.test(document.body.innerText), null, {
+          polling: 250,
+          timeout: 15000,
+        })
+        .catch(() => {});
+    await noNotice();
     const wide = path.join(shots, 'dashboard-1280.png');
     await page.screenshot({ path: wide, fullPage: true, timeout: 120000 });
 
@@ -260,6 +274,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     await page.reload();
     await waitForClusters('after a reload');
     assert.deepEqual(await checkColours('after a reload'), colours);
+    progress('after a reload: the same colours');
 
     // A phone: every chart title fits its chart (the SPE title was clipped).
     await page.setViewportSize({ width: 390, height: 844 });
@@ -282,6 +297,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     );
     for (const t of titles)
       assert.ok(t.room > 200 && t.width <= t.room, `at 390 px "${t.text}" is ${t.width} px in ${t.room} px`);
+    await noNotice();
     const narrow = path.join(shots, 'dashboard-390.png');
     await page.screenshot({ path: narrow, fullPage: true, timeout: 120000 });
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -301,6 +317,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     await page.goto(dashboardUrl);
     await waitForClusters('after a restart');
     assert.deepEqual(await checkColours('after a restart'), colours);
+    progress('after a restart: the same colours');
     assert.deepEqual(pageErrors, []);
     assert.deepEqual(await interrupt(demo), { code: 0, signal: null }, demo.output());
   });
