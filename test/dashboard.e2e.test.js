@@ -164,6 +164,20 @@ describe('npm start: the live demo in headless Chromium', function () {
     const sizes = chartId('cluster sizes');
     const lines = [chartId('T² over time'), chartId('SPE over time')];
 
+    /**
+     * Opens the dashboard. Node-RED listens (and the demo says it is running) a moment before its
+     * flows have started and Dashboard 2 serves its page: until then the page is a 404.
+     */
+    async function openDashboard() {
+      const deadline = Date.now() + 120000;
+      for (;;) {
+        const response = await page.goto(dashboardUrl);
+        if (response && response.ok()) return;
+        if (Date.now() > deadline) throw new Error(`${dashboardUrl}: ${response && response.status()}`);
+        await page.waitForTimeout(1000);
+      }
+    }
+
     /** Waits until the scatter has points of every cluster and every line chart has data. */
     async function waitForClusters(what) {
       const deadline = Date.now() + 180000;
@@ -238,7 +252,7 @@ describe('npm start: the live demo in headless Chromium', function () {
       return seen;
     }
 
-    await page.goto(dashboardUrl);
+    await openDashboard();
     await waitForClusters('first load');
     const colours = await checkColours('first load');
     progress('first load: every colour checked');
@@ -314,7 +328,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     // A restart with the same user directory: the models come back, and so do the colours.
     demo = startDemo(env);
     assert.equal(await demo.ready, dashboardUrl);
-    await page.goto(dashboardUrl);
+    await openDashboard();
     await waitForClusters('after a restart');
     assert.deepEqual(await checkColours('after a restart'), colours);
     progress('after a restart: the same colours');
