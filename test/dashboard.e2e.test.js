@@ -178,6 +178,29 @@ describe('npm start: the live demo in headless Chromium', function () {
       }
     }
 
+    // Under load the dashboard's websocket may have reconnected: let its notice go first.
+    const noNotice = () =>
+      page
+        .waitForFunction(() => !/Connection re-established/.test(document.body.innerText), null, {
+          polling: 250,
+          timeout: 15000,
+        })
+        .catch(() => {});
+
+    /**
+     * A screenshot of the whole page at `width`: the viewport is first made as tall as the page, so
+     * that taking the picture does not resize (and redraw) every chart while the page streams.
+     */
+    async function screenshot(file, width) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.waitForTimeout(1500);
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.setViewportSize({ width, height: Math.min(Math.max(height, 900), 4000) });
+      await page.waitForTimeout(1500);
+      await noNotice();
+      await page.screenshot({ path: file, timeout: 120000, animations: 'disabled' });
+    }
+
     /** Waits until the scatter has points of every cluster and every line chart has data. */
     async function waitForClusters(what) {
       const deadline = Date.now() + 180000;
@@ -272,17 +295,8 @@ describe('npm start: the live demo in headless Chromium', function () {
       canvases.length >= 4 && canvases.every((c) => c.w > 100 && c.h > 100),
       JSON.stringify(canvases),
     );
-    // Under load the dashboard's websocket may have reconnected: let its notice go first.
-    const noNotice = () =>
-      page
-        .waitForFunction(() => !/Connection re-established/.test(document.body.innerText), null, {
-          polling: 250,
-          timeout: 15000,
-        })
-        .catch(() => {});
-    await noNotice();
     const wide = path.join(shots, 'dashboard-1280.png');
-    await page.screenshot({ path: wide, fullPage: true, timeout: 120000 });
+    await screenshot(wide, 1280);
 
     // A reload: the same colours, whatever order the history arrives in.
     await page.reload();
@@ -311,9 +325,8 @@ describe('npm start: the live demo in headless Chromium', function () {
     );
     for (const t of titles)
       assert.ok(t.room > 200 && t.width <= t.room, `at 390 px "${t.text}" is ${t.width} px in ${t.room} px`);
-    await noNotice();
     const narrow = path.join(shots, 'dashboard-390.png');
-    await page.screenshot({ path: narrow, fullPage: true, timeout: 120000 });
+    await screenshot(narrow, 390);
     await page.setViewportSize({ width: 1280, height: 900 });
 
     if (process.env.STREAM_ML_SCREENSHOT) {
