@@ -178,10 +178,10 @@ describe('npm start: the live demo in headless Chromium', function () {
       }
     }
 
-    // Under load the dashboard's websocket may have reconnected: let its notice go first.
+    // Under load the dashboard's websocket may drop and reconnect: let its notices go first.
     const noNotice = () =>
       page
-        .waitForFunction(() => !/Connection re-established/.test(document.body.innerText), null, {
+        .waitForFunction(() => !/Connection (re-established|Lost)/.test(document.body.innerText), null, {
           polling: 250,
           timeout: 15000,
         })
