@@ -295,6 +295,8 @@ describe('npm start: the live demo in headless Chromium', function () {
       canvases.length >= 4 && canvases.every((c) => c.w > 100 && c.h > 100),
       JSON.stringify(canvases),
     );
+    // The README's picture: a minute more of history, so the scatter shows the modes filled in.
+    if (process.env.STREAM_ML_SCREENSHOT) await page.waitForTimeout(60000);
     const wide = path.join(shots, 'dashboard-1280.png');
     await screenshot(wide, 1280);
 
