@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 'use strict';
 // A sensor simulator for the demo: several machines, each publishing its readings on separate MQTT
 // topics `factory/<machine>/<sensor>` as JSON numbers (temp °C, current A, vib mm/s, pressure bar),
@@ -17,7 +18,8 @@
 // Everything random comes from a seeded PRNG, and `tick()` computes one round of readings without
 // timers or a broker, so tests can replay the exact same stream.
 //
-// Command line: node demo/simulator.js [--url mqtt://127.0.0.1:1883] [--seed 1] [--period 250]
+// Command line (shipped in the package as `stream-ml-simulator`; it needs nothing but Node.js):
+//   stream-ml-simulator [--url mqtt://127.0.0.1:1883] [--seed 1] [--period 250]
 const SENSORS = ['temp', 'current', 'vib', 'pressure'];
 
 /** Mean readings of each operating mode, and how strongly the latent load moves each sensor. */
@@ -202,26 +204,53 @@ class Simulator {
   }
 }
 
+const USAGE = `Usage: stream-ml-simulator [--url mqtt://127.0.0.1:1883] [--seed 1] [--period 250]
+
+Publishes three simulated machines (m1, m2, m3) on factory/<machine>/<sensor> (temp, current, vib,
+pressure; JSON numbers) every period ms, with a fault injected now and then; the ground truth on
+sim/<machine>/fault and sim/<machine>/mode. The url defaults to $MQTT_URL, else
+mqtt://127.0.0.1:$MQTT_PORT (1883). mqtts:// and mqtt://user:password@host work too.`;
+
 function parseArgs(argv) {
   const args = {};
-  for (let i = 0; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, '');
+    if (name === 'help' || name === 'h') return { help: true };
+    if (!['url', 'seed', 'period'].includes(name) || i + 1 >= argv.length) {
+      return { error: `unknown or incomplete option ${argv[i]}` };
+    }
+    args[name] = argv[++i];
+  }
   return args;
 }
 
 if (require.main === module) {
-  const mqtt = require('mqtt');
+  const { connect } = require('./publisher');
   const args = parseArgs(process.argv.slice(2));
+  if (args.help || args.error) {
+    if (args.error) console.error(`stream-ml-simulator: ${args.error}`);
+    console.log(USAGE);
+    process.exit(args.error ? 2 : 0);
+  }
   const url = args.url || process.env.MQTT_URL || `mqtt://127.0.0.1:${process.env.MQTT_PORT || 1883}`;
-  const simulator = new Simulator({ seed: Number(args.seed || 1), period: Number(args.period || 250) });
-  const client = mqtt.connect(url, { clientId: `stream-ml-simulator-${process.pid}` });
-  client.once('connect', () => {
+  const seed = Number(args.seed ?? 1);
+  const period = Number(args.period ?? 250);
+  if (!Number.isInteger(seed) || !(period >= 10 && period <= 3600000)) {
+    console.error('stream-ml-simulator: --seed must be an integer and --period 10 … 3600000 ms');
+    process.exit(2);
+  }
+  const simulator = new Simulator({ seed, period });
+  const client = connect(url, { clientId: `stream-ml-simulator-${process.pid}` });
+  let started = false;
+  client.on('connect', () => {
     console.log(`simulator: publishing ${simulator.machines.length} machines on ${url} (factory/+/+)`);
-    simulator.start(client);
+    if (!started) simulator.start(client);
+    started = true;
   });
-  client.on('error', (err) => console.error(`simulator: ${err.message}`));
+  client.on('error', (err) => console.error(`simulator: ${url}: ${err.message}`));
   const stop = () => {
     simulator.stop();
-    client.end(false, () => process.exit(0));
+    client.end(false, {}, () => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -1,8 +1,12 @@
 'use strict';
 // `npm start` end to end in a real browser: the demo (embedded broker, simulator, Node-RED with the
 // Dashboard 2 flow) on free ports, Debian's headless Chromium driven by playwright-core (no browser
-// download), the scatter of PC1/PC2 checked for points of every cluster, and a screenshot saved
-// to docs/dashboard.png for the README. Ctrl-C (SIGINT) must then stop the demo cleanly.
+// download). Checked: points of every cluster in the PC1/PC2 scatter; one colour per cluster index
+// (the shared palette) in the scatter, the bars and the legend, the same after a page reload and
+// after a restart of the demo; machines in their own palette and every limit a grey dashed line;
+// chart titles that fit at 390 px. Screenshots at 1280 and 390 px go to a temporary folder (a test
+// never writes into the tree); `npm run screenshot` sets STREAM_ML_SCREENSHOT to copy the 1280 px
+// one to docs/dashboard.png on purpose. Ctrl-C (SIGINT) must stop the demo cleanly each time.
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -12,9 +16,25 @@ const { freePort } = require('./support/mosquitto');
 
 const repoRoot = path.resolve(__dirname, '..');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const SCREENSHOT = path.join(repoRoot, 'docs', 'dashboard.png');
 const demoFlow = require('../examples/dashboard2-demo.json');
 const chartId = (name) => demoFlow.find((n) => n.type === 'ui-chart' && n.name === name).id;
+/** The palettes every dashboard of the project uses (README, docs/nodes.md). */
+const CLUSTER_COLOURS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#59a14f',
+  '#e15759',
+  '#76b7b2',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
+const MACHINE_COLOURS = ['#332288', '#117733', '#882255'];
+const LIMIT_COLOUR = '#888888';
+const CLUSTERS = ['cluster 0', 'cluster 1', 'cluster 2'];
+const MACHINES = ['m1', 'm2', 'm3'];
 
 /** Starts `node demo/start.js`; resolves once it has printed its dashboard URL. */
 function startDemo(env) {
@@ -43,11 +63,59 @@ function startDemo(env) {
   return { child, ready, output: () => output };
 }
 
+/** Stops the demo with Ctrl-C (SIGINT) and resolves to how it exited. */
+async function interrupt(demo) {
+  const exited = new Promise((resolve) =>
+    demo.child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  demo.child.kill('SIGINT');
+  return Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15000))]);
+}
+
+/**
+ * Every series of a chart as ECharts draws it: name, type, number of points, the colour it is
+ * painted with (the `style` visual, which points, bars and legend icons use; for a line also its
+ * stroke) and its line type; plus the legend's order. Dashboard 2 exposes each chart's component as window.uiCharts[id] when
+ * window.Cypress is set (its own end-to-end hook); its `chart` is the ECharts instance.
+ */
+function chartState(page, id) {
+  return page.evaluate((chartId) => {
+    const component = window.uiCharts && window.uiCharts[chartId];
+    if (!component || !component.chart) return null;
+    const chart = component.chart;
+    const option = chart.getOption();
+    const series = chart
+      .getModel()
+      .getSeries()
+      .map((s) => {
+        const data = s.getData();
+        const style = data.getVisual('style') || {};
+        const values = [];
+        for (let i = 0; i < data.count(); i++) values.push(data.getValues(i));
+        return {
+          name: s.name,
+          type: s.subType,
+          count: data.count(),
+          values,
+          // The colour of the points, the bars and the legend icon.
+          colour: String(style.fill).toLowerCase(),
+          // A line's stroke: its own line colour, else the series colour.
+          lineColour: String(s.get(['lineStyle', 'color']) || style.stroke || style.fill).toLowerCase(),
+          lineType: s.get(['lineStyle', 'type']) || 'solid',
+        };
+      });
+    const legend = option.legend && option.legend[0] && option.legend[0].data;
+    const title = option.title && option.title[0];
+    return { series, legend: legend ? legend.map((d) => (typeof d === 'string' ? d : d.name)) : null, title };
+  }, id);
+}
+
 describe('npm start: the live demo in headless Chromium', function () {
-  this.timeout(180000);
+  this.timeout(900000);
   let demo;
   let browser;
   let userDir;
+  let shots;
 
   before(function () {
     if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium (.ci/run does)');
@@ -59,11 +127,15 @@ describe('npm start: the live demo in headless Chromium', function () {
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  it('shows PC1/PC2 points of every cluster, T² with its limit and cluster sizes; Ctrl-C stops it', async () => {
+  it('one colour per cluster in scatter, bars and legend across reloads and restarts; grey dashed limits; 390 and 1280 px; Ctrl-C stops it', async () => {
+    const t0 = Date.now();
+    const progress = (text) => console.log(`      ${text} (${Math.round((Date.now() - t0) / 1000)} s)`);
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-demo-'));
+    shots = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-dashboard-'));
     const port = await freePort();
     const mqttPort = await freePort();
-    demo = startDemo({ PORT: String(port), MQTT_PORT: String(mqttPort), DEMO_DIR: userDir, MQTT_URL: '' });
+    const env = { PORT: String(port), MQTT_PORT: String(mqttPort), DEMO_DIR: userDir, MQTT_URL: '' };
+    demo = startDemo(env);
     const dashboardUrl = await demo.ready;
     assert.equal(dashboardUrl, `http://127.0.0.1:${port}/dashboard/machines`);
 
@@ -84,87 +156,198 @@ describe('npm start: the live demo in headless Chromium', function () {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    // Dashboard 2 exposes each chart's component as window.uiCharts[id] when window.Cypress is
-    // set (its own end-to-end hook); its `chart` is the ECharts instance that draws the data.
     await page.addInitScript(() => {
       window.Cypress = true;
     });
-    await page.goto(dashboardUrl);
 
     const scatter = chartId('PC1/PC2 by cluster');
-    const t2 = chartId('T² over time');
     const sizes = chartId('cluster sizes');
-    const seriesOf = (id) =>
-      page.evaluate((chart) => {
-        const component = window.uiCharts && window.uiCharts[chart];
-        if (!component || !component.chart) return null;
-        return component.chart.getOption().series.map((s) => ({ name: s.name, type: s.type, data: s.data }));
-      }, id);
+    const lines = [chartId('T² over time'), chartId('SPE over time')];
 
-    // Wait for points of all three clusters (warm-up: ~1 s windows, then 10 + 12 + 15 samples of
-    // three machines).
-    const deadline = Date.now() + 90000;
-    let series = null;
-    for (;;) {
-      series = await seriesOf(scatter);
-      const clusters = (series || []).filter((s) => s.data && s.data.length > 0).map((s) => s.name);
-      if (['cluster 0', 'cluster 1', 'cluster 2'].every((c) => clusters.includes(c))) break;
-      if (Date.now() > deadline) {
-        throw new Error(`the scatter shows ${JSON.stringify(clusters)} after 90 s\n${demo.output()}`);
-      }
-      await page.waitForTimeout(1000);
-    }
-    for (const s of series) {
-      assert.equal(s.type, 'scatter');
-      for (const point of s.data) {
-        const [x, y] = Array.isArray(point) ? point : point.value;
-        assert.ok(Number.isFinite(x) && Number.isFinite(y), `${s.name}: ${JSON.stringify(point)}`);
+    /**
+     * Opens the dashboard. Node-RED listens (and the demo says it is running) a moment before its
+     * flows have started and Dashboard 2 serves its page: until then the page is a 404.
+     */
+    async function openDashboard() {
+      const deadline = Date.now() + 120000;
+      for (;;) {
+        const response = await page.goto(dashboardUrl);
+        if (response && response.ok()) return;
+        if (Date.now() > deadline) throw new Error(`${dashboardUrl}: ${response && response.status()}`);
+        await page.waitForTimeout(1000);
       }
     }
-    // Let more windows arrive, and the first injected fault (20 s after the start with the
+
+    // Under load the dashboard's websocket may drop and reconnect: let its notices go first.
+    const noNotice = () =>
+      page
+        .waitForFunction(() => !/Connection (re-established|Lost)/.test(document.body.innerText), null, {
+          polling: 250,
+          timeout: 15000,
+        })
+        .catch(() => {});
+
+    /**
+     * A screenshot of the whole page at `width`: the viewport is first made as tall as the page, so
+     * that taking the picture does not resize (and redraw) every chart while the page streams.
+     */
+    async function screenshot(file, width) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.waitForTimeout(1500);
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.setViewportSize({ width, height: Math.min(Math.max(height, 900), 4000) });
+      await page.waitForTimeout(1500);
+      await noNotice();
+      await page.screenshot({ path: file, timeout: 120000, animations: 'disabled' });
+    }
+
+    /** Waits until the scatter has points of every cluster and every line chart has data. */
+    async function waitForClusters(what) {
+      const deadline = Date.now() + 180000;
+      for (;;) {
+        const state = await chartState(page, scatter);
+        const shown = ((state && state.series) || []).filter((s) => s.count > 0).map((s) => s.name);
+        const scores = await Promise.all(lines.map((id) => chartState(page, id)));
+        const linesReady = scores.every((c) => c && c.series.filter((s) => s.count > 0).length === 4);
+        if (CLUSTERS.every((c) => shown.includes(c)) && linesReady) return;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `${what}: the scatter shows ${JSON.stringify(shown)} after 180 s\n${demo.output()}`,
+          );
+        }
+        await page.waitForTimeout(1000);
+      }
+    }
+
+    /** Checks every colour against the palettes; returns them, to compare across reloads. */
+    async function checkColours(what) {
+      const seen = {};
+      const points = await chartState(page, scatter);
+      for (const s of points.series) {
+        assert.equal(s.type, 'scatter', `${what}: ${s.name}`);
+        const index = CLUSTERS.indexOf(s.name);
+        assert.ok(index >= 0, `${what}: unexpected scatter series ${s.name}`);
+        assert.equal(s.colour, CLUSTER_COLOURS[index], `${what}: scatter colour of ${s.name}`);
+        for (const [x, y] of s.values)
+          assert.ok(Number.isFinite(x) && Number.isFinite(y), `${s.name}: ${x}, ${y}`);
+        seen[`scatter ${s.name}`] = s.colour;
+      }
+      assert.deepEqual(
+        points.legend,
+        CLUSTERS,
+        `${what}: the scatter's legend lists the clusters in index order`,
+      );
+
+      const bars = await chartState(page, sizes);
+      assert.deepEqual(
+        bars.series.map((s) => s.name).sort(),
+        CLUSTERS,
+        `${what}: one bar series per cluster`,
+      );
+      let total = 0;
+      for (const s of bars.series) {
+        assert.equal(s.type, 'bar');
+        assert.equal(s.colour, CLUSTER_COLOURS[CLUSTERS.indexOf(s.name)], `${what}: bar colour of ${s.name}`);
+        seen[`bars ${s.name}`] = s.colour;
+        total += s.values.reduce((sum, [, y]) => sum + (Number(y) || 0), 0);
+      }
+      assert.ok(total > 0, `${what}: cluster sizes ${JSON.stringify(bars.series)}`);
+
+      for (const id of lines) {
+        const chart = await chartState(page, id);
+        assert.deepEqual(chart.series.map((s) => s.name).sort(), ['limit', ...MACHINES]);
+        assert.deepEqual(chart.legend, [...MACHINES, 'limit'], `${what}: ${chart.title.text}: legend order`);
+        for (const s of chart.series) {
+          assert.equal(s.type, 'line');
+          assert.ok(s.count > 0, `${what}: line ${s.name} has data`);
+          if (s.name === 'limit') {
+            assert.equal(s.colour, LIMIT_COLOUR, `${what}: ${chart.title.text}: the limit is grey`);
+            assert.equal(s.lineColour, LIMIT_COLOUR, `${what}: ${chart.title.text}: the limit line is grey`);
+            assert.equal(s.lineType, 'dashed', `${what}: ${chart.title.text}: the limit is dashed`);
+          } else {
+            assert.equal(s.colour, MACHINE_COLOURS[MACHINES.indexOf(s.name)], `${what}: colour of ${s.name}`);
+            assert.equal(s.lineColour, s.colour, `${what}: line colour of ${s.name}`);
+            assert.notEqual(s.lineType, 'dashed', `${what}: machine ${s.name} is a solid line`);
+          }
+          seen[`${chart.title.text} ${s.name}`] = [s.colour, s.lineColour, s.lineType];
+        }
+      }
+      return seen;
+    }
+
+    await openDashboard();
+    await waitForClusters('first load');
+    const colours = await checkColours('first load');
+    progress('first load: every colour checked');
+
+    // Let more windows arrive, and the first injected fault (15–20 s after the start with the
     // demo's seed) show in the simulator's ground truth and in the scores, for the screenshot.
     await page
       .waitForFunction(() => /fault on/.test(document.body.innerText), null, { polling: 250, timeout: 45000 })
       .catch(() => console.log('      (no fault injected yet; the screenshot shows none)'));
     await page.waitForTimeout(4500);
-    series = await seriesOf(scatter);
-    const points = Object.fromEntries(series.map((s) => [s.name, s.data.length]));
-    const t2Series = await seriesOf(t2);
-    assert.deepEqual(t2Series.map((s) => s.name).sort(), ['limit', 'm1', 'm2', 'm3']);
-    for (const s of t2Series) assert.ok(s.data.length > 0, `T² line ${s.name} has data`);
-    const speSeries = await seriesOf(chartId('SPE over time'));
-    assert.deepEqual(speSeries.map((s) => s.name).sort(), ['limit', 'm1', 'm2', 'm3']);
-    const bars = await seriesOf(sizes);
-    assert.equal(bars.length, 1);
-    assert.equal(bars[0].type, 'bar');
-    const value = (v) => (typeof v === 'number' ? v : Array.isArray(v) ? v[v.length - 1] : v.value);
-    const total = bars[0].data.reduce((sum, v) => sum + value(v), 0);
-    assert.ok(total > 0, `cluster sizes ${JSON.stringify(bars[0].data)}`);
 
     // The charts are drawn: each has a canvas of the size of its widget.
     const canvases = await page.$$eval('.nrdb-ui-chart canvas', (list) =>
       list.map((c) => ({ w: c.width, h: c.height })),
     );
     assert.ok(
-      canvases.length >= 3 && canvases.every((c) => c.w > 100 && c.h > 100),
+      canvases.length >= 4 && canvases.every((c) => c.w > 100 && c.h > 100),
       JSON.stringify(canvases),
     );
-    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
-    assert.deepEqual(pageErrors, []);
-    console.log(
-      `      scatter points per cluster: ${JSON.stringify(points)}; screenshot: docs/dashboard.png`,
+    // The README's picture: a minute more of history, so the scatter shows the modes filled in.
+    if (process.env.STREAM_ML_SCREENSHOT) await page.waitForTimeout(60000);
+    const wide = path.join(shots, 'dashboard-1280.png');
+    await screenshot(wide, 1280);
+
+    // A reload: the same colours, whatever order the history arrives in.
+    await page.reload();
+    await waitForClusters('after a reload');
+    assert.deepEqual(await checkColours('after a reload'), colours);
+    progress('after a reload: the same colours');
+
+    // A phone: every chart title fits its chart (the SPE title was clipped).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(1500);
+    const titles = await page.evaluate(
+      (ids) =>
+        ids.map((id) => {
+          const chart = window.uiCharts[id].chart;
+          const title = chart.getOption().title[0];
+          const style = title.textStyle || {};
+          const context = document.createElement('canvas').getContext('2d');
+          context.font = `${style.fontWeight || 'bolder'} ${style.fontSize || 18}px ${style.fontFamily || 'sans-serif'}`;
+          return {
+            text: title.text,
+            width: Math.ceil(context.measureText(title.text).width),
+            room: chart.getWidth(),
+          };
+        }),
+      [scatter, sizes, ...lines],
     );
+    for (const t of titles)
+      assert.ok(t.room > 200 && t.width <= t.room, `at 390 px "${t.text}" is ${t.width} px in ${t.room} px`);
+    const narrow = path.join(shots, 'dashboard-390.png');
+    await screenshot(narrow, 390);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    if (process.env.STREAM_ML_SCREENSHOT) {
+      // `npm run screenshot`: the README's picture, regenerated on purpose.
+      fs.copyFileSync(wide, path.resolve(process.env.STREAM_ML_SCREENSHOT));
+    }
+    console.log(`      screenshots: ${wide}, ${narrow}`);
 
     // Ctrl-C: the demo stops the simulator, Node-RED and the broker, and exits 0.
-    const exited = new Promise((resolve) =>
-      demo.child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    demo.child.kill('SIGINT');
-    const result = await Promise.race([
-      exited,
-      new Promise((resolve) => setTimeout(() => resolve('timeout'), 15000)),
-    ]);
-    assert.deepEqual(result, { code: 0, signal: null }, demo.output());
+    assert.deepEqual(await interrupt(demo), { code: 0, signal: null }, demo.output());
+
+    // A restart with the same user directory: the models come back, and so do the colours.
+    demo = startDemo(env);
+    assert.equal(await demo.ready, dashboardUrl);
+    await openDashboard();
+    await waitForClusters('after a restart');
+    assert.deepEqual(await checkColours('after a restart'), colours);
+    progress('after a restart: the same colours');
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(await interrupt(demo), { code: 0, signal: null }, demo.output());
   });
 });
