@@ -12,10 +12,10 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { launchChromium, requireChromium } = require('./support/browser');
 const { freePort } = require('./support/mosquitto');
 
 const repoRoot = path.resolve(__dirname, '..');
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
 const demoFlow = require('../examples/dashboard2-demo.json');
 const chartId = (name) => demoFlow.find((n) => n.type === 'ui-chart' && n.name === name).id;
 /** The palettes every dashboard of the project uses (README, docs/nodes.md). */
@@ -118,7 +118,7 @@ describe('npm start: the live demo in headless Chromium', function () {
   let shots;
 
   before(function () {
-    if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium (.ci/run does)');
+    requireChromium();
   });
 
   after(async () => {
@@ -139,20 +139,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     const dashboardUrl = await demo.ready;
     assert.equal(dashboardUrl, `http://127.0.0.1:${port}/dashboard/machines`);
 
-    const { chromium } = require('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -14,23 +14,13 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const mqtt = require('mqtt');
+const { launchChromium, requireChromium } = require('./support/browser');
 const { Runtime } = require('./support/runtime');
 const { freePort, startMosquitto } = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 const { Simulator } = require('../demo/simulator');
 
 const repoRoot = path.resolve(__dirname, '..');
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const demoFlow = () =>
   JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'dashboard1-demo.json'), 'utf8'));
 
@@ -220,8 +210,7 @@ async function checkDashboard(demo, label) {
   const scatter = find('ui_template', /PC1\/PC2/);
   const alertText = find('ui_template', /latest alert/);
 
-  const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const problems = [];
@@ -427,7 +416,7 @@ describe('node-red-dashboard (v1) demo at /ui in headless Chromium', function ()
   this.timeout(360000);
 
   before(function () {
-    if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium (.ci/run does)');
+    requireChromium();
   });
 
   it('Node-RED 4, `DASHBOARD=1 npm start`: series per machine, limits, modes, scatter of every cluster, no console error', async () => {

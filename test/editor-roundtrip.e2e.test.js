@@ -9,22 +9,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { chromium } = require('playwright-core');
+const { launchChromium, requireChromium } = require('./support/browser');
 const { Runtime } = require('./support/runtime');
 const { freePort } = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const OUR_TYPES = ['ml-window', 'ml-standardize', 'ml-pca', 'ml-kmeans'];
 /** A console line that comes from our nodes. */
 const OURS = /ml-(window|standardize|pca|kmeans)|StreamML|stream-ml/i;
@@ -244,9 +233,8 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
   let browser;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    requireChromium();
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -4,21 +4,9 @@
 // forms, their defaults and validation, the help text and the locales are checked.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const { chromium } = require('playwright-core');
+const { launchChromium, requireChromium } = require('./support/browser');
 const { Runtime } = require('./support/runtime');
 const { freePort } = require('./support/mosquitto');
-
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** One node of each type, with the fields its form must show. */
 const NODES = [
@@ -44,15 +32,14 @@ describe('editor forms in headless Chromium', function () {
   const pageErrors = [];
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    requireChromium();
     const port = await freePort();
     const flows = [
       { id: 'tab', type: 'tab', label: 'editor test' },
       ...NODES.map(({ id, type }, i) => ({ id, type, z: 'tab', x: 200, y: 60 + 60 * i, wires: [] })),
     ];
     runtime = await Runtime.start({ flows, port });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     // The machine may be busy: wait as long as it takes a loaded one.
     page.setDefaultTimeout(60000);
@@ -209,7 +196,7 @@ describe('the demo editor (npm start) in headless Chromium', function () {
       });
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
     page.setDefaultTimeout(60000);
     await page.goto(`http://127.0.0.1:${port}/`, { timeout: 120000 });
