@@ -36,7 +36,7 @@ const sink = (id) => received.get(id) || [];
 
 /** Error messages that come from the JavaScript engine rather than from a check of ours. */
 const RAW_ERROR =
-  /Maximum call stack|Do not know how to serialize|Invalid typed array length|Invalid array length|Invalid string length|Cannot read propert|Cannot convert|is not a function|is not iterable|is not defined|is a Object|undefined is not|null is not|out of memory/i;
+  /Maximum call stack|Do not know how to serialize|Invalid typed array length|Invalid array length|Invalid string length|Cannot read propert|Cannot convert|is not a function|is not iterable|is not defined|is a Object|(undefined|null) is not (an object|a function|iterable)|out of memory/i;
 const MAX_ERROR_LENGTH = 1000;
 
 const PROTOTYPES = { Object: Object.prototype, Array: Array.prototype, Function: Function.prototype };
@@ -290,9 +290,20 @@ async function runCase(index) {
     const description = `${family.name} on ${target.id}: no model to derive a case from`;
     return finish({ index, target: target.id, family: family.name, skipped: true, description, failures });
   }
-  const { msg, expect, field, note } = made;
+  const { msg, expect, field, note, pre = [], maxSent } = made;
   const description =
     `${family.name} on ${target.id}: ${note ? `${note} ` : ''}${describeMessage(msg)}`.slice(0, 400);
+  // Should the runtime die or hang on this case, the driver outside must still be able to name it.
+  process.send({ type: 'progress', description });
+  // Messages that set the scene (a reset, an odd first sample): any outcome, on both twins.
+  for (const before of pre) {
+    for (const id of target.twin ? [target.id, `${target.id}-twin`] : [target.id]) {
+      const outcome = await deliver(id, structuredClone(before));
+      if (outcome.thrown || outcome.timeout)
+        failures.push(`${describeMessage(before)}: ${outcome.thrown || 'no done()'}`);
+    }
+  }
+  if (pre.length > 0 && learner) exportedBefore = await exportModels(target);
 
   const { result, got } = await during([`${target.id}-out`, `${target.id}-models`], () =>
     deliver(target.id, msg),
@@ -311,6 +322,8 @@ async function runCase(index) {
     }
     const sent = got[0].length + got[1].length;
     if (sent > 0) failures.push(`rejected, yet sent ${sent} message(s)`);
+  } else if (accepted && maxSent !== undefined && got[0].length > maxSent) {
+    failures.push(`accepted, and sent ${got[0].length} messages (at most ${maxSent} expected)`);
   } else if (accepted && expect === 'reject') {
     failures.push(`accepted (done() without error); expected done(err) naming ${field.source}`);
   }

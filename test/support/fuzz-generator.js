@@ -338,9 +338,9 @@ const FAMILIES = [
   {
     name: 'sample-wrong-width',
     applies: (t) => t.shape === 'array',
-    make(rng, { valid }) {
+    make(rng, { target, valid }) {
       const base = valid({ batch: false });
-      const width = rng.pick([1, 2, 7, 100000]);
+      const width = rng.pick([1, 2, 3, 7, 100000].filter((w) => w !== target.d));
       const payload = Array.from({ length: width }, (_, j) => j + rng.next());
       return { msg: { ...base, payload }, expect: 'reject', field: /msg\.payload/ };
     },
@@ -715,6 +715,26 @@ const FAMILIES = [
         state.streamTime + 3e13,
       ]);
       return { msg, expect: 'reject', field: /msg\.time/, note: `time=${preview(msg.time)}` };
+    },
+  },
+  {
+    name: 'time-jump',
+    // A stream that starts at the epoch (a device that booted in 1970), then the clock syncs:
+    // the jump is refused, or the windows it closes (and the empty ones in between, with
+    // emitEmpty) are bounded; it never enumerates billions of windows.
+    applies: (t) => t.eventTime === true,
+    make(rng, { valid, state }) {
+      const first = valid({ batch: false, advance: false });
+      first.time = rng.pick([0, 1000, -1e6]);
+      const msg = valid({ batch: false, advance: false });
+      return {
+        pre: [{ reset: true }, first],
+        msg,
+        expect: 'either',
+        field: /msg\.time/,
+        maxSent: 1000,
+        note: `time ${first.time} then ${state.streamTime}`,
+      };
     },
   },
   {

@@ -29,7 +29,12 @@ class FuzzRuntime {
     );
     this.inbox = [];
     this.waiter = null;
+    this.lastProgress = null;
     this.child.on('message', (message) => {
+      if (message.type === 'progress') {
+        this.lastProgress = message.description;
+        return;
+      }
       if (this.waiter) {
         const waiter = this.waiter;
         this.waiter = null;
@@ -128,6 +133,7 @@ async function fuzzMessages({
   log(`Node-RED ${info.version}: ${info.covers} (target, family) pairs covered by the first cases`);
   try {
     for (let index = 0; index < cases; index++) {
+      runtime.lastProgress = null;
       const answer = await runtime.ask({ type: 'case', index }, caseTimeoutMs);
       if (answer.message) {
         const result = answer.message.result;
@@ -143,11 +149,13 @@ async function fuzzMessages({
         const failure = {
           index,
           family: 'process',
-          description: `case ${index}`,
+          description: runtime.lastProgress || `case ${index}`,
           failures: [answer.crash || answer.hang],
         };
         failures.push(failure);
-        log(`FAIL case ${index}: ${failure.failures[0]}\n  repro: ${reproLine(seed, failure)}`);
+        log(
+          `FAIL case ${index} (${failure.description}): ${failure.failures[0]}\n  repro: ${reproLine(seed, failure)}`,
+        );
         await runtime.close();
         await start();
       }
