@@ -566,7 +566,7 @@ async function main() {
   process.send({
     type: 'started',
     covers: cover.length,
-    settings: settingCases.length,
+    settings: settingCases.map((c) => `setting-${c.setting}`),
     version: RED.version(),
   });
 }

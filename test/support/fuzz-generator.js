@@ -732,7 +732,7 @@ const FAMILIES = [
         msg,
         expect: 'either',
         field: /msg\.time/,
-        maxSent: 1000,
+        maxSent: 2000,
         note: `time ${first.time} then ${state.streamTime}`,
       };
     },

@@ -5,7 +5,20 @@
 // continues with the next case, so that one fatal message does not hide the others.
 const { fork } = require('node:child_process');
 const fs = require('node:fs');
-const { makeUserDir } = require('./runtime');
+const os = require('node:os');
+const path = require('node:path');
+
+/**
+ * A fresh user directory with the package installed as a link: this checkout, or the one
+ * FUZZ_PACKAGE_ROOT names (to try the suite on another build without switching branches).
+ */
+function makeUserDir() {
+  const root = process.env.FUZZ_PACKAGE_ROOT || path.resolve(__dirname, '..', '..');
+  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-fuzz-'));
+  fs.mkdirSync(path.join(userDir, 'node_modules', '@stream-ml'), { recursive: true });
+  fs.symlinkSync(path.resolve(root), path.join(userDir, 'node_modules', '@stream-ml', 'node-red'), 'dir');
+  return userDir;
+}
 
 const CHILD = require.resolve('./fuzz-child');
 const STDERR_LINES = 40;
@@ -190,18 +203,22 @@ async function fuzzMessages({
  * Deploys every hostile setting (or only `only`), `batch` nodes a deploy; a batch that crashes or
  * hangs the runtime is run again one node a deploy, to name the setting that did it.
  */
-async function fuzzSettings({ only, batch = 24, caseTimeoutMs = 60000, log = () => {} } = {}) {
+async function fuzzSettings({ only, exclude = [], batch = 24, caseTimeoutMs = 60000, log = () => {} } = {}) {
   const failures = [];
   let runtime;
   let total;
+  let families;
   const start = async () => {
     runtime = new FuzzRuntime('settings', 0, []);
     const up = await runtime.ask(null, 120000);
     if (!up.message) throw new Error(`Node-RED did not start: ${up.crash || up.hang}`);
-    total = up.message.settings;
+    total = up.message.settings.length;
+    families = up.message.settings;
   };
   await start();
-  const indexes = only === undefined ? [...Array(total).keys()] : [only];
+  const indexes = (only === undefined ? [...Array(total).keys()] : [only]).filter(
+    (index) => !exclude.includes(families[index]),
+  );
   const batches = [];
   for (let i = 0; i < indexes.length; i += batch) batches.push(indexes.slice(i, i + batch));
   try {
