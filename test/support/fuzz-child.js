@@ -546,11 +546,14 @@ async function main() {
       if (message.type === 'warmup') process.send({ type: 'warmed', failures: await warmup() });
       else if (message.type === 'case') {
         const result = await runCase(message.index);
-        if (result.failures.length > 0)
+        // A loaded model that was accepted may differ in shape from the valid traffic's.
+        const loaded = result.accepted && /^(model|peer)-/.test(result.family);
+        if (result.failures.length > 0 || loaded) {
           await recover(
             targets.find((t) => t.id === result.target),
             message.index,
           );
+        }
         process.send({ type: 'result', result });
       } else if (message.type === 'settings')
         process.send({ type: 'results', results: await runSettings(message.indexes) });

@@ -663,6 +663,18 @@ const FAMILIES = [
     },
   },
   {
+    name: 'model-negative-variance',
+    applies: (t) => t.type === 'ml-standardize' && t.config.method !== 'minmax',
+    make(rng, { target, exported }) {
+      const model = structuredClone(exported(rng));
+      if (!model || !Array.isArray(model.var)) return null;
+      model.var[rng.int(model.var.length)] = rng.pick([-1, -1e-300, -1e300]);
+      const msg = { model };
+      if (target.keys) msg.topic = rng.pick(target.keys);
+      return { msg, expect: 'reject', field: /model|var/ };
+    },
+  },
+  {
     name: 'model-huge-samples-seen',
     // n_samples_seen 1e300: refused, or the T² limit and every other output stay finite.
     applies: (t) => isLearner(t),
