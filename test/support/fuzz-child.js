@@ -21,6 +21,8 @@ const BUS = Symbol.for('stream-ml.fuzz.bus');
 const received = new Map();
 let outcomeWaiter = null;
 const nodeLogs = [];
+/** Warnings and errors each node logged, in all. */
+const logCounts = new Map();
 
 globalThis[BUS] = (sinkId, msg) => {
   if (!received.has(sinkId)) received.set(sinkId, []);
@@ -74,6 +76,14 @@ function nonFinite(value, where = 'msg', seen = new Set(), depth = 0) {
 }
 
 const settle = () => new Promise((resolve) => setImmediate(() => setImmediate(() => setTimeout(resolve, 1))));
+
+/** Where two JSON texts first differ, with some context either side. */
+function firstDifference(was, now) {
+  let at = 0;
+  while (at < was.length && was[at] === now[at]) at++;
+  const from = Math.max(0, at - 100);
+  return `at character ${at} of ${was.length}: …${was.slice(from, at + 60)}… became …${now.slice(from, at + 60)}…`;
+}
 
 /** Sends `msg` into node `id` and resolves with its outcome: `{error}` (null when done()). */
 async function deliver(id, msg, timeoutMs = 15000) {
@@ -155,7 +165,10 @@ async function exportModels(target) {
   const { result, got } = await during([`${target.id}-out`, `${target.id}-models`], () =>
     deliver(target.id, { export: true }),
   );
-  const list = got[1].map((m) => ({ topic: m.topic, payload: m.payload }));
+  // By key: which key was used last (the order of export) is no part of any model.
+  const list = got[1]
+    .map((m) => ({ topic: m.topic, payload: m.payload }))
+    .sort((a, b) => (String(a.topic) < String(b.topic) ? -1 : String(a.topic) > String(b.topic) ? 1 : 0));
   let problem = null;
   if (result.thrown) problem = `msg.export: ${result.thrown}`;
   else if (result.timeout) problem = 'msg.export got no done() within 15 s';
@@ -290,7 +303,8 @@ async function runCase(index) {
     const description = `${family.name} on ${target.id}: no model to derive a case from`;
     return finish({ index, target: target.id, family: family.name, skipped: true, description, failures });
   }
-  const { msg, expect, field, note, pre = [], maxSent } = made;
+  const { msg, expect, field, note, pre = [], maxSent, maxLogs } = made;
+  const logsBefore = logCounts.get(target.id) || 0;
   const description =
     `${family.name} on ${target.id}: ${note ? `${note} ` : ''}${describeMessage(msg)}`.slice(0, 400);
   // Should the runtime die or hang on this case, the driver outside must still be able to name it.
@@ -337,9 +351,7 @@ async function runCase(index) {
     if (after.problem) failures.push(`after the message: ${after.problem}`);
     const mustBeSame = !accepted || expect === 'unchanged';
     if (mustBeSame && after.text !== exportedBefore.text) {
-      failures.push(
-        `the exported model changed (${exportedBefore.text.length} → ${after.text.length} characters of JSON)`,
-      );
+      failures.push(`the exported model changed: ${firstDifference(exportedBefore.text, after.text)}`);
     }
     // Keys made only by hostile messages are dropped again, so that later cases stay fast; a
     // model too large to save must first meet the save timer and the store's flush.
@@ -364,6 +376,10 @@ async function runCase(index) {
       if (twin.error) failures.push(`accepted by the node, but its twin rejected it: ${twin.error.message}`);
     }
     await compareTwins(target, failures, true);
+  }
+  const logged = (logCounts.get(target.id) || 0) - logsBefore;
+  if (maxLogs !== undefined && logged > maxLogs) {
+    failures.push(`logged ${logged} warnings or errors for one burst (at most ${maxLogs} expected)`);
   }
   if (prototypeSnapshot() !== cleanPrototypes) {
     failures.push(`a prototype changed: ${prototypeSnapshot()}`);
@@ -402,6 +418,7 @@ async function checkpoint() {
     return exported;
   };
   for (const target of targets.filter(gen.isLearner)) before.set(target.id, await sorted(target));
+  nodeLogs.length = 0;
   await redeploy(messageFlows());
   for (const target of targets.filter(gen.isLearner)) {
     const after = await sorted(target);
@@ -413,12 +430,9 @@ async function checkpoint() {
           .map((m) => String(m.topic))
           .sort()
           .join(', ');
-      let at = 0;
-      while (at < was.text.length && was.text[at] === after.text[at]) at++;
       failures.push(
         `${target.id}: models differ after a redeploy (save and restore): keys before [${keys(was).slice(0, 200)}], ` +
-          `after [${keys(after).slice(0, 200)}]; first difference at …${was.text.slice(Math.max(0, at - 80), at + 40)}… ` +
-          `became …${after.text.slice(Math.max(0, at - 80), at + 40)}…`,
+          `after [${keys(after).slice(0, 200)}]; ${firstDifference(was.text, after.text)}`,
       );
     }
   }
@@ -532,6 +546,7 @@ async function main() {
         handler: () => (entry) => {
           if (entry.id && entry.level <= 30)
             nodeLogs.push({ id: entry.id, level: entry.level, text: String(entry.msg) });
+          if (entry.id) logCounts.set(entry.id, (logCounts.get(entry.id) || 0) + 1);
           if (nodeLogs.length > 1000) nodeLogs.splice(0, 500);
         },
       },

@@ -525,6 +525,25 @@ const FAMILIES = [
     },
   },
   {
+    name: 'key-flood',
+    // A burst of one-off keys past maxKeys: the least recently used are dropped, with a warning
+    // per burst rather than one per key (each warning travels to every open editor).
+    applies: (t) => isLearner(t) && t.keys !== undefined,
+    make(rng, { valid, index }) {
+      const pre = Array.from({ length: 60 }, (_, i) => ({
+        ...valid({ batch: false }),
+        topic: `flood-${index}-${i}`,
+      }));
+      return {
+        pre,
+        msg: valid({ batch: false }),
+        expect: 'accept',
+        maxLogs: 3,
+        note: `${pre.length} new keys, then`,
+      };
+    },
+  },
+  {
     name: 'key-very-long',
     applies: (t) => t.keys !== undefined,
     make(rng, { valid }) {
