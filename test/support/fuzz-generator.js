@@ -601,8 +601,9 @@ const FAMILIES = [
   {
     name: 'model-poisoned-number',
     // One number of a valid exported model replaced: NaN, ±Infinity, text, null, negatives and
-    // huge values. Non-numbers are refused; a value that is a number may be accepted only if
-    // everything the model then produces stays finite.
+    // huge values. A non-number is refused, or sits in a field the loader recomputes (scale from
+    // var) and so leaves the model as it was; a number may be accepted only if everything the
+    // model then produces stays finite.
     applies: (t) => isLearner(t),
     make(rng, { target, exported }) {
       const model = structuredClone(exported(rng));
@@ -617,7 +618,7 @@ const FAMILIES = [
       if (target.keys) msg.topic = rng.pick(target.keys);
       return {
         msg,
-        expect: numeric ? 'either' : 'reject',
+        expect: numeric ? 'either' : 'unchanged',
         field: /model/,
         note: `model.${path.join('.')}=${preview(value)}`,
       };
