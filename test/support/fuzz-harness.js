@@ -31,7 +31,7 @@ class FuzzRuntime {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       // Enough heap for a hostile 4e6-feature model to be refused or handled, not for a leak.
-      execArgv: ['--max-old-space-size=2048', '--stack-size=984'],
+      execArgv: ['--max-old-space-size=2048'],
     });
     this.child.stderr.on('data', (chunk) => {
       this.stderr.push(...String(chunk).split('\n').filter(Boolean));
