@@ -6,6 +6,16 @@
  * textbook `E[x²] − E[x]²` loses every digit), and the median from a sorted copy.
  */
 
+/**
+ * The largest magnitude a window accepts in a value. With at most 1e7 values held (the bound on
+ * `maxSamples`), a sum stays below 1e307, under the largest double (1.8e308), so no aggregate can
+ * overflow to ±Infinity or NaN; the deviation is computed scaled, so its squares cannot overflow.
+ */
+export const MAX_WINDOW_VALUE = 1e300;
+
+/** Most values one window may hold for its aggregates to stay finite (see {@link MAX_WINDOW_VALUE}). */
+export const MAX_WINDOW_VALUES = 10_000_000;
+
 /** Every aggregate the window node offers, in the order the editor lists them. */
 export const AGGREGATES = ['mean', 'min', 'max', 'std', 'sum', 'count', 'first', 'last', 'median'] as const;
 
@@ -63,18 +73,29 @@ function refinedMean(values: ArrayLike<number>, sum: number): number {
   return mean + residual / n;
 }
 
-/** Population standard deviation (ddof = 0) about a precise mean. */
+/**
+ * Population standard deviation (ddof = 0) about a precise mean. Deviations beyond 1e150 (or
+ * below 1e-150) are scaled by the largest one first, so their squares neither overflow to
+ * Infinity nor underflow to 0.
+ */
 function populationStd(values: ArrayLike<number>, mean: number): number {
+  const n = values.length;
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.abs(values[i] - mean);
+    if (d > largest) largest = d;
+  }
+  if (largest === 0) return 0;
+  const scale = largest > 1e150 || largest < 1e-150 ? largest : 1;
   let squares = 0;
   let residual = 0;
-  for (let i = 0; i < values.length; i++) {
-    const d = values[i] - mean;
+  for (let i = 0; i < n; i++) {
+    const d = (values[i] - mean) / scale;
     squares += d * d;
     residual += d;
   }
   // The corrected two-pass formula: removes what rounding left in the mean.
-  const n = values.length;
-  return Math.sqrt(Math.max(0, (squares - (residual * residual) / n) / n));
+  return scale * Math.sqrt(Math.max(0, (squares - (residual * residual) / n) / n));
 }
 
 /** Exact median: the middle value, or the mean of the two middle values (as NumPy). */

@@ -17,9 +17,12 @@
  * scikit-learn's rules, handles empty clusters differently, and allocates on every iteration.
  */
 import { minimumCostAssignment } from './assignment';
-import { ModelError } from './errors';
+import { describeValue, ModelError } from './errors';
 import {
+  checkCapacity,
   describeSchema,
+  MAX_MODEL_LOCATION,
+  MAX_SAMPLES_SEEN,
   readHeader,
   readMatrix,
   readNumber,
@@ -28,8 +31,8 @@ import {
   type ModelHeader,
 } from './model';
 import { decayFactor } from './moments';
-import { SeededRandom } from './random';
-import type { Schema } from './samples';
+import { hashUniform, SeededRandom } from './random';
+import { checkRow, checkRows, MAX_MAGNITUDE, type Schema } from './samples';
 
 /** How the centres are first placed. */
 export type KMeansInit = 'kmeans++' | 'given';
@@ -90,6 +93,28 @@ export const STARVING_FRACTION = 1e-3;
  */
 export const GIVEN_CENTER_WEIGHT = 1;
 
+/**
+ * The most numbers the k-means warm-up buffer holds: 65,536 (about 1.3 MB of model JSON). See
+ * {@link warmupCapacity}.
+ */
+export const WARMUP_BUFFER_VALUES = 65_536;
+
+/**
+ * How many rows the warm-up buffer keeps: `min(warmupSamples, max(k, ⌊WARMUP_BUFFER_VALUES / d⌋))`.
+ * While warming up, the first `capacity` samples are kept; after that each new sample replaces a
+ * kept one so that the buffer stays a uniform random sample of every warm-up sample (reservoir
+ * sampling, Vitter's algorithm R, its draws seeded by the model's seed and the sample's number),
+ * or, with forgetting (`halfLife` > 0), the buffer keeps the newest samples, those forgetting
+ * weighs most. k-means++ then initialises from the buffer once `warmupSamples` samples were seen.
+ * With the default warm-up (10·k) and d ≤ 2,000 nothing is ever dropped.
+ * @param warmupSamples the model's warm-up length.
+ * @param k the number of clusters (the buffer always holds at least k rows).
+ * @param dimension features per sample.
+ */
+export function warmupCapacity(warmupSamples: number, k: number, dimension: number): number {
+  return Math.min(warmupSamples, Math.max(k, Math.floor(WARMUP_BUFFER_VALUES / dimension)));
+}
+
 /** The model JSON of `ml-kmeans` (DESIGN §3.1), named after scikit-learn's attributes. */
 export interface KMeansModelJSON extends ModelHeader {
   type: 'ml-kmeans';
@@ -101,7 +126,10 @@ export interface KMeansModelJSON extends ModelHeader {
   counts: number[] | null;
   /** Forgetting-weighted counts; equal to `counts` without forgetting and re-seeding. */
   cluster_weights: number[] | null;
-  /** Samples buffered for k-means++ while warming up; empty once initialised. */
+  /**
+   * Samples buffered for k-means++ while warming up (at most {@link warmupCapacity} rows: all of
+   * them, or a reservoir of them); empty once initialised.
+   */
   warmup_samples: number[][];
   /** Seed of the k-means++ initialisation (scikit-learn's `random_state`). */
   random_state: number;
@@ -475,25 +503,27 @@ export class StreamingKMeans {
   static checkOptions(options: Partial<KMeansOptions>, dimension?: number): ResolvedKMeansOptions {
     const merged = { ...KMEANS_DEFAULTS, ...stripUndefined(options) };
     const { k, init, centers, seed, restarts, tol, maxIter } = merged;
-    if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be an integer ≥ 1, got ${String(k)}`);
+    if (!Number.isInteger(k) || k < 1)
+      throw new RangeError(`k must be an integer ≥ 1, got ${describeValue(k)}`);
     if (init !== 'kmeans++' && init !== 'given') {
-      throw new RangeError(`init must be "kmeans++" or "given", got ${JSON.stringify(init)}`);
+      throw new RangeError(`init must be "kmeans++" or "given", got ${describeValue(init)}`);
     }
-    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${String(seed)}`);
+    if (!Number.isSafeInteger(seed))
+      throw new RangeError(`seed must be an integer, got ${describeValue(seed)}`);
     if (!Number.isInteger(restarts) || restarts < 1) {
-      throw new RangeError(`restarts must be an integer ≥ 1, got ${String(restarts)}`);
+      throw new RangeError(`restarts must be an integer ≥ 1, got ${describeValue(restarts)}`);
     }
     decayFactor(merged.halfLife);
     const warmupSamples = merged.warmupSamples ?? 10 * k;
     if (!Number.isInteger(warmupSamples) || warmupSamples < k) {
       throw new RangeError(
-        `warmupSamples must be an integer ≥ k (${k}): k-means++ needs at least k samples, got ${String(warmupSamples)}`,
+        `warmupSamples must be an integer ≥ k (${k}): k-means++ needs at least k samples, got ${describeValue(warmupSamples)}`,
       );
     }
     if (!(tol >= 0) || !Number.isFinite(tol))
-      throw new RangeError(`tol must be a finite number ≥ 0, got ${String(tol)}`);
+      throw new RangeError(`tol must be a finite number ≥ 0, got ${describeValue(tol)}`);
     if (!Number.isInteger(maxIter) || maxIter < 1) {
-      throw new RangeError(`maxIter must be an integer ≥ 1, got ${String(maxIter)}`);
+      throw new RangeError(`maxIter must be an integer ≥ 1, got ${describeValue(maxIter)}`);
     }
     if (init === 'given') checkCenters(centers, k, dimension);
     return { ...merged, warmupSamples };
@@ -514,9 +544,42 @@ export class StreamingKMeans {
     return this.seen;
   }
 
-  /** Samples buffered for k-means++ (0 once ready). */
+  /** Samples buffered for k-means++ (0 once ready); at most {@link bufferCapacity}. */
   get warmupCount(): number {
     return this.warmup.length;
+  }
+
+  /** The most rows the warm-up buffer keeps: {@link warmupCapacity} of this model. */
+  get bufferCapacity(): number {
+    return warmupCapacity(this.options.warmupSamples, this.options.k, this.schema.dimension);
+  }
+
+  /**
+   * Offers one warm-up sample to the buffer (see {@link warmupCapacity}) and counts it. The row is
+   * copied: the caller's may be a scratch buffer that the next read overwrites.
+   */
+  private offerWarmup(x: ArrayLike<number>): void {
+    const d = this.schema.dimension;
+    const index = this.seen;
+    this.seen += 1;
+    const capacity = this.bufferCapacity;
+    if (this.warmup.length < capacity) {
+      this.warmup.push(Float64Array.from({ length: d }, (_, f) => x[f]));
+      return;
+    }
+    if (this.decay !== 1) {
+      // Forgetting: keep the newest, in arrival order (the oldest weighs least).
+      const reused = this.warmup.shift()!;
+      for (let f = 0; f < d; f++) reused[f] = x[f];
+      this.warmup.push(reused);
+      return;
+    }
+    // Algorithm R: sample number `index` (0-based) replaces a kept one with probability capacity/(index + 1).
+    const slot = Math.floor(hashUniform(this.seed, index) * (index + 1));
+    if (slot < capacity) {
+      const row = this.warmup[slot];
+      for (let f = 0; f < d; f++) row[f] = x[f];
+    }
   }
 
   /** Centres re-seeded so far because they starved. */
@@ -545,12 +608,12 @@ export class StreamingKMeans {
    * @returns the index of the centre that absorbed the sample, or −1 while warming up.
    */
   learnOne(x: ArrayLike<number>): number {
+    checkRow(x, this.schema.dimension);
+    checkCapacity(this.seen, 1);
     const centers = this.centerValues;
     if (centers === null) {
-      // A copy: the caller's row may be a scratch buffer that the next read overwrites.
-      this.warmup.push(Float64Array.from({ length: this.schema.dimension }, (_, f) => x[f]));
-      this.seen += 1;
-      if (this.warmup.length >= this.options.warmupSamples) this.initialise();
+      this.offerWarmup(x);
+      if (this.seen >= this.options.warmupSamples) this.initialise();
       return -1;
     }
     const d = this.schema.dimension;
@@ -581,13 +644,14 @@ export class StreamingKMeans {
    */
   learnBatch(rows: Rows, start = 0, end = rows.length): KMeansBatchResult | null {
     if (end <= start) throw new RangeError('learnBatch needs at least one row');
-    const batch = rows.slice(start, end);
     const d = this.schema.dimension;
+    checkRows(rows, d, start, end);
+    checkCapacity(this.seen, end - start);
+    const batch = rows.slice(start, end);
     const k = this.options.k;
     if (this.centerValues === null) {
-      if (this.warmup.length + batch.length < this.options.warmupSamples) {
-        for (const row of batch) this.warmup.push(Float64Array.from({ length: d }, (_, f) => row[f]));
-        this.seen += batch.length;
+      if (this.seen + batch.length < this.options.warmupSamples) {
+        for (const row of batch) this.offerWarmup(row);
         return null;
       }
       const pool: ArrayLike<number>[] = [...this.warmup, ...batch];
@@ -673,7 +737,7 @@ export class StreamingKMeans {
     const centers = this.requireCenters();
     const d = this.schema.dimension;
     const k = this.options.k;
-    checkCenters(reference, k, d, 'reference');
+    checkCenters(reference, k, d, 'reference', MAX_MODEL_LOCATION);
     const flat = new Float64Array(k * d);
     reference.forEach((row, j) => setCenter(flat, j, row, d));
     const match = matchCenters(flat, centers, k, d);
@@ -717,16 +781,16 @@ export class StreamingKMeans {
     const k = readClusterCount(model, centers, options.k);
     const init = model.init === undefined ? 'kmeans++' : model.init;
     if (init !== 'kmeans++' && init !== 'given') {
-      throw new ModelError(`model init must be "kmeans++" or "given", got ${JSON.stringify(init)}`);
+      throw new ModelError(`model init must be "kmeans++" or "given", got ${describeValue(init)}`);
     }
     const seed =
       model.random_state === undefined ? (options.seed ?? KMEANS_DEFAULTS.seed) : model.random_state;
     if (!Number.isSafeInteger(seed)) {
-      throw new ModelError(`model random_state must be an integer, got ${JSON.stringify(seed)}`);
+      throw new ModelError(`model random_state must be a whole number, got ${describeValue(seed)}`);
     }
-    const reseeds = model.n_reseeds === undefined ? 0 : readNumber(model, 'n_reseeds', 0);
+    const reseeds = model.n_reseeds === undefined ? 0 : readNumber(model, 'n_reseeds', 0, MAX_SAMPLES_SEEN);
     if (!Number.isInteger(reseeds))
-      throw new ModelError(`model n_reseeds must be an integer ≥ 0, got ${reseeds}`);
+      throw new ModelError(`model n_reseeds must be a whole number ≥ 0, got ${reseeds}`);
     const warmup = readWarmup(model, d);
     let checked: ResolvedKMeansOptions;
     try {
@@ -755,19 +819,30 @@ export class StreamingKMeans {
       if (model.counts !== null && model.counts !== undefined) {
         throw new ModelError('model counts must be null while cluster_centers is null (warming up)');
       }
-      if (warmup.length !== samples) {
+      // All the warm-up samples, or a reservoir of them (see warmupCapacity); a model written with
+      // a larger buffer (another node's settings, or before the buffer was bounded) is reduced to
+      // this one's by the same reservoir.
+      const capacity = result.bufferCapacity;
+      if (warmup.length > samples || warmup.length < Math.min(samples, capacity)) {
         throw new ModelError(
-          `model warmup_samples holds ${warmup.length} rows but n_samples_seen is ${samples}; while warming up they are equal`,
+          `model warmup_samples holds ${warmup.length} rows but n_samples_seen is ${samples}; while warming up ` +
+            `it holds every sample, or at least ${capacity} of them`,
         );
       }
-      result.warmup = warmup;
-      if (warmup.length >= checked.warmupSamples) result.initialise();
+      if (warmup.length <= capacity) {
+        result.warmup = warmup;
+      } else {
+        result.seen = 0;
+        for (const row of warmup) result.offerWarmup(row);
+        result.seen = samples;
+      }
+      if (samples >= checked.warmupSamples) result.initialise();
       return result;
     }
     if (warmup.length > 0)
       throw new ModelError('model warmup_samples must be empty once cluster_centers are set');
     const flat = new Float64Array(k * d);
-    readMatrix(model, 'cluster_centers', k, d).forEach((row, j) => flat.set(row, j * d));
+    readMatrix(model, 'cluster_centers', k, d, MAX_MODEL_LOCATION).forEach((row, j) => flat.set(row, j * d));
     const counts = readCounts(model, k, samples);
     const weights = model.cluster_weights === undefined ? counts : readWeights(model, k);
     result.centerValues = flat;
@@ -789,6 +864,7 @@ export class StreamingKMeans {
       );
     }
     if (a.k !== b.k) throw new ModelError(`cannot merge models of ${a.k} and ${b.k} clusters`);
+    checkCapacity(a.seen, b.seen);
     if (a.centerValues === null && b.centerValues !== null)
       return StreamingKMeans.mergeWarmup(b.copy(a.options), a);
     const merged = a.copy(a.options);
@@ -815,16 +891,20 @@ export class StreamingKMeans {
     return merged;
   }
 
-  /** Adds the warm-up buffer of `warming` to `into` (which may itself be warming up). */
+  /**
+   * Adds the warm-up buffer of `warming` to `into` (which may itself be warming up). Samples of
+   * `warming` that its reservoir no longer holds still count in n_samples_seen.
+   */
   private static mergeWarmup(into: StreamingKMeans, warming: StreamingKMeans): StreamingKMeans {
     const rows = warming.warmup;
-    if (rows.length === 0) return into;
+    const dropped = warming.seen - rows.length;
     if (into.centerValues === null) {
-      into.warmup.push(...rows.map((row) => Float64Array.from(row)));
-      into.seen += rows.length;
-      if (into.warmup.length >= into.options.warmupSamples) into.initialise();
+      for (const row of rows) into.offerWarmup(row);
+      into.seen += dropped;
+      if (into.seen >= into.options.warmupSamples) into.initialise();
     } else {
-      into.learnBatch(rows);
+      if (rows.length > 0) into.learnBatch(rows);
+      into.seen += dropped;
     }
     return into;
   }
@@ -970,11 +1050,12 @@ function checkCenters(
   k: number,
   dimension: number | undefined,
   name = 'centers',
+  bound = MAX_MAGNITUDE,
 ): void {
   if (!Array.isArray(centers) || centers.length !== k) {
     throw new RangeError(
       `${name} must be an array of k = ${k} rows (one centre each)${name === 'centers' ? ' for init "given"' : ''}, got ${
-        Array.isArray(centers) ? `${centers.length} rows` : JSON.stringify(centers)
+        Array.isArray(centers) ? `${centers.length} rows` : describeValue(centers)
       }`,
     );
   }
@@ -992,7 +1073,13 @@ function checkCenters(
     for (let f = 0; f < values.length; f++) {
       const v = values[f];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new RangeError(`${name}[${j}][${f}] must be a finite number, got ${JSON.stringify(v)}`);
+        throw new RangeError(`${name}[${j}][${f}] must be a finite number, got ${describeValue(v)}`);
+      }
+      if (v > bound || v < -bound) {
+        throw new RangeError(
+          `${name}[${j}][${f}] is ${describeValue(v)}, beyond ±${bound}, the largest magnitude accepted: ` +
+            'rescale the values to other units',
+        );
       }
     }
   });
@@ -1010,14 +1097,12 @@ function readClusterCount(model: JsonObject, centers: unknown, wanted: number | 
     if (k < 1) throw new ModelError('model cluster_centers must hold at least one centre');
     if (model.n_clusters !== undefined && model.n_clusters !== k) {
       throw new ModelError(
-        `model n_clusters is ${JSON.stringify(model.n_clusters)} but cluster_centers has ${k} rows`,
+        `model n_clusters is ${describeValue(model.n_clusters)} but cluster_centers has ${k} rows`,
       );
     }
   } else if (centers === null || centers === undefined) {
     if (!Number.isInteger(model.n_clusters) || (model.n_clusters as number) < 1) {
-      throw new ModelError(
-        `model n_clusters must be an integer ≥ 1, got ${JSON.stringify(model.n_clusters)}`,
-      );
+      throw new ModelError(`model n_clusters must be an integer ≥ 1, got ${describeValue(model.n_clusters)}`);
     }
     k = model.n_clusters as number;
   } else {
@@ -1033,7 +1118,7 @@ function readWarmup(model: JsonObject, d: number): Float64Array[] {
   const rows = model.warmup_samples;
   if (rows === undefined || rows === null) return [];
   if (!Array.isArray(rows)) throw new ModelError('model warmup_samples must be an array of rows');
-  return readMatrix(model, 'warmup_samples', rows.length, d);
+  return readMatrix(model, 'warmup_samples', rows.length, d, MAX_MAGNITUDE);
 }
 
 function readCounts(model: JsonObject, k: number, samples: number): Float64Array {
@@ -1043,8 +1128,10 @@ function readCounts(model: JsonObject, k: number, samples: number): Float64Array
   const counts = new Float64Array(k);
   let total = 0;
   raw.forEach((v: unknown, j) => {
-    if (!Number.isInteger(v) || (v as number) < 0) {
-      throw new ModelError(`model counts[${j}] must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > samples) {
+      throw new ModelError(
+        `model counts[${j}] must be an integer ≥ 0 (at most n_samples_seen), got ${describeValue(v)}`,
+      );
     }
     counts[j] = v as number;
     total += v as number;
@@ -1055,6 +1142,9 @@ function readCounts(model: JsonObject, k: number, samples: number): Float64Array
   return counts;
 }
 
+/** The largest cluster weight a loaded model may hold: 2^54, twice the most samples a model can count. */
+const MAX_CLUSTER_WEIGHT = 2 ** 54;
+
 function readWeights(model: JsonObject, k: number): Float64Array {
   const raw = model.cluster_weights;
   if (!Array.isArray(raw) || raw.length !== k) {
@@ -1062,9 +1152,10 @@ function readWeights(model: JsonObject, k: number): Float64Array {
   }
   const weights = new Float64Array(k);
   raw.forEach((v: unknown, j) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    // Weights add up to at most the samples seen plus the given centres' weights of merged models.
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_CLUSTER_WEIGHT) {
       throw new ModelError(
-        `model cluster_weights[${j}] must be a finite number ≥ 0, got ${JSON.stringify(v)}`,
+        `model cluster_weights[${j}] must be a number from 0 to ${MAX_CLUSTER_WEIGHT}, got ${describeValue(v)}`,
       );
     }
     weights[j] = v;

@@ -2,8 +2,27 @@
  * What every learner's model JSON starts with (DESIGN §3.1), and how its common fields are
  * checked when a model is loaded.
  */
-import { ModelError } from './errors';
-import { checkFeatureNames, type Schema } from './samples';
+import { describeValue, ModelError } from './errors';
+import {
+  checkFeatureNames,
+  MAX_DIMENSION,
+  MAX_DIMENSION_SETTING,
+  MAX_MAGNITUDE,
+  type Schema,
+} from './samples';
+
+/**
+ * The largest magnitude of a location in a loaded model (a mean, a centre): twice
+ * {@link MAX_MAGNITUDE}, so that rounding in a model's own arithmetic never makes the model it
+ * exports unloadable, while every bound of docs/limits.md still holds.
+ */
+export const MAX_MODEL_LOCATION = 2 * MAX_MAGNITUDE;
+
+/** The largest variance a loaded model may hold: the square of {@link MAX_MODEL_LOCATION}. */
+export const MAX_MODEL_VARIANCE = MAX_MODEL_LOCATION * MAX_MODEL_LOCATION;
+
+/** The largest sample count (and sum of weights) a model may hold: 2^53 − 1, exact in binary64. */
+export const MAX_SAMPLES_SEEN = Number.MAX_SAFE_INTEGER;
 
 /** Fields shared by every model JSON, named as scikit-learn names its attributes. */
 export interface ModelHeader {
@@ -29,22 +48,23 @@ export function readHeader(
   type: string,
 ): { model: JsonObject; schema: Schema; samples: number } {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new ModelError(
-      `a model must be a JSON object with type "${type}", got ${json === null ? 'null' : typeof json}`,
-    );
+    throw new ModelError(`a model must be a JSON object with type "${type}", got ${describeValue(json)}`);
   }
   const model = json as JsonObject;
   if (model.type !== type) {
-    throw new ModelError(`model type is ${JSON.stringify(model.type)}, expected "${type}"`);
+    throw new ModelError(`model type is ${describeValue(model.type)}, expected "${type}"`);
   }
   if (model.version !== 1) {
     throw new ModelError(
-      `model version ${JSON.stringify(model.version)} is not supported (this node reads version 1)`,
+      `model version ${describeValue(model.version)} is not supported (this node reads version 1)`,
     );
   }
   const dimension = model.n_features_in;
-  if (!Number.isInteger(dimension) || (dimension as number) < 1) {
-    throw new ModelError(`model n_features_in must be an integer ≥ 1, got ${JSON.stringify(dimension)}`);
+  const widest = (MAX_DIMENSION_SETTING as Record<string, number | undefined>)[type] ?? MAX_DIMENSION;
+  if (!Number.isInteger(dimension) || (dimension as number) < 1 || (dimension as number) > widest) {
+    throw new ModelError(
+      `model n_features_in must be a whole number from 1 to ${widest}, got ${describeValue(dimension)}`,
+    );
   }
   let features: string[] | null = null;
   if (model.features !== null && model.features !== undefined) {
@@ -64,26 +84,40 @@ export function readHeader(
     }
   }
   const samples = model.n_samples_seen;
-  if (!Number.isInteger(samples) || (samples as number) < 0) {
-    throw new ModelError(`model n_samples_seen must be an integer ≥ 0, got ${JSON.stringify(samples)}`);
+  if (!Number.isInteger(samples) || (samples as number) < 0 || (samples as number) > MAX_SAMPLES_SEEN) {
+    throw new ModelError(
+      `model n_samples_seen must be a whole number from 0 to ${MAX_SAMPLES_SEEN} (2^53 − 1), got ${describeValue(samples)}`,
+    );
   }
   return { model, schema: { dimension: dimension as number, features }, samples: samples as number };
 }
 
 /**
  * Reads a numeric vector field of a model JSON.
- * @throws ModelError when it is not an array of `length` finite numbers.
+ * @param bound the largest magnitude allowed (docs/limits.md); any finite number by default.
+ * @throws ModelError when it is not an array of `length` finite numbers within `bound`.
  */
-export function readVector(model: JsonObject, field: string, length: number): Float64Array {
+export function readVector(
+  model: JsonObject,
+  field: string,
+  length: number,
+  bound = Number.MAX_VALUE,
+): Float64Array {
   const value = model[field];
   if (!Array.isArray(value) || value.length !== length) {
-    throw new ModelError(`model ${field} must be an array of ${length} numbers`);
+    throw new ModelError(`model ${field} must be an array of ${length} numbers, got ${describeValue(value)}`);
   }
   const out = new Float64Array(length);
   for (let i = 0; i < length; i++) {
     const v: unknown = value[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ModelError(`model ${field}[${i}] must be a finite number, got ${JSON.stringify(v)}`);
+      throw new ModelError(`model ${field}[${i}] must be a finite number, got ${describeValue(v)}`);
+    }
+    if (v > bound || v < -bound) {
+      throw new ModelError(
+        `model ${field}[${i}] is ${describeValue(v)}, beyond ±${bound}, the largest a model can hold ` +
+          '(see the limits in the documentation): the model was not learned from accepted samples',
+      );
     }
     out[i] = v;
   }
@@ -94,26 +128,58 @@ export function readVector(model: JsonObject, field: string, length: number): Fl
  * Reads a numeric matrix field of a model JSON.
  * @throws ModelError when it is not `rows` arrays of `columns` finite numbers.
  */
-export function readMatrix(model: JsonObject, field: string, rows: number, columns: number): Float64Array[] {
+export function readMatrix(
+  model: JsonObject,
+  field: string,
+  rows: number,
+  columns: number,
+  bound = Number.MAX_VALUE,
+): Float64Array[] {
   const value = model[field];
   if (!Array.isArray(value) || value.length !== rows) {
-    throw new ModelError(`model ${field} must be an array of ${rows} rows of ${columns} numbers`);
+    throw new ModelError(
+      `model ${field} must be an array of ${rows} rows of ${columns} numbers, got ${describeValue(value)}`,
+    );
   }
-  return value.map((row: unknown, i) => readVector({ [`${field}[${i}]`]: row }, `${field}[${i}]`, columns));
+  const out: Float64Array[] = new Array<Float64Array>(rows);
+  for (let i = 0; i < rows; i++) {
+    const name = `${field}[${i}]`;
+    out[i] = readVector({ [name]: value[i] as unknown }, name, columns, bound);
+  }
+  return out;
 }
 
 /**
  * Reads a finite number field of a model JSON.
- * @throws ModelError when missing, not finite, or below `min`.
+ * @throws ModelError when missing, not finite, below `min` or above `max`.
  */
-export function readNumber(model: JsonObject, field: string, min = -Infinity): number {
+export function readNumber(model: JsonObject, field: string, min = -Infinity, max = Infinity): number {
   const v = model[field];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new ModelError(
-      `model ${field} must be a finite number${min > -Infinity ? ` ≥ ${min}` : ''}, got ${JSON.stringify(v)}`,
-    );
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+    const range =
+      min > -Infinity && max < Infinity
+        ? ` from ${min} to ${max}`
+        : min > -Infinity
+          ? ` ≥ ${min}`
+          : max < Infinity
+            ? ` ≤ ${max}`
+            : '';
+    throw new ModelError(`model ${field} must be a finite number${range}, got ${describeValue(v)}`);
   }
   return v;
+}
+
+/**
+ * Checks that a model can count `adding` more samples (its count stays exact in binary64).
+ * @throws ModelError saying to reset the model.
+ */
+export function checkCapacity(count: number, adding: number): void {
+  if (count + adding > MAX_SAMPLES_SEEN) {
+    throw new ModelError(
+      `the model has seen ${count} samples and cannot count ${adding} more (at most ${MAX_SAMPLES_SEEN}): ` +
+        'send msg.reset to start a new model',
+    );
+  }
 }
 
 /** True when two schemas describe the same features in the same order. */

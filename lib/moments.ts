@@ -11,6 +11,8 @@
  * 1e9 loses nothing that matters), unlike the textbook `E[x²] − E[x]²`.
  */
 
+import { describeValue } from './errors';
+
 /**
  * The factor by which every earlier weight is multiplied when one sample arrives.
  * @param halfLife samples after which a weight has halved; 0 means never forget.
@@ -18,7 +20,9 @@
  */
 export function decayFactor(halfLife: number): number {
   if (!(halfLife >= 0) || !Number.isFinite(halfLife)) {
-    throw new RangeError(`halfLife must be a finite number ≥ 0 (0 = never forget), got ${String(halfLife)}`);
+    throw new RangeError(
+      `halfLife must be a finite number ≥ 0 (0 = never forget), got ${describeValue(halfLife)}`,
+    );
   }
   return halfLife === 0 ? 1 : Math.pow(2, -1 / halfLife);
 }
@@ -29,9 +33,10 @@ export function decayFactor(halfLife: number): number {
  */
 export function checkShape(dimension: number, decay: number): void {
   if (!Number.isInteger(dimension) || dimension < 1) {
-    throw new RangeError(`dimension must be an integer ≥ 1, got ${String(dimension)}`);
+    throw new RangeError(`dimension must be an integer ≥ 1, got ${describeValue(dimension)}`);
   }
-  if (!(decay > 0 && decay <= 1)) throw new RangeError(`decay must be in (0, 1], got ${String(decay)}`);
+  if (!(decay > 0 && decay <= 1))
+    throw new RangeError(`decay must be in (0, 1], got ${describeValue(decay)}`);
 }
 
 /** The sufficient statistics of {@link RunningMoments}, as plain numbers. */

@@ -11,9 +11,12 @@
  * covariance of standardized data (the scikit-learn parity tests agree to ~1e-13).
  */
 import { PCA } from 'ml-pca';
-import { ModelError } from './errors';
+import { describeValue, ModelError } from './errors';
 import {
+  checkCapacity,
   describeSchema,
+  MAX_MODEL_LOCATION,
+  MAX_MODEL_VARIANCE,
   readHeader,
   readMatrix,
   readNumber,
@@ -23,7 +26,7 @@ import {
 } from './model';
 import { RunningCovariance } from './covariance';
 import { decayFactor } from './moments';
-import type { Schema } from './samples';
+import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from './samples';
 import { fQuantile, normalQuantile } from './stats';
 
 /** Settings of a {@link StreamingPCA}; all optional, merged over {@link PCA_DEFAULTS}. */
@@ -87,8 +90,9 @@ export interface PcaModelJSON extends ModelHeader {
 export interface PcaAnomaly {
   /**
    * Hotelling's T² = Σₐ tₐ²/λₐ over the k scores (unwhitened). A component whose eigenvalue is at
-   * most 1e-12 of the total variance counts with that floor instead, so a move along a direction
-   * in which no variance was ever seen gives a huge T² (Infinity if no feature ever varied).
+   * most 1e-12 of the total variance counts with that floor instead, and no eigenvalue counts as
+   * less than 1e-200 ({@link MIN_T2_VARIANCE}), so a move along a direction in which no variance
+   * was ever seen gives a huge T², but always a finite one (docs/limits.md).
    */
   t2: number;
   /** Squared reconstruction error ‖x − mean − Pᵀt‖² (Q statistic). */
@@ -108,6 +112,12 @@ export interface PcaAnomaly {
 const EIGEN_TIE = 1e-2;
 /** Eigenvalues below this fraction of the total variance are treated as zero. */
 const ZERO_VARIANCE = 1e-12;
+/**
+ * The smallest eigenvalue T² divides by. Far below any real variance (a standard deviation of
+ * 1e-100), and large enough that T² of any accepted sample against any accepted model stays
+ * finite: at most k·d·(3·MAX_MAGNITUDE)² / 1e-200 < 1e268 (docs/limits.md).
+ */
+export const MIN_T2_VARIANCE = 1e-200;
 /** Band within which the largest entry of a component is taken to be ambiguous. */
 const PIVOT_BAND = 1e-3;
 /** |cos| above which a new component is the continuation of a previous one. */
@@ -183,6 +193,13 @@ export class StreamingPCA {
    * @throws RangeError for an invalid option, or an integer `components` above the dimension.
    */
   constructor(schema: Schema, options: Partial<PcaOptions> = {}, covariance?: RunningCovariance) {
+    const widest = MAX_DIMENSION_SETTING['ml-pca'];
+    if (schema.dimension > widest) {
+      // Refused before the d × d co-moment is allocated.
+      throw new RangeError(
+        `PCA takes at most ${widest} features (its model holds a ${widest} × ${widest} matrix), got ${schema.dimension}`,
+      );
+    }
     this.options = StreamingPCA.checkOptions(options, schema.dimension);
     this.schema = schema;
     this.covariance =
@@ -201,7 +218,8 @@ export class StreamingPCA {
     const isCount = Number.isInteger(k) && k >= 1;
     if (!isCount && !(typeof k === 'number' && k > 0 && k < 1)) {
       throw new RangeError(
-        `components must be an integer ≥ 1 or a fraction of variance between 0 and 1, got ${JSON.stringify(k)}`,
+        `components must be a whole number ≥ 1 or a fraction between 0 and 1 (of the variance to explain, ` +
+          `e.g. 0.95), got ${describeValue(k)}`,
       );
     }
     if (isCount && dimension !== undefined && k > dimension) {
@@ -211,15 +229,15 @@ export class StreamingPCA {
       );
     }
     if (typeof merged.whiten !== 'boolean') {
-      throw new RangeError(`whiten must be true or false, got ${JSON.stringify(merged.whiten)}`);
+      throw new RangeError(`whiten must be true or false, got ${describeValue(merged.whiten)}`);
     }
     if (!Number.isInteger(merged.refitEvery) || merged.refitEvery < 1) {
-      throw new RangeError(`refitEvery must be an integer ≥ 1, got ${JSON.stringify(merged.refitEvery)}`);
+      throw new RangeError(`refitEvery must be an integer ≥ 1, got ${describeValue(merged.refitEvery)}`);
     }
     decayFactor(merged.halfLife);
     if (!(typeof merged.confidence === 'number' && merged.confidence > 0 && merged.confidence < 1)) {
       throw new RangeError(
-        `confidence must be between 0 and 1 (e.g. 0.95), got ${JSON.stringify(merged.confidence)}`,
+        `confidence must be between 0 and 1 (e.g. 0.95), got ${describeValue(merged.confidence)}`,
       );
     }
     return merged;
@@ -287,6 +305,8 @@ export class StreamingPCA {
    * serve the next `refitEvery` − 1 samples. Doubling adds only log₂(n) refits in all.
    */
   learnOne(x: ArrayLike<number>): void {
+    checkRow(x, this.schema.dimension);
+    checkCapacity(this.covariance.count, 1);
     this.covariance.update(x);
     this.sinceRefit += 1;
     if (
@@ -298,9 +318,14 @@ export class StreamingPCA {
     }
   }
 
-  /** Learns `rows[start..end)` in order (the same statistics as one by one), then refits. */
+  /**
+   * Learns `rows[start..end)` in order (the same statistics as one by one), then refits.
+   * @throws SampleError (model unchanged) when any row is bad.
+   */
   learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
+    checkRows(rows, this.schema.dimension, start, end);
     if (end <= start) return;
+    checkCapacity(this.covariance.count, end - start);
     this.covariance.updateBatch(rows, start, end);
     this.sinceRefit += end - start;
     this.refit();
@@ -482,10 +507,10 @@ export class StreamingPCA {
     const k = readNumber(model, 'n_components', 0);
     if (!Number.isInteger(k) || k > d || (samples > 0 && k < 1) || (samples === 0 && k !== 0)) {
       throw new ModelError(
-        `model n_components must be an integer from 1 to n_features_in (${d}) (0 for a model with no samples), got ${k}`,
+        `model n_components must be a whole number from 1 to n_features_in (${d}) (0 for a model with no samples), got ${k}`,
       );
     }
-    const mean = readVector(model, 'mean', d);
+    const mean = readVector(model, 'mean', d, MAX_MODEL_LOCATION);
     const components = readMatrix(model, 'components', k, d);
     components.forEach((row, a) => {
       const norm = Math.sqrt(row.reduce((sum, v) => sum + v * v, 0));
@@ -510,7 +535,8 @@ export class StreamingPCA {
         `model sum_weights (${weight}) must be > 0 and at most n_samples_seen (${samples}), or 0 with no samples`,
       );
     }
-    const comoment = readMatrix(model, 'comoment', d, d);
+    // Each diagonal entry is at most W·(largest variance); the rest follow by Cauchy–Schwarz.
+    const comoment = readMatrix(model, 'comoment', d, d, MAX_MODEL_VARIANCE * Math.max(weight, 1));
     const flat = new Float64Array(d * d);
     let largest = 0;
     for (let i = 0; i < d; i++) largest = Math.max(largest, Math.abs(comoment[i][i]));
@@ -578,6 +604,7 @@ export class StreamingPCA {
         `cannot merge PCA models of different features (${describeSchema(a.schema)} and ${describeSchema(b.schema)})`,
       );
     }
+    checkCapacity(a.samplesSeen, b.samplesSeen);
     const covariance = a.covariance.clone();
     covariance.merge(b.covariance);
     const merged = new StreamingPCA(a.schema, a.options, covariance);
@@ -740,12 +767,10 @@ function buildFit(
     explainedVariance[a] = lambda;
     explainedVarianceRatio[a] = ratioOf(lambda);
     const varies = lambda > zero;
-    inverseVariance[a] = varies ? 1 / lambda : zero > 0 ? 1 / zero : Infinity;
+    inverseVariance[a] = 1 / Math.max(varies ? lambda : zero, MIN_T2_VARIANCE);
     whitenScale[a] = varies ? 1 / Math.sqrt(lambda) : 0;
   }
   const n = weight;
-  const t2Limit =
-    n > k ? ((k * (n - 1) * (n + 1)) / (n * (n - k))) * fQuantile(options.confidence, k, n - k) : Infinity;
   return {
     k,
     values,
@@ -756,9 +781,23 @@ function buildFit(
     inverseVariance,
     whitenScale,
     n,
-    t2Limit,
+    t2Limit: t2Limit(k, n, options.confidence),
     speLimit: speLimit(values, k, trace, options.confidence),
   };
+}
+
+/**
+ * Hotelling's T² limit for a new observation, k(n−1)(n+1)/(n(n−k)) · F(confidence; k, n−k), with
+ * the factor formed without overflow (n may be up to 2^53). Infinity while n ≤ k (no limit yet, or
+ * an F with almost no degrees of freedom); never NaN.
+ * @param k components kept.
+ * @param n samples learned (the sum of weights with forgetting).
+ * @param confidence the limit's confidence level, 0 < confidence < 1.
+ */
+export function t2Limit(k: number, n: number, confidence: number): number {
+  if (!(n > k)) return Infinity;
+  const limit = k * ((n - 1) / n) * ((n + 1) / (n - k)) * fQuantile(confidence, k, n - k);
+  return Number.isNaN(limit) ? Infinity : limit;
 }
 
 /**
@@ -767,29 +806,32 @@ function buildFit(
  * h₀ ≤ 1/3 always (Cauchy–Schwarz) but can be ≤ 0 for a spectrum with one large and many small
  * discarded eigenvalues, where the formula is undefined; h₀ = 1/3 is then used, which is exactly
  * Box's g·χ²_h approximation with the Wilson–Hilferty χ² quantile.
+ *
+ * The θ are computed from λ/θ₁ (the formula is homogeneous of degree 1 in λ), so no power of an
+ * eigenvalue can overflow or underflow whatever the data's scale. Never NaN.
  */
 function speLimit(values: Float64Array, k: number, trace: number, confidence: number): number {
   let theta1 = 0;
+  for (let m = k; m < values.length; m++) theta1 += values[m];
+  const zero = ZERO_VARIANCE * trace;
+  // Nothing left to discard, or only rounding: any real residual is an anomaly.
+  if (!(theta1 > zero)) return zero;
   let theta2 = 0;
   let theta3 = 0;
   for (let m = k; m < values.length; m++) {
-    const v = values[m];
-    theta1 += v;
+    const v = values[m] / theta1;
     theta2 += v * v;
     theta3 += v * v * v;
   }
-  const zero = ZERO_VARIANCE * trace;
-  // Nothing left to discard, or only rounding: any real residual is an anomaly.
-  if (theta1 <= zero) return zero;
   const z = normalQuantile(confidence);
+  // In units of θ₁: θ₁ = 1.
   const limitWith = (h0: number): number => {
-    const base =
-      (z * Math.sqrt(2 * theta2 * h0 * h0)) / theta1 + 1 + (theta2 * h0 * (h0 - 1)) / (theta1 * theta1);
+    const base = z * Math.sqrt(2 * theta2 * h0 * h0) + 1 + theta2 * h0 * (h0 - 1);
     return base > 0 ? theta1 * Math.pow(base, 1 / h0) : NaN;
   };
-  const h0 = 1 - (2 * theta1 * theta3) / (3 * theta2 * theta2);
+  const h0 = 1 - (2 * theta3) / (3 * theta2 * theta2);
   const limit = h0 > 0 ? limitWith(h0) : NaN;
   if (Number.isFinite(limit)) return limit;
   const box = limitWith(1 / 3);
-  return Number.isFinite(box) ? box : 0;
+  return Number.isFinite(box) ? box : theta1;
 }

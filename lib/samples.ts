@@ -5,7 +5,7 @@
  * batch (an array of arrays, or of objects). Every value is validated completely before anything
  * uses it, so a bad row rejects the whole batch and the caller's model is never half-updated.
  */
-import { SampleError } from './errors';
+import { describeValue, SampleError } from './errors';
 
 /** What a sample looked like on the way in; results go out in the same shape. */
 export type SampleShape = 'number' | 'array' | 'object';
@@ -30,6 +30,121 @@ export interface Sample {
   readonly dimension: number;
   /** Names of the features (for object samples, or when configured), else `null`. */
   readonly features: readonly string[] | null;
+}
+
+/**
+ * The largest magnitude a sample value may have: |x| ≤ 1e30. Chosen so that no statistic of the
+ * learners — sums of squares, co-moments, distances, T², SPE and their limits, with forgetting,
+ * over up to 2^53 samples and the largest dimension allowed — can overflow binary64
+ * (docs/limits.md, "overflow-safe: proof"). Physical readings sit far below it; data beyond it
+ * must be rescaled (other units) before they reach a node.
+ */
+export const MAX_MAGNITUDE = 1e30;
+
+/** The node kinds that read samples, as named by their Node-RED type. */
+export type SampleNodeType = 'ml-standardize' | 'ml-pca' | 'ml-kmeans' | 'ml-window';
+
+/**
+ * Default of each node's `maxDimension` setting: the most features a sample may have.
+ * - `ml-pca`: 128, the largest d whose full eigen refit took ≤ 50 ms on the reference machine
+ *   (docs/limits.md gives the measured times); a refit is O(d³) and its model O(d²).
+ * - `ml-standardize`, `ml-kmeans`, `ml-window`: 10,000; their cost per sample is O(d) (O(k·d) for
+ *   k-means) and a model of that width is about 1 MB of JSON.
+ */
+export const DEFAULT_MAX_DIMENSION: Readonly<Record<SampleNodeType, number>> = Object.freeze({
+  'ml-standardize': 10_000,
+  'ml-pca': 128,
+  'ml-kmeans': 10_000,
+  'ml-window': 10_000,
+});
+
+/**
+ * The largest value the `maxDimension` setting itself may take, per node type: beyond it a model
+ * could not be kept (PCA: a d × d co-moment, 1024² values, ~20 MB of JSON and a refit of
+ * seconds; the others: 100,000 features, ~12 MB of JSON per model).
+ */
+export const MAX_DIMENSION_SETTING: Readonly<Record<SampleNodeType, number>> = Object.freeze({
+  'ml-standardize': 100_000,
+  'ml-pca': 1024,
+  'ml-kmeans': 100_000,
+  'ml-window': 100_000,
+});
+
+/** The largest dimension any reader accepts: the largest {@link MAX_DIMENSION_SETTING}. */
+export const MAX_DIMENSION = 100_000;
+
+/** Options of a {@link SampleReader}. */
+export interface SampleReaderOptions {
+  /**
+   * The most features a sample may have (the node's `maxDimension` setting), an integer from 1 to
+   * {@link MAX_DIMENSION}; default {@link MAX_DIMENSION}. A wider sample is rejected before
+   * anything of its size is allocated.
+   */
+  maxDimension?: number;
+}
+
+/**
+ * Checks a `maxDimension` value.
+ * @param value the setting.
+ * @param limit its largest allowed value (e.g. `MAX_DIMENSION_SETTING['ml-pca']`).
+ * @throws RangeError saying what is allowed.
+ */
+export function checkMaxDimension(value: unknown, limit = MAX_DIMENSION): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > limit) {
+    throw new RangeError(
+      `maxDimension must be a whole number from 1 to ${limit}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** The error for a value beyond {@link MAX_MAGNITUDE}. */
+export function magnitudeError(where: string, value: number): SampleError {
+  return new SampleError(
+    `${where} is ${describeValue(value)}, larger in magnitude than ${MAX_MAGNITUDE}, the largest value ` +
+      'this node accepts (so that no statistic can overflow). Rescale the values to other units ' +
+      '(e.g. divide by 1e6) before this node.',
+  );
+}
+
+/**
+ * Checks one row a learner is given directly (not through a {@link SampleReader}): `dimension`
+ * finite numbers of magnitude at most {@link MAX_MAGNITUDE}. Learners call it before changing
+ * anything, so a bad row leaves the model as it was.
+ * @throws SampleError naming the row and the value.
+ */
+export function checkRow(x: ArrayLike<number> | null | undefined, dimension: number, where = 'sample'): void {
+  if (x === null || typeof x !== 'object' || typeof x.length !== 'number') {
+    throw new SampleError(`${where} is ${describeValue(x)}, not an array of ${dimension} numbers`);
+  }
+  if (x.length !== dimension) {
+    throw new SampleError(`${where} has ${x.length} values but this model has ${dimension} features`);
+  }
+  for (let j = 0; j < dimension; j++) {
+    const v: unknown = x[j];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new SampleError(`${where}[${j}] is ${describeValue(v)}: every feature must be a finite number`);
+    }
+    if (v > MAX_MAGNITUDE || v < -MAX_MAGNITUDE) throw magnitudeError(`${where}[${j}]`, v);
+  }
+}
+
+/**
+ * Checks `rows[start..end)` with {@link checkRow}, all of them before any is used.
+ * @throws SampleError naming the first bad row.
+ */
+export function checkRows(
+  rows: ReadonlyArray<ArrayLike<number>>,
+  dimension: number,
+  start = 0,
+  end = rows.length,
+  where = 'batch',
+): void {
+  if (!Array.isArray(rows)) throw new SampleError(`${where} is ${describeValue(rows)}, not an array of rows`);
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= rows.length)) {
+    throw new RangeError(`rows ${start}..${end} are outside the batch of ${rows.length}`);
+  }
+  for (let i = start; i < end; i++) checkRow(rows[i], dimension, `${where}[${i}]`);
 }
 
 /** Names that must never become property names of an object we build. */
@@ -63,32 +178,21 @@ export function checkFeatureNames(names: readonly string[], where: string): void
   }
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'missing';
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return `a string (${JSON.stringify(shown)})`;
-  }
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value}`;
-}
-
 function badValue(where: string, value: unknown): SampleError {
   if (typeof value === 'string') {
     return new SampleError(
-      `${where} is ${describe(value)}, not a number. ${HOW_TO_SEND} For MQTT, set the mqtt in node's ` +
+      `${where} is a string (${describeValue(value)}), not a number. ${HOW_TO_SEND} For MQTT, set the mqtt in node's ` +
         `output to "a parsed JSON object", or put a json node before this one.`,
     );
   }
   if (typeof value === 'number') {
+    if (Number.isFinite(value)) return magnitudeError(where, value);
     return new SampleError(
-      `${where} is ${describe(value)}: every feature must be a finite number. ` +
+      `${where} is ${describeValue(value)}: every feature must be a finite number. ` +
         'Filter out or fill in missing and invalid readings before this node.',
     );
   }
-  return new SampleError(`${where} is ${describe(value)}, not a finite number. ${HOW_TO_SEND}`);
+  return new SampleError(`${where} is ${describeValue(value)}, not a finite number. ${HOW_TO_SEND}`);
 }
 
 function isTypedArray(value: unknown): value is ArrayLike<number> & ArrayBufferView {
@@ -112,10 +216,24 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export class SampleReader {
   private readonly configured: readonly string[] | null;
+  /** The most features a sample may have (see {@link SampleReaderOptions}). */
+  readonly maxDimension: number;
   private scratch = new Float64Array(0);
 
-  /** @param features the node's configured feature names (fixing selection and order), or null. */
-  constructor(features: readonly string[] | null = null) {
+  /**
+   * @param features the node's configured feature names (fixing selection and order), or null.
+   * @param options limits; see {@link SampleReaderOptions}.
+   * @throws RangeError when `maxDimension` is invalid or `features` lists more names than it.
+   */
+  constructor(features: readonly string[] | null = null, options: SampleReaderOptions = {}) {
+    this.maxDimension =
+      options.maxDimension === undefined ? MAX_DIMENSION : checkMaxDimension(options.maxDimension);
+    if (features && features.length > this.maxDimension) {
+      throw new RangeError(
+        `Features lists ${features.length} names, more than maxDimension (${this.maxDimension}) of this ` +
+          'node: list fewer features, or raise the node\'s "maxDimension" setting',
+      );
+    }
     this.configured = features;
   }
 
@@ -129,7 +247,7 @@ export class SampleReader {
    */
   read(value: unknown, schema: Schema | null, where: string): Sample {
     if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw badValue(where, value);
+      if (!(value <= MAX_MAGNITUDE && value >= -MAX_MAGNITUDE)) throw badValue(where, value);
       this.expectDimension(schema, 1, where);
       this.ensureScratch(1)[0] = value;
       return { shape: 'number', batch: false, rows: [this.scratch], dimension: 1, features: null };
@@ -141,6 +259,7 @@ export class SampleReader {
       const first: unknown = value[0];
       if (Array.isArray(first) || isTypedArray(first)) return this.readArrayBatch(value, schema, where);
       if (isPlainObject(first)) return this.readObjectBatch(value, schema, where);
+      this.checkWidth(value.length, where);
       this.checkNumbers(value, where);
       this.expectDimension(schema, value.length, where);
       return {
@@ -162,9 +281,10 @@ export class SampleReader {
         throw new SampleError(`${where} is an empty typed array: send at least one value.`);
       if (typeof (value as unknown as ArrayLike<unknown>)[0] !== 'number') {
         throw new SampleError(
-          `${where} is a ${value.constructor.name}: use a Float64Array or a plain array.`,
+          `${where} is ${describeValue(value)} of BigInts: use a Float64Array or a plain array.`,
         );
       }
+      this.checkWidth(value.length, where);
       this.checkNumbers(value, where);
       this.expectDimension(schema, value.length, where);
       return {
@@ -195,8 +315,22 @@ export class SampleReader {
   private checkNumbers(values: ArrayLike<unknown>, where: string): void {
     for (let j = 0; j < values.length; j++) {
       const v = values[j];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw badValue(`${where}[${j}]`, v);
+      if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) {
+        throw badValue(`${where}[${j}]`, v);
+      }
     }
+  }
+
+  /** @throws SampleError when a sample has more than {@link maxDimension} features. */
+  private checkWidth(dimension: number, where: string, atLeast = false): void {
+    if (dimension <= this.maxDimension) return;
+    throw new SampleError(
+      (atLeast
+        ? `${where} has more than ${this.maxDimension} features, the maxDimension of this node: `
+        : `${where} has ${dimension} features, more than maxDimension (${this.maxDimension}) of this node: `) +
+        'send fewer features (choose them with the node\'s "Features" setting), or raise its ' +
+        '"maxDimension" setting.',
+    );
   }
 
   private expectDimension(schema: Schema | null, dimension: number, where: string): void {
@@ -223,6 +357,13 @@ export class SampleReader {
       );
     }
     if (this.configured) return this.configured;
+    // Counted before Object.keys, which would build an array as wide as the object.
+    let width = 0;
+    for (const name in row) {
+      if (Object.prototype.hasOwnProperty.call(row, name) && ++width > this.maxDimension) {
+        this.checkWidth(width, where, true);
+      }
+    }
     const names = Object.keys(row);
     if (names.length === 0) throw new SampleError(`${where} is an empty object: send at least one feature.`);
     for (const name of names) {
@@ -245,7 +386,7 @@ export class SampleReader {
     for (let j = 0; j < features.length; j++) {
       const name = features[j];
       const v = Object.prototype.hasOwnProperty.call(row, name) ? row[name] : undefined;
-      if (typeof v === 'number' && Number.isFinite(v)) {
+      if (typeof v === 'number' && v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE) {
         into[j] = v;
       } else if (v === undefined) {
         throw new SampleError(
@@ -266,13 +407,14 @@ export class SampleReader {
       const at = `${where}[${i}]`;
       if (!Array.isArray(row) && !(isTypedArray(row) && !Buffer.isBuffer(row))) {
         throw new SampleError(
-          `${at} is ${describe(row)}, but ${where}[0] is an array: every row of a batch must be an ` +
+          `${at} is ${describeValue(row)}, but ${where}[0] is an array: every row of a batch must be an ` +
             'array of numbers of the same length.',
         );
       }
       const numbers = row as ArrayLike<unknown>;
       if (i === 0) {
         dimension = numbers.length;
+        this.checkWidth(dimension, where);
         if (dimension === 0)
           throw new SampleError(`${at} is an empty row: every row needs at least one value.`);
       } else if (numbers.length !== dimension) {
@@ -296,7 +438,7 @@ export class SampleReader {
       const at = `${where}[${i}]`;
       if (!isPlainObject(row)) {
         throw new SampleError(
-          `${at} is ${describe(row)}, but ${where}[0] is an object: every row of a batch must be an ` +
+          `${at} is ${describeValue(row)}, but ${where}[0] is an object: every row of a batch must be an ` +
             'object with the same features.',
         );
       }

@@ -2,10 +2,20 @@
  * Online feature scaling with scikit-learn's numbers: `StandardScaler` (z-score) and
  * `MinMaxScaler` (to [0, 1]), learned one sample or one batch at a time.
  */
-import { ModelError } from './errors';
-import { describeSchema, readHeader, readNumber, readVector, sameSchema, type ModelHeader } from './model';
+import { describeValue, ModelError } from './errors';
+import {
+  checkCapacity,
+  describeSchema,
+  MAX_MODEL_LOCATION,
+  MAX_MODEL_VARIANCE,
+  readHeader,
+  readNumber,
+  readVector,
+  sameSchema,
+  type ModelHeader,
+} from './model';
 import { decayFactor, RunningMoments } from './moments';
-import type { Schema } from './samples';
+import { checkRow, checkRows, MAX_MAGNITUDE, type Schema } from './samples';
 
 /** How values are scaled. */
 export type ScalingMethod = 'zscore' | 'minmax';
@@ -49,11 +59,21 @@ export const STANDARDIZE_TYPE = 'ml-standardize';
 const EPSILON = Number.EPSILON;
 
 /**
- * scikit-learn's test for a feature whose variance is only rounding noise
- * (`sklearn.preprocessing._data._is_constant_feature`); such a feature is scaled by 1.
+ * Whether a feature's variance is only rounding noise; such a feature is scaled by 1.
+ *
+ * This is scikit-learn's test (`sklearn.preprocessing._data._is_constant_feature`),
+ * `var ≤ n·ε·var + (n·mean·ε)²`, with one change: `mean` is the mean measured from the moments'
+ * shift (their first sample), not from zero. scikit-learn's second term bounds the rounding of
+ * sums of values of size |mean|; our moments only ever sum values measured from the shift, so
+ * their rounding scales with that distance instead. With the plain mean, a stream at 1e9 with a
+ * standard deviation of 0.5 was declared constant after about 2.3e6 samples (the bound grows with
+ * n²) although its variance was exact, and every z-score silently doubled.
+ * @param variance the feature's variance.
+ * @param offset the feature's mean minus the shift of its moments.
+ * @param weight the sum of weights (n without forgetting).
  */
-function isConstant(variance: number, mean: number, weight: number): boolean {
-  const bound = weight * EPSILON * variance + (weight * mean * EPSILON) ** 2;
+function isConstant(variance: number, offset: number, weight: number): boolean {
+  const bound = weight * EPSILON * variance + (weight * offset * EPSILON) ** 2;
   return variance <= bound;
 }
 
@@ -78,7 +98,7 @@ export class Standardizer {
   static checkOptions(options: Partial<StandardizeOptions>): StandardizeOptions {
     const merged = { ...STANDARDIZE_DEFAULTS, ...options };
     if (merged.method !== 'zscore' && merged.method !== 'minmax') {
-      throw new RangeError(`method must be "zscore" or "minmax", got ${JSON.stringify(merged.method)}`);
+      throw new RangeError(`method must be "zscore" or "minmax", got ${describeValue(merged.method)}`);
     }
     decayFactor(merged.halfLife);
     return merged;
@@ -89,13 +109,23 @@ export class Standardizer {
     return this.moments.count;
   }
 
-  /** Learns one sample of `schema.dimension` finite values. */
+  /**
+   * Learns one sample of `schema.dimension` finite values within ±{@link MAX_MAGNITUDE}.
+   * @throws SampleError (model unchanged) for any other sample.
+   */
   learnOne(x: ArrayLike<number>): void {
+    checkRow(x, this.schema.dimension);
+    checkCapacity(this.moments.count, 1);
     this.moments.update(x);
   }
 
-  /** Learns `rows[start..end)` in order (the same result as learning them one by one). */
+  /**
+   * Learns `rows[start..end)` in order (the same result as learning them one by one).
+   * @throws SampleError (model unchanged) when any row is bad.
+   */
   learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
+    checkRows(rows, this.schema.dimension, start, end);
+    checkCapacity(this.moments.count, Math.max(0, end - start));
     this.moments.updateBatch(rows, start, end);
   }
 
@@ -145,7 +175,7 @@ export class Standardizer {
 
   private scaleOf(j: number, weight: number): number {
     const variance = this.moments.variance(j);
-    if (isConstant(variance, this.moments.mean(j), weight)) return 1;
+    if (isConstant(variance, this.moments.meanFromShift[j], weight)) return 1;
     const scale = Math.sqrt(variance);
     return scale < 10 * EPSILON ? 1 : scale;
   }
@@ -181,13 +211,13 @@ export class Standardizer {
   static load(json: unknown, options: Partial<StandardizeOptions> = {}): Standardizer {
     const { model, schema, samples } = readHeader(json, STANDARDIZE_TYPE);
     const d = schema.dimension;
-    const mean = readVector(model, 'mean', d);
-    const variance = readVector(model, 'var', d);
+    const mean = readVector(model, 'mean', d, MAX_MODEL_LOCATION);
+    const variance = readVector(model, 'var', d, MAX_MODEL_VARIANCE);
     variance.forEach((v, j) => {
       if (v < 0) throw new ModelError(`model var[${j}] is negative (${v}); a variance is ≥ 0`);
     });
-    const dataMin = readVector(model, 'data_min', d);
-    const dataMax = readVector(model, 'data_max', d);
+    const dataMin = readVector(model, 'data_min', d, MAX_MAGNITUDE);
+    const dataMax = readVector(model, 'data_max', d, MAX_MAGNITUDE);
     dataMin.forEach((v, j) => {
       if (samples > 0 && v > dataMax[j]) {
         throw new ModelError(`model data_min[${j}] (${v}) is larger than data_max[${j}] (${dataMax[j]})`);
@@ -227,6 +257,7 @@ export class Standardizer {
         `cannot merge models of different features (${describeSchema(a.schema)} and ${describeSchema(b.schema)})`,
       );
     }
+    checkCapacity(a.samplesSeen, b.samplesSeen);
     const merged = new Standardizer(a.schema, a.options);
     merged.moments.merge(a.moments);
     merged.moments.merge(b.moments);

@@ -21,9 +21,17 @@
  *   Event time closes it when the stream time (largest event time seen) reaches that point plus
  *   `lateness`; a sample whose windows are all closed is reported as late, never dropped silently.
  */
-import { aggregateNames, parseAggregates, positionalNames, summarize, type AggregateName } from './aggregate';
+import {
+  aggregateNames,
+  MAX_WINDOW_VALUE,
+  MAX_WINDOW_VALUES,
+  parseAggregates,
+  positionalNames,
+  summarize,
+  type AggregateName,
+} from './aggregate';
 import { SampleError } from './errors';
-import { checkFeatureNames, SampleReader, type SampleShape, type Schema } from './samples';
+import { checkFeatureNames, SampleReader, type Sample, type SampleShape, type Schema } from './samples';
 import { Ring, Rows } from './window-buffers';
 
 /** How a stream is cut: every `size` samples, by clock intervals, or by gaps of inactivity. */
@@ -36,6 +44,43 @@ export type GroupBy = 'none' | 'key' | 'align';
 export type EmitKind = 'samples' | 'vector' | 'aggregate';
 /** The value that selects a key's windows (`null` when not grouping by key). */
 export type WindowKey = string | number | boolean | null;
+
+/** The largest |time| in ms since the epoch: the range of an ECMAScript Date (±273,790 years). */
+export const MAX_TIME_MS = 8.64e15;
+
+/**
+ * Bounds on the settings, so that no setting can make the engine hold, loop over or emit without
+ * limit. Every time is exact in a double (|t| ≤ 8.64e15 ms plus a span stays below 2^53), so
+ * stepping from one window start to the next always moves.
+ */
+export const WINDOW_LIMITS = Object.freeze({
+  /** Most samples held across all windows and keys (see MAX_WINDOW_VALUES in ./aggregate). */
+  maxSamples: MAX_WINDOW_VALUES,
+  /** Longest span in ms of size, step, gap, lateness, horizon and idleTimeout: 366 days. */
+  span: 366 * 86_400_000,
+  /** Most windows one sample can belong to: size / step (time and count windows). */
+  windowsPerSample: 1000,
+  /** Most keys (per-key windows, aligned rows) held at once. */
+  maxKeys: 1_000_000,
+  /** Most features an aligned row can have. */
+  maxFeatures: 10_000,
+  /**
+   * Most empty windows sent for one gap (`emitEmpty`): a longer run (a stream silent for long, a
+   * clock jump) is skipped and reported instead of sent window by window.
+   */
+  emptyWindows: 1000,
+});
+
+/** The defaults of the settings that bound state. */
+export const WINDOW_DEFAULTS = Object.freeze({
+  maxSamples: 10_000,
+  /** Event time: one hour either side of the stream time (and ahead of the caller's clock). */
+  horizon: 3_600_000,
+  maxKeys: 1000,
+  /** A week without a sample forgets a key. */
+  idleTimeout: 7 * 86_400_000,
+  maxFeatures: 100,
+});
 
 /** Settings of a {@link WindowEngine}. */
 export interface WindowOptions {
@@ -58,10 +103,25 @@ export interface WindowOptions {
   aggregates?: readonly string[] | string;
   /** Feature names selecting and ordering object fields, or (align) the expected topic names. */
   features?: readonly string[] | null;
-  /** Most samples held across all windows and keys. Default 10000. */
+  /** Most samples held across all windows and keys (1…1e7). Default 10000. */
   maxSamples?: number;
   /** time mode: also emit windows that received no sample (once a key has had one). Default false. */
   emitEmpty?: boolean;
+  /**
+   * Event time only: a sample more than this many ms from the stream time (or ahead of the
+   * caller's clock, {@link SampleAt.now}) is a bad sample. At least `lateness`. Default 1 h.
+   */
+  horizon?: number;
+  /** Most keys held (groupBy key or align); a new key beyond it drops the least recently used. Default 1000. */
+  maxKeys?: number;
+  /**
+   * ms (of the clock, or of stream time) without a sample after which a key is forgotten (groupBy
+   * key or align), 0 for never. Time and session windows are never dropped open: a key is
+   * forgotten only once its windows have closed. Default 7 days.
+   */
+  idleTimeout?: number;
+  /** align: most features a row may have (names joining as they come). Default 100. */
+  maxFeatures?: number;
 }
 
 /** The settings after defaults and validation. */
@@ -78,6 +138,10 @@ export interface ResolvedWindowOptions {
   readonly features: readonly string[] | null;
   readonly maxSamples: number;
   readonly emitEmpty: boolean;
+  readonly horizon: number;
+  readonly maxKeys: number;
+  readonly idleTimeout: number;
+  readonly maxFeatures: number;
 }
 
 /** Where and when a sample belongs. */
@@ -90,6 +154,14 @@ export interface SampleAt {
   name?: string;
   /** How to name the value in errors. Default `msg.payload`. */
   where?: string;
+  /** How to name the event time in errors. Default `the event time`. */
+  timeWhere?: string;
+  /**
+   * Event time: the caller's clock (ms) when the sample arrived. A sample more than `horizon`
+   * ahead of both it and the stream time is rejected, so one far-future time cannot make every
+   * later sample late.
+   */
+  now?: number;
 }
 
 /** A closed window, ready to send. */
@@ -135,11 +207,40 @@ export interface IncompleteWindow {
   value: Record<string, number>;
 }
 
+/** Runs of empty windows (`emitEmpty`) longer than {@link WINDOW_LIMITS}.emptyWindows, not sent. */
+export interface SkippedWindows {
+  /** Empty windows skipped, over all gaps. */
+  windows: number;
+  /** Gaps skipped (one per key and gap). */
+  gaps: number;
+  /** Start of the first skipped window. */
+  from: number;
+  /** Start of the first window after the last gap. */
+  to: number;
+  /** The key of one of them. */
+  key: WindowKey;
+}
+
+/** Keys forgotten in one call: their open windows were dropped, not sent. */
+export interface DroppedKeys {
+  /** `idle`: no sample for `idleTimeout`; `maxKeys`: the least recently used made room for a new key. */
+  reason: 'idle' | 'maxKeys';
+  keys: number;
+  /** Samples their open (count) windows held. */
+  samples: number;
+  /** One of the keys. */
+  key: WindowKey;
+}
+
 /** What one call produced, in order. */
 export interface WindowOutput {
   windows: EmittedWindow[];
   late: LateSample[];
   incomplete: IncompleteWindow[];
+  /** Present when empty windows were skipped. */
+  skipped?: SkippedWindows;
+  /** Present when keys were forgotten (at most one entry per reason). */
+  dropped?: DroppedKeys[];
 }
 
 /** The buffer would exceed `maxSamples`; nothing was added. */
@@ -156,6 +257,114 @@ const NOTHING: WindowOutput = Object.freeze({
 
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Longest user text echoed in an error (a topic, a name, a key). */
+const ECHO_LENGTH = 60;
+
+/** User text as an error shows it: quoted, cut to a few dozen characters. */
+export function quoteText(text: string, max = ECHO_LENGTH): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+const PREVIEW_LENGTH = 80;
+
+/**
+ * A value shown in a message: short JSON-like text built from at most a few dozen parts, so a
+ * big batch costs nothing, and never throwing (getters, proxies, BigInt and cycles included).
+ */
+export function preview(value: unknown, max = PREVIEW_LENGTH): string {
+  let text: string;
+  try {
+    text = previewPart(value, 2, { budget: max + 1 });
+  } catch {
+    text = typeof value === 'object' && value !== null ? 'an object' : typeof value;
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function previewPart(value: unknown, depth: number, left: { budget: number }): string {
+  if (left.budget <= 0) return '…';
+  let text: string;
+  if (value === null || typeof value === 'boolean' || typeof value === 'number') text = String(value);
+  else if (value === undefined) text = 'undefined';
+  else if (typeof value === 'string')
+    text = JSON.stringify(value.length > left.budget ? `${value.slice(0, left.budget)}…` : value);
+  else if (typeof value === 'bigint') text = `${value}n`;
+  else if (typeof value !== 'object') text = `a ${typeof value}`;
+  else if (depth === 0) text = Array.isArray(value) ? '[…]' : '{…}';
+  else if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    const items = value as ArrayLike<unknown>;
+    const parts: string[] = [];
+    for (let i = 0; i < items.length && left.budget > 0; i++) {
+      if (i > 0) left.budget--;
+      parts.push(previewPart(items[i], depth - 1, left));
+    }
+    text = `[${parts.join(',')}${parts.length < items.length ? ',…' : ''}]`;
+  } else {
+    const parts: string[] = [];
+    let more = false;
+    for (const name in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, name)) continue;
+      if (left.budget <= 0) {
+        more = true;
+        break;
+      }
+      const shown = name.length > 20 ? `${name.slice(0, 20)}…` : name;
+      left.budget -= shown.length + 4;
+      parts.push(
+        `${JSON.stringify(shown)}:${previewPart((value as Record<string, unknown>)[name], depth - 1, left)}`,
+      );
+    }
+    text = `{${parts.join(',')}${more ? ',…' : ''}}`;
+  }
+  left.budget -= text.length;
+  return text;
+}
+
+/**
+ * A message cut to `max` characters, keeping its start (what is wrong) and its end (what to do):
+ * a list of thousands of feature names must not make a megabyte error.
+ */
+export function boundText(text: string, max = 800): string {
+  if (text.length <= max) return text;
+  const tail = Math.floor(max / 4);
+  return `${text.slice(0, max - tail - 3)} … ${text.slice(text.length - tail)}`;
+}
+
+/** Names as a message lists them: the first few, each cut short, and how many more. */
+export function listNames(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).map((name) => (name.length > 40 ? `${name.slice(0, 40)}…` : name));
+  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
+}
+
+/** A time for a message: ISO 8601 when it is a date, else the number. */
+export function formatTime(ms: number): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? new Date(ms).toISOString() : String(ms);
+}
+
+/**
+ * What unit a time that is no plausible ms value probably has: nanoseconds (InfluxDB, Telegraf),
+ * microseconds or seconds since the epoch between 1973 and 5138, with the conversion to ms.
+ */
+export function timeUnitHint(ms: number): string {
+  const a = Math.abs(ms);
+  const plausible = (m: number): boolean => m >= 1e11 && m < 1e14;
+  if (plausible(a / 1e6)) {
+    return ' It looks like nanoseconds since the epoch (as InfluxDB and Telegraf write them): divide it by 1e6 to get ms.';
+  }
+  if (plausible(a / 1e3)) return ' It looks like microseconds since the epoch: divide it by 1000 to get ms.';
+  if (plausible(a * 1e3)) return ' It looks like seconds since the epoch: multiply it by 1000 to get ms.';
+  return '';
+}
+
+/** @throws SampleError when `ms` is not a time a Date can hold. */
+function checkTimeRange(ms: number, where: string): void {
+  if (Math.abs(ms) <= MAX_TIME_MS) return;
+  throw new SampleError(
+    `${where} is ${String(ms)}, outside the range of dates (±8.64e15 ms since the epoch): ` +
+      `a time must be in ms.${timeUnitHint(ms) || ' Send ms since the epoch.'}`,
+  );
+}
+
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 /**
@@ -169,8 +378,10 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|
 export function parseEventTime(value: unknown, where: string): number {
   const expected = 'Send ms since the epoch (a number) or an ISO 8601 string such as "2024-05-01T12:00:00Z".';
   if (typeof value === 'number') {
-    if (Number.isFinite(value)) return value;
-    throw new SampleError(`${where} is ${String(value)}, not a time. ${expected}`);
+    if (!Number.isFinite(value))
+      throw new SampleError(`${where} is ${String(value)}, not a time. ${expected}`);
+    checkTimeRange(value, where);
+    return value;
   }
   if (value instanceof Date) {
     const ms = value.getTime();
@@ -214,7 +425,7 @@ export function topicFeatureName(topic: unknown, where = 'msg.topic'): string {
   const name = text.slice(text.lastIndexOf('/') + 1).trim();
   if (name.length === 0 || FORBIDDEN_NAMES.has(name)) {
     throw new SampleError(
-      `${where} "${text}" does not end in a usable feature name: its last segment names the feature.`,
+      `${where} ${quoteText(text)} does not end in a usable feature name: its last segment names the feature.`,
     );
   }
   return name;
@@ -228,6 +439,23 @@ function gcd(a: number, b: number): number {
 function positiveInteger(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 1)
     throw new RangeError(`${what} must be an integer ≥ 1, got ${value}`);
+}
+
+/** @throws RangeError unless `value` is a number in [min, max] (an integer when `integer`). */
+function bounded(value: unknown, name: string, min: number, max: number, integer = false): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  ) {
+    throw new RangeError(
+      `setting "${name}" must be ${integer ? 'a whole number' : 'a number'} between ${min} and ${max}, ` +
+        `got ${typeof value === 'number' ? String(value) : typeof value}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -251,12 +479,37 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     throw new RangeError(`emit must be samples, vector or aggregate, got ${String(emit)}`);
   }
   const aggregates = emit === 'aggregate' ? parseAggregates(options.aggregates ?? ['mean']) : [];
-  const maxSamples = options.maxSamples ?? 10000;
+  const maxSamples = options.maxSamples ?? WINDOW_DEFAULTS.maxSamples;
   positiveInteger(maxSamples, 'maxSamples');
+  bounded(maxSamples, 'maxSamples', 1, WINDOW_LIMITS.maxSamples, true);
+  const span = WINDOW_LIMITS.span;
   const lateness = options.lateness ?? 0;
   if (!(lateness >= 0) || !Number.isFinite(lateness)) {
     throw new RangeError(`lateness must be a number of ms ≥ 0, got ${lateness}`);
   }
+  bounded(lateness, 'lateness', 0, span);
+  const horizon = bounded(options.horizon ?? WINDOW_DEFAULTS.horizon, 'horizon', 1, span);
+  if (time === 'event' && lateness > horizon) {
+    throw new RangeError(
+      `setting "horizon" (${horizon} ms) must be at least "lateness" (${lateness} ms): a sample within ` +
+        'lateness of the stream time must not be rejected as too far from it',
+    );
+  }
+  const maxKeys = bounded(
+    options.maxKeys ?? WINDOW_DEFAULTS.maxKeys,
+    'maxKeys',
+    1,
+    WINDOW_LIMITS.maxKeys,
+    true,
+  );
+  const idleTimeout = bounded(options.idleTimeout ?? WINDOW_DEFAULTS.idleTimeout, 'idleTimeout', 0, span);
+  const maxFeatures = bounded(
+    options.maxFeatures ?? WINDOW_DEFAULTS.maxFeatures,
+    'maxFeatures',
+    1,
+    WINDOW_LIMITS.maxFeatures,
+    true,
+  );
   let size = 0;
   let step = 0;
   let gap = 0;
@@ -264,6 +517,7 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     gap = options.gap ?? NaN;
     if (!(gap > 0) || !Number.isFinite(gap))
       throw new RangeError(`gap must be a number of ms > 0, got ${gap}`);
+    bounded(gap, 'gap', 0, span);
   } else {
     size = options.size ?? NaN;
     step = options.step ?? size;
@@ -272,12 +526,26 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     positiveInteger(step, `step (${unit})`);
     if (step > size)
       throw new RangeError(`step (${step}) must not exceed size (${size}): windows would skip samples`);
+    if (mode === 'time') bounded(size, 'size', 1, span, true);
+    else bounded(size, 'size', 1, WINDOW_LIMITS.maxSamples, true);
+    const perSample = WINDOW_LIMITS.windowsPerSample;
+    if (size / step > perSample) {
+      throw new RangeError(
+        `setting "step" must be at least size / ${perSample} (${Math.ceil(size / perSample)} ${unit}), got ${step}: ` +
+          `with step ${step} every sample would be in ${Math.ceil(size / step)} windows`,
+      );
+    }
     if (mode === 'count' && maxSamples < size) {
       throw new RangeError(`maxSamples (${maxSamples}) must be at least the window size (${size})`);
     }
   }
   const features = options.features && options.features.length > 0 ? [...options.features] : null;
   if (features) checkFeatureNames(features, 'Features');
+  if (features && groupBy === 'align' && features.length > maxFeatures) {
+    throw new RangeError(
+      `setting "maxFeatures" (${maxFeatures}) must be at least the number of features listed (${features.length})`,
+    );
+  }
   return Object.freeze({
     mode,
     size,
@@ -291,6 +559,10 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     features,
     maxSamples,
     emitEmpty: mode === 'time' && options.emitEmpty === true,
+    horizon,
+    maxKeys,
+    idleTimeout,
+    maxFeatures,
   });
 }
 
@@ -322,6 +594,12 @@ interface Session {
   rows: Rows;
 }
 
+/** When a key was last used, and when it took its place in the recency queue (≤ seen). */
+interface KeyUse {
+  seen: number;
+  queued: number;
+}
+
 /** One key's open windows (only the fields of its mode are used). */
 interface Group {
   readonly key: WindowKey;
@@ -351,6 +629,13 @@ export class WindowEngine {
   private readonly reader: SampleReader;
   private readonly groups = new Map<WindowKey, Group>();
   private readonly aligners = new Map<WindowKey, Aligner>();
+  /**
+   * Keys (groupBy key or align), least recently queued first, with the stream time of their last
+   * sample: what `maxKeys` evicts and `idleTimeout` expires, each in amortised O(1) per key.
+   */
+  private readonly recency = new Map<WindowKey, KeyUse>();
+  /** How long a key must be idle to be forgotten: `idleTimeout`, but never before its windows close. */
+  private readonly idleAfter: number;
   /** Width of the slices time windows are built from: gcd(size, step), so a sample is stored once. */
   private readonly pane: number;
   private held = 0;
@@ -371,6 +656,31 @@ export class WindowEngine {
     this.options = resolveWindowOptions(options);
     this.reader = new SampleReader(this.options.groupBy === 'align' ? null : this.options.features);
     this.pane = this.options.mode === 'time' ? gcd(this.options.size, this.options.step) : 1;
+    const o = this.options;
+    const life = o.mode === 'time' ? o.size + o.lateness : o.mode === 'session' ? o.gap + o.lateness : 0;
+    this.idleAfter = o.idleTimeout === 0 ? Infinity : Math.max(o.idleTimeout, life);
+  }
+
+  /** Keys with state (groupBy key or align): open windows, or aligned features' last readings. */
+  get keys(): number {
+    return this.recency.size;
+  }
+
+  /**
+   * Checks a sample as it would be read with no window open (before a reset drops them): its
+   * value, its time's range and horizon against the caller's clock.
+   * @param keepsStreamTime the reset is of one key, so the stream time stays (and bounds the time).
+   * @throws SampleError as {@link add} would.
+   */
+  checkSample(value: unknown, at: SampleAt, keepsStreamTime = false): void {
+    const where = at.where ?? 'msg.payload';
+    this.checkTime(at, where, keepsStreamTime ? this.clock : -Infinity);
+    if (this.options.groupBy === 'align') {
+      this.checkReading(value, where, '');
+      return;
+    }
+    const sample = this.readSample(value, null, where);
+    checkMagnitudes(sample.rows, sample.dimension, where, sample.batch, sample.features);
   }
 
   /** Samples held across all windows and keys (for a status such as `3 open, 120 buf`). */
@@ -421,11 +731,7 @@ export class WindowEngine {
   private addSample(value: unknown, at: SampleAt): WindowOutput {
     const o = this.options;
     const where = at.where ?? 'msg.payload';
-    if (typeof at.time !== 'number' || !Number.isFinite(at.time)) {
-      throw new SampleError(
-        `The time of ${where} is ${String(at.time)}: a sample needs a finite time in ms.`,
-      );
-    }
+    this.checkTime(at, where, this.clock);
     const key = o.groupBy === 'none' ? null : checkKey(at.key, where);
     const time = o.time === 'arrival' ? Math.max(at.time, this.clock) : at.time;
     let group = this.groups.get(key);
@@ -446,19 +752,23 @@ export class WindowEngine {
       if (tag < 0) {
         if (this.options.features || aligner?.fixed) {
           throw new SampleError(
-            `${where} is a reading of "${name}", which is not one of the features ` +
-              `${(this.options.features ?? []).join(', ')}. Add it to the node's "Features", or filter it out before this node.`,
+            `${where} is a reading of ${quoteText(name)}, which is not one of the features ` +
+              `${listNames(this.options.features ?? [])}. Add it to the node's "Features", or filter it out before this node.`,
+          );
+        }
+        const known = aligner ? aligner.names.length : 0;
+        if (known >= o.maxFeatures) {
+          throw new SampleError(
+            `${where} is a reading of ${quoteText(name)}, which would be feature ${known + 1} of ` +
+              `${key === null ? 'the aligned rows' : `key ${quoteText(String(key))}`}, more than maxFeatures ` +
+              `(${o.maxFeatures}). List the expected names in "Features" (other topics are then rejected), ` +
+              'filter the topics before this node, or raise "Max features".',
           );
         }
         newName = name;
       }
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new SampleError(
-          `${where} is ${describeReading(value)}: aligning topics needs one finite number per message ` +
-            `(the reading of "${name}").`,
-        );
-      }
-      this.scratch[0] = value;
+      this.checkReading(value, where, name);
+      this.scratch[0] = value as number;
       rows = this.oneRow;
       this.oneRow[0] = this.scratch;
     } else {
@@ -481,12 +791,14 @@ export class WindowEngine {
 
     const clock = Math.max(this.clock, time);
     const watermark = o.time === 'event' ? clock - o.lateness : clock;
-    this.checkCapacity(group, count, watermark);
+    this.checkCapacity(group, count, watermark, key, clock);
 
     // Commit.
     this.output = null;
     this.clock = clock;
     if (o.mode !== 'count') this.closeTo(watermark);
+    this.expire(clock);
+    this.makeRoomFor(key);
     if (newName !== null || (o.groupBy === 'align' && !this.aligners.has(key))) {
       tag = this.commitName(key, newName ?? (at.name as string));
     }
@@ -498,7 +810,56 @@ export class WindowEngine {
     else if (o.mode === 'time') this.insertTime(group, time, rows, tag);
     else this.insertSession(group, time, rows, tag);
     if (partial) this.collect().late.push(this.lateReport(time, key, at.name, count, true));
+    this.touch(key, clock);
     return this.finish();
+  }
+
+  /**
+   * @param clock the stream time to check the horizon against (−∞: only the caller's clock).
+   * @throws SampleError when the time is not a date, or (event time) farther than `horizon` from
+   *   the stream time or ahead of the caller's clock.
+   */
+  private checkTime(at: SampleAt, where: string, clock: number): void {
+    const time = at.time;
+    const what = at.timeWhere ?? `The time of ${where}`;
+    if (typeof time !== 'number' || !Number.isFinite(time)) {
+      throw new SampleError(`${what} is ${String(time)}: a sample needs a finite time in ms.`);
+    }
+    checkTimeRange(time, what);
+    if (this.options.time !== 'event') return;
+    const horizon = this.options.horizon;
+    const now = typeof at.now === 'number' && Math.abs(at.now) <= MAX_TIME_MS ? at.now : -Infinity;
+    const ahead = Math.max(clock, now);
+    const fix = `${timeUnitHint(time)} Check the clock of the sender and of this machine, or raise "Horizon" (ms).`;
+    if (ahead > -Infinity && time > ahead + horizon) {
+      const of = [
+        clock > -Infinity ? `the stream time (${formatTime(clock)})` : '',
+        now > -Infinity ? `this machine's clock (${formatTime(now)})` : '',
+      ]
+        .filter((text) => text !== '')
+        .join(' and ');
+      throw new SampleError(
+        `${what} is ${formatTime(time)}, more than the horizon of ${horizon} ms ahead of ${of}: ` +
+          `a time that far in the future would make every later sample late.${fix}`,
+      );
+    }
+    if (clock > -Infinity && time < clock - horizon) {
+      throw new SampleError(
+        `${what} is ${formatTime(time)}, more than the horizon of ${horizon} ms behind the stream time ` +
+          `(${formatTime(clock)}). To replay older data, send msg.reset first.${fix}`,
+      );
+    }
+  }
+
+  /** @throws SampleError unless `value` is one finite reading within the accepted magnitude. */
+  private checkReading(value: unknown, where: string, name: string): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new SampleError(
+        `${where} is ${describeReading(value)}: aligning topics needs one finite number per message` +
+          `${name ? ` (the reading of ${quoteText(name)})` : ''}.`,
+      );
+    }
+    if (Math.abs(value) > MAX_WINDOW_VALUE) throw tooLarge(where, value);
   }
 
   /**
@@ -508,9 +869,11 @@ export class WindowEngine {
   advance(now: number): WindowOutput {
     if (this.options.mode === 'count' || this.options.time === 'event' || !Number.isFinite(now))
       return NOTHING;
+    if (Math.abs(now) > MAX_TIME_MS) return NOTHING;
     this.output = null;
     this.clock = Math.max(this.clock, now);
     this.closeTo(this.clock);
+    this.expire(this.clock);
     return this.finish();
   }
 
@@ -522,7 +885,7 @@ export class WindowEngine {
    */
   flush(now?: number): WindowOutput {
     this.output = null;
-    if (now !== undefined && this.options.time === 'arrival' && Number.isFinite(now)) {
+    if (now !== undefined && this.options.time === 'arrival' && Math.abs(now) <= MAX_TIME_MS) {
       this.clock = Math.max(this.clock, now);
       if (this.options.mode !== 'count') this.closeTo(this.clock);
     }
@@ -547,6 +910,7 @@ export class WindowEngine {
     if (key === undefined) {
       this.groups.clear();
       this.aligners.clear();
+      this.recency.clear();
       this.held = 0;
       this.clock = -Infinity;
       this.closed = -Infinity;
@@ -560,6 +924,86 @@ export class WindowEngine {
       this.groups.delete(k);
     }
     this.aligners.delete(k);
+    this.recency.delete(k);
+  }
+
+  // ---- keys: least recently used, idle expiry -------------------------------------------------
+  // A key's place in `recency` is where it was queued; a use only writes its time. Expiry and
+  // eviction look at the front: a key used since it was queued is queued again at its last use
+  // (a second chance) rather than moved on every sample, which would cost a map delete and
+  // insert per message. So the key evicted for maxKeys is one used least recently, and an idle
+  // key is forgotten once idleTimeout has passed (later, by less than idleTimeout, when another
+  // key's requeued use precedes it).
+
+  private touch(key: WindowKey, clock: number): void {
+    if (this.options.groupBy === 'none') return;
+    const use = this.recency.get(key);
+    if (use) use.seen = clock;
+    else this.recency.set(key, { seen: clock, queued: clock });
+  }
+
+  private requeue(key: WindowKey, use: KeyUse): void {
+    this.recency.delete(key);
+    use.queued = use.seen;
+    this.recency.set(key, use);
+  }
+
+  /** Forgets keys without a sample for `idleTimeout` (and whose time/session windows have closed). */
+  private expire(clock: number): void {
+    if (this.options.groupBy === 'none' || this.idleAfter === Infinity) return;
+    for (const [key, use] of this.recency) {
+      if (clock - use.queued < this.idleAfter) break;
+      if (clock - use.seen < this.idleAfter) {
+        this.requeue(key, use);
+        continue;
+      }
+      const group = this.groups.get(key);
+      // A time or session window still open is never dropped (it closes before idleAfter).
+      if (group && group.held > 0 && this.options.mode !== 'count') break;
+      this.forget(key, 'idle');
+    }
+  }
+
+  /** Before a new key joins at `maxKeys`, one used least recently is forgotten. */
+  private makeRoomFor(key: WindowKey): void {
+    if (this.options.groupBy === 'none' || this.recency.has(key)) return;
+    while (this.recency.size >= this.options.maxKeys) {
+      const [oldest, use] = this.recency.entries().next().value as [WindowKey, KeyUse];
+      if (use.seen > use.queued) this.requeue(oldest, use);
+      else this.forget(oldest, 'maxKeys');
+    }
+  }
+
+  private forget(key: WindowKey, reason: DroppedKeys['reason']): void {
+    const group = this.groups.get(key);
+    const samples = group ? group.held : 0;
+    if (group) {
+      this.held -= samples;
+      this.groups.delete(key);
+    }
+    this.aligners.delete(key);
+    this.recency.delete(key);
+    const output = this.collect();
+    output.dropped ??= [];
+    const entry = output.dropped.find((d) => d.reason === reason);
+    if (entry) {
+      entry.keys++;
+      entry.samples += samples;
+    } else output.dropped.push({ reason, keys: 1, samples, key });
+  }
+
+  /** Samples that forgetting idle keys at `clock` would release (what {@link expire} forgets). */
+  private heldForgottenBy(key: WindowKey, clock: number): number {
+    if (this.options.groupBy === 'none' || this.idleAfter === Infinity) return 0;
+    let freed = 0;
+    for (const [k, use] of this.recency) {
+      if (clock - use.queued < this.idleAfter) break;
+      if (clock - use.seen < this.idleAfter) continue;
+      const group = this.groups.get(k);
+      if (group && group.held > 0 && this.options.mode !== 'count') break;
+      if (k !== key) freed += group?.held ?? 0;
+    }
+    return freed;
   }
 
   // ---- reading samples ------------------------------------------------------------------------
@@ -567,7 +1011,12 @@ export class WindowEngine {
   /** Validates a sample against its key's layout; fast paths avoid allocating for plain numbers. */
   private readRows(value: unknown, group: Group | undefined, where: string): ArrayLike<ArrayLike<number>> {
     const layout = group?.layout ?? null;
-    if (layout && typeof value === 'number' && layout.shape === 'number' && Number.isFinite(value)) {
+    if (
+      layout &&
+      typeof value === 'number' &&
+      layout.shape === 'number' &&
+      Math.abs(value) <= MAX_WINDOW_VALUE
+    ) {
       this.scratch[0] = value;
       this.oneRow[0] = this.scratch;
       return this.oneRow;
@@ -585,13 +1034,15 @@ export class WindowEngine {
       }
       if (ok) {
         this.oneRow[0] = value as number[];
+        checkMagnitudes(this.oneRow, value.length, where, false, null);
         return this.oneRow;
       }
     }
-    const sample = this.reader.read(value, layout?.schema ?? null, where);
+    const sample = this.readSample(value, layout?.schema ?? null, where);
+    checkMagnitudes(sample.rows, sample.dimension, where, sample.batch, sample.features);
     if (layout && sample.shape !== layout.shape) {
       throw new SampleError(
-        `${where} is ${shapeName(sample.shape)}, but the open window${group?.key === null ? '' : ` of key ${String(group?.key)}`} ` +
+        `${where} is ${shapeName(sample.shape)}, but the open window${group?.key === null || group === undefined ? '' : ` of key ${quoteText(String(group.key))}`} ` +
           `holds ${shapeName(layout.shape)}: every sample of a window must have the same form. ` +
           'Send msg.flush or msg.reset to start new windows.',
       );
@@ -607,6 +1058,29 @@ export class WindowEngine {
     return sample.rows;
   }
 
+  /**
+   * Reads with the shared sample reader, whose messages speak of a model: here the samples fill
+   * windows, so say so.
+   */
+  private readSample(value: unknown, schema: Schema | null, where: string): Sample {
+    try {
+      return this.reader.read(value, schema, where);
+    } catch (err) {
+      if (!(err instanceof SampleError)) throw err;
+      throw new SampleError(
+        boundText(
+          err.message
+            .replace(/this model was learned from/g, 'this window holds')
+            .replace(/this model/g, 'this window')
+            .replace(
+              /send msg\.reset to start a new model/g,
+              'send msg.flush or msg.reset to start new windows',
+            ),
+        ),
+      );
+    }
+  }
+
   /** A closed group's layout still describes this sample (it was read against it). */
   private layoutAfterClose(group: Group | undefined): Layout | null {
     return group?.layout ?? this.pendingLayout;
@@ -618,7 +1092,8 @@ export class WindowEngine {
         `${where} has no feature name: aligning needs the topic (or key) of each reading, e.g. "factory/m1/temp".`,
       );
     }
-    if (FORBIDDEN_NAMES.has(name)) throw new SampleError(`"${name}" cannot be a feature name (${where}).`);
+    if (FORBIDDEN_NAMES.has(name))
+      throw new SampleError(`${quoteText(name)} cannot be a feature name (${where}).`);
     return name;
   }
 
@@ -665,7 +1140,13 @@ export class WindowEngine {
 
   // ---- bounds and lateness --------------------------------------------------------------------
 
-  private checkCapacity(group: Group | undefined, count: number, watermark: number): void {
+  private checkCapacity(
+    group: Group | undefined,
+    count: number,
+    watermark: number,
+    key: WindowKey,
+    clock: number,
+  ): void {
     const o = this.options;
     let after: number;
     if (o.mode === 'count') {
@@ -677,6 +1158,7 @@ export class WindowEngine {
       after = this.held + count;
       if (after > o.maxSamples) after -= this.heldClosingBy(watermark);
     }
+    if (after > o.maxSamples) after -= this.heldForgottenBy(key, clock);
     if (after <= o.maxSamples) return;
     throw new WindowOverflowError(
       `Window buffer full: adding ${count} sample${count === 1 ? '' : 's'} would hold ${after}, more than ` +
@@ -848,21 +1330,14 @@ export class WindowEngine {
 
   /** Emits a group's time windows ending in (previous, watermark], then frees panes no window needs. */
   private closeTime(group: Group, previous: number, watermark: number): void {
-    const { size, step } = this.options;
+    const { size, step, emitEmpty } = this.options;
     const panes = group.panes;
-    if (this.options.emitEmpty) {
-      let start = Math.max(group.emitFrom, this.firstStartAfter(previous));
-      for (; start + size <= watermark; start += step) this.emitTimeWindow(group, start);
-      group.emitFrom = start;
-    } else {
-      let start = this.firstStartAfter(previous);
-      for (const pane of panes) {
-        start = Math.max(start, this.firstStart(pane.start));
-        const last = this.lastStart(pane.start);
-        for (; start <= last && start + size <= watermark; start += step) this.emitTimeWindow(group, start);
-        if (start + size > watermark) break;
-      }
-    }
+    // The last window closing: the largest start with start + size ≤ watermark.
+    const last = Math.floor((watermark - size) / step) * step;
+    let from = this.firstStartAfter(previous);
+    if (emitEmpty) from = Math.max(from, group.emitFrom);
+    const next = this.emitTimeRange(group, from, last);
+    if (emitEmpty) group.emitFrom = next;
     let dropped = 0;
     let freed = 0;
     while (dropped < panes.length && this.lastStart(panes[dropped].start) + size <= watermark) {
@@ -875,6 +1350,56 @@ export class WindowEngine {
       this.held -= freed;
     }
     group.open = -1;
+  }
+
+  /**
+   * Emits a group's time windows starting in [from, to], in order, and returns the start after the
+   * last one handled. The loop moves from one window holding samples to the next: at most
+   * size / step windows per pane, plus one step per gap. Empty windows go out only with
+   * emitEmpty, and a gap of more than {@link WINDOW_LIMITS}.emptyWindows of them (a stream silent
+   * for long, a clock jump) is skipped and reported, never enumerated.
+   */
+  private emitTimeRange(group: Group, from: number, to: number): number {
+    const { size, step, emitEmpty } = this.options;
+    const panes = group.panes;
+    let i = 0;
+    let start = from;
+    while (start <= to) {
+      while (i < panes.length && panes[i].start < start) i++;
+      const next = i < panes.length ? panes[i].start : Infinity;
+      if (next < start + size) {
+        this.emitTimeWindow(group, start);
+        // Times are checked to lie within ±8.64e15 ms, where a step always moves (below 2^53);
+        // should a time ever escape that check, stop rather than loop forever.
+        if (!(start + step > start)) break;
+        start += step;
+        continue;
+      }
+      // Windows from `start` up to the first one holding the next pane are empty. That one
+      // starts after `start` (next ≥ start + size), so the loop always moves on.
+      const resume = Math.min(next === Infinity ? Infinity : this.firstStart(next), to + step);
+      if (emitEmpty) {
+        const empty = Math.round((resume - start) / step);
+        if (empty > WINDOW_LIMITS.emptyWindows) this.noteSkipped(group.key, start, resume, empty);
+        else for (let k = 0; k < empty; k++) this.emitTimeWindow(group, start + k * step);
+      }
+      if (!(resume > start)) break;
+      start = resume;
+    }
+    return start;
+  }
+
+  private noteSkipped(key: WindowKey, from: number, to: number, windows: number): void {
+    const output = this.collect();
+    const skipped = output.skipped;
+    if (!skipped) {
+      output.skipped = { windows, gaps: 1, from, to, key };
+      return;
+    }
+    skipped.windows += windows;
+    skipped.gaps++;
+    skipped.from = Math.min(skipped.from, from);
+    skipped.to = Math.max(skipped.to, to);
   }
 
   private emitTimeWindow(group: Group, start: number): void {
@@ -893,22 +1418,11 @@ export class WindowEngine {
   }
 
   private flushTime(group: Group): void {
-    const step = this.options.step;
     const panes = group.panes;
     if (panes.length === 0) return;
-    let start = this.firstStartAfter(this.closed);
-    if (this.options.emitEmpty) {
-      start = Math.max(start, group.emitFrom);
-      for (const last = this.lastStart(panes[panes.length - 1].start); start <= last; start += step) {
-        this.emitTimeWindow(group, start);
-      }
-      return;
-    }
-    for (const pane of panes) {
-      start = Math.max(start, this.firstStart(pane.start));
-      for (const last = this.lastStart(pane.start); start <= last; start += step)
-        this.emitTimeWindow(group, start);
-    }
+    let from = this.firstStartAfter(this.closed);
+    if (this.options.emitEmpty) from = Math.max(from, group.emitFrom);
+    this.emitTimeRange(group, from, this.lastStart(panes[panes.length - 1].start));
   }
 
   // ---- session windows ------------------------------------------------------------------------
@@ -1176,6 +1690,32 @@ function checkKey(key: unknown, where: string): WindowKey {
   throw new SampleError(
     `The key of ${where} is ${typeof key === 'number' ? String(key) : `a ${typeof key}`}: ` +
       'a window key must be a string or a number.',
+  );
+}
+
+/** @throws SampleError naming the first value beyond ±{@link MAX_WINDOW_VALUE}. */
+function checkMagnitudes(
+  rows: ArrayLike<ArrayLike<number>>,
+  dimension: number,
+  where: string,
+  batch: boolean,
+  names: readonly string[] | null,
+): void {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    for (let j = 0; j < dimension; j++) {
+      if (Math.abs(row[j]) > MAX_WINDOW_VALUE) {
+        const field = names ? `.${names[j]}` : Array.isArray(row) || dimension > 1 || batch ? `[${j}]` : '';
+        throw tooLarge(`${where}${batch ? `[${i}]` : ''}${field}`, row[j]);
+      }
+    }
+  }
+}
+
+function tooLarge(where: string, value: number): SampleError {
+  return new SampleError(
+    `${where} is ${String(value)}: a window accepts values up to ±${MAX_WINDOW_VALUE}, so that no ` +
+      'aggregate (a sum, a deviation) can overflow. Scale the values (e.g. change their unit) before this node.',
   );
 }
 

@@ -79,6 +79,53 @@ describe('ml-kmeans node', () => {
     });
   });
 
+  describe('batch into a fresh node (DESIGN §4.1)', () => {
+    const SIX = [
+      [0, 0],
+      [0.1, 0],
+      [10, 10],
+      [10.1, 10],
+      [20, 0],
+      [20.1, 0],
+    ];
+    const checkPairs = (clusters) => {
+      assert.equal(clusters.length, 6);
+      assert.equal(clusters[0], clusters[1]);
+      assert.equal(clusters[2], clusters[3]);
+      assert.equal(clusters[4], clusters[5]);
+      assert.equal(new Set(clusters).size, 3);
+    };
+
+    it('a 6-row batch with k = 3 is fit_transform at once, whatever warmupSamples says', async () => {
+      const t = await start({ warmupSamples: 30 });
+      await t.send({ payload: SIX });
+      assert.equal(t.seen.out.length, 1, 'the batch was clustered');
+      checkPairs(t.seen.out[0].cluster);
+      const [model] = await t.exported();
+      assert.equal(model.n_samples_seen, 6);
+      assert.equal(model.cluster_centers.length, 3);
+    });
+
+    it('a batch after a few buffered samples fits the buffer and the batch together', async () => {
+      const t = await start({ warmupSamples: 30 });
+      await t.send({ payload: [0.05, 0] }, { payload: [10.05, 10] });
+      assert.equal(t.seen.out.length, 0, 'single samples wait for the warm-up');
+      await t.send({ payload: SIX });
+      assert.equal(t.seen.out.length, 1);
+      checkPairs(t.seen.out[0].cluster);
+      const [model] = await t.exported();
+      assert.equal(model.n_samples_seen, 8);
+    });
+
+    it('a batch of fewer than k rows waits for the warm-up', async () => {
+      const t = await start({ warmupSamples: 30 });
+      await t.send({ payload: SIX.slice(0, 2) });
+      assert.equal(t.seen.out.length, 0);
+      const [model] = await t.exported();
+      assert.equal(model.warmup_samples.length, 2);
+    });
+  });
+
   describe('streaming', () => {
     it('k-means++ warm-up, then single samples: learn, then transform with the updated centres', async () => {
       const Y = iris.pca['2'].Y;
@@ -274,7 +321,7 @@ describe('ml-kmeans node', () => {
     it('a model warming up is exported with its buffer and can be loaded to go on', async () => {
       const Y = iris.pca['2'].Y;
       const source = await start({ warmupSamples: 20 });
-      await source.send({ payload: Y.slice(0, 10) });
+      await source.send(...Y.slice(0, 10).map((row) => ({ payload: row })));
       const [model] = await source.exported();
       assert.equal(model.cluster_centers, null);
       assert.equal(model.warmup_samples.length, 10);

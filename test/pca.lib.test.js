@@ -502,7 +502,7 @@ describe('lib/pca: StreamingPCA', () => {
       const pca = new StreamingPCA(schemaOf(4));
       assert.deepEqual({ ...pca.options }, { ...PCA_DEFAULTS });
       const bad = [
-        [{ components: 0 }, /components must be an integer ≥ 1 or a fraction/],
+        [{ components: 0 }, /components must be a whole number ≥ 1 or a fraction between 0 and 1 .*got 0$/],
         [{ components: 1.5 }, /components must be/],
         [{ components: -0.5 }, /components must be/],
         [{ components: '2' }, /components must be/],
@@ -604,9 +604,17 @@ describe('lib/pca: StreamingPCA', () => {
         ['array', () => [], /a model must be a JSON object/],
         ['type', (m) => ({ ...m, type: 'ml-kmeans' }), /model type is "ml-kmeans", expected "ml-pca"/],
         ['version', (m) => ({ ...m, version: 2 }), /model version 2 is not supported/],
-        ['n_features_in', (m) => ({ ...m, n_features_in: 0 }), /n_features_in must be an integer ≥ 1/],
+        [
+          'n_features_in',
+          (m) => ({ ...m, n_features_in: 0 }),
+          /n_features_in must be a whole number from 1 to /,
+        ],
         ['features', (m) => ({ ...m, features: ['a', 'b'] }), /lists 2 features but n_features_in is 4/],
-        ['n_samples_seen', (m) => ({ ...m, n_samples_seen: -1 }), /n_samples_seen must be an integer ≥ 0/],
+        [
+          'n_samples_seen',
+          (m) => ({ ...m, n_samples_seen: -1 }),
+          /n_samples_seen must be a whole number from 0 to /,
+        ],
         [
           'n_components missing',
           (m) => ({ ...m, n_components: undefined }),
@@ -615,12 +623,12 @@ describe('lib/pca: StreamingPCA', () => {
         [
           'n_components fraction',
           (m) => ({ ...m, n_components: 1.5 }),
-          /n_components must be an integer from 1 to/,
+          /n_components must be a whole number from 1 to/,
         ],
         [
           'n_components too large',
           (m) => ({ ...m, n_components: 5 }),
-          /n_components must be an integer from 1 to/,
+          /n_components must be a whole number from 1 to/,
         ],
         ['mean length', (m) => ({ ...m, mean: [0, 0] }), /model mean must be an array of 4 numbers/],
         ['mean value', (m) => ({ ...m, mean: [0, 0, 'x', 0] }), /model mean\[2\] must be a finite number/],

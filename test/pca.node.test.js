@@ -7,6 +7,7 @@ const { assertClose } = require('./support/numeric');
 const { iris, wine } = require('./support/fixtures');
 
 const pcaNode = dist('nodes/ml-pca/ml-pca');
+const { StreamingPCA } = dist('lib/pca');
 const start = (settings) => load(pcaNode, 'ml-pca', settings);
 
 describe('ml-pca node', () => {
@@ -34,6 +35,26 @@ describe('ml-pca node', () => {
     assert.deepEqual(msg.pca.anomaly, expectedFlags);
     assert.equal(msg.pca.n, 150);
     assertClose(msg.pca.explainedVarianceRatio, iris.pca['2'].explained_variance_ratio, 1e-9, 'ratio');
+  });
+
+  it('a 6-row batch into a fresh node is fit_transform at once, whatever the warm-up', async () => {
+    const rows = iris.scaler.Z.slice(0, 6);
+    const t = await start();
+    await t.send({ payload: rows });
+    assert.equal(t.seen.out.length, 1, 'the batch was transformed');
+    const reference = new StreamingPCA({ dimension: 4, features: null }, { components: 2 });
+    reference.learnBatch(rows);
+    const expected = rows.map((row) => Array.from(reference.transform(row, new Array(2))));
+    assertClose(t.seen.out[0].payload, expected, 1e-12, 'scores');
+    assert.equal(t.seen.out[0].pca.n, 6);
+    for (const v of [...t.seen.out[0].pca.t2, ...t.seen.out[0].pca.spe]) assert.ok(Number.isFinite(v));
+  });
+
+  it('a batch of one row is not enough for PCA: it waits for the warm-up like a single sample', async () => {
+    const t = await start();
+    await t.send({ payload: iris.scaler.Z.slice(0, 1) });
+    assert.equal(t.seen.out.length, 0);
+    assert.deepEqual(t.seen.errors, []);
   });
 
   it('confidence 0.99 gives the 0.99 limits', async () => {

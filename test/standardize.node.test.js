@@ -73,6 +73,22 @@ describe('ml-standardize node', () => {
       assertClose(t.seen.out[0].payload, iris.scaler.Z, 1e-12, 'Z');
     });
 
+    it('a 6-row batch into a fresh node is fit_transform at once, whatever warmupSamples says', async () => {
+      const rows = iris.X.slice(0, 6);
+      const t = await start({ warmupSamples: 10 });
+      await t.send({ payload: rows });
+      assert.equal(t.seen.out.length, 1, 'the batch was transformed');
+      const mean = rows[0].map((_, j) => rows.reduce((sum, row) => sum + row[j], 0) / rows.length);
+      const std = rows[0].map((_, j) =>
+        Math.sqrt(rows.reduce((sum, row) => sum + (row[j] - mean[j]) ** 2, 0) / rows.length),
+      );
+      const expected = rows.map((row) => row.map((v, j) => (v - mean[j]) / std[j]));
+      assertClose(t.seen.out[0].payload, expected, 1e-12, 'Z of the 6 rows');
+      // Warm-up still governs single samples: 7 of 10 seen.
+      await t.send({ payload: rows[0] });
+      assert.equal(t.seen.out.length, 1, 'a single sample still waits for the warm-up');
+    });
+
     it('a batch of objects gives objects', async () => {
       const t = await start();
       const rows = iris.X.map(([a, b, c, d]) => ({ sl: a, sw: b, pl: c, pw: d }));

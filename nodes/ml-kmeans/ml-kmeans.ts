@@ -7,6 +7,7 @@ import { SampleError } from '../../lib/errors';
 import { KMEANS_DEFAULTS, StreamingKMeans, type KMeansInit, type KMeansOptions } from '../../lib/kmeans';
 import type { Schema } from '../../lib/samples';
 import {
+  checkFinite,
   setupLearnerNode,
   type LearnerConfig,
   type LearnerKind,
@@ -32,6 +33,11 @@ interface KMeansSettings {
   seed: number;
   restarts: number;
 }
+
+/** Most clusters: every sample is compared with each centre, and each centre is saved with the model. */
+const MAX_CLUSTERS = 1000;
+/** Most k-means++ runs on the warm-up buffer: each one clusters the whole buffer. */
+const MAX_RESTARTS = 100;
 
 /** A short example of the `centers` setting for k rows, for error messages. */
 function centersExample(k: number): string {
@@ -109,6 +115,11 @@ function readCenters(raw: unknown, k: number, features: readonly string[] | null
 /** Parses the node's own settings. @throws SettingError */
 function readKMeansSettings(config: KMeansConfig, learner: LearnerSettings): KMeansSettings {
   const k = numberSetting(config.k, 'k', KMEANS_DEFAULTS.k, { min: 1, integer: true });
+  if (k > MAX_CLUSTERS) {
+    throw new SettingError(
+      `setting "clusters" (k) must be a whole number between 1 and ${MAX_CLUSTERS}, got ${JSON.stringify(k)}`,
+    );
+  }
   const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const);
   const seed = numberSetting(config.seed, 'seed', KMEANS_DEFAULTS.seed, {
     min: 0,
@@ -117,7 +128,7 @@ function readKMeansSettings(config: KMeansConfig, learner: LearnerSettings): KMe
   });
   const restarts = numberSetting(config.restarts, 'restarts', KMEANS_DEFAULTS.restarts, {
     min: 1,
-    max: 1000,
+    max: MAX_RESTARTS,
     integer: true,
   });
   const centers = init === 'given' ? readCenters(config.centers, k, learner.features) : null;
@@ -161,6 +172,14 @@ export = function register(RED: NodeAPI): void {
         // Given centres are ready at once; k-means++ once its warm-up buffer has been clustered.
         ready: (model) => model.ready,
         readyWithoutData: init === 'given',
+        batchRows: k,
+        batchReady: (model) => model.ready,
+        forBatch(model, rows) {
+          // A model still buffering for k-means++ whose buffer and batch hold at least k rows fits
+          // them at once (DESIGN §4.1): the same buffer, with a warm-up that ends with this batch.
+          if (model.ready || model.warmupCount + rows >= model.options.warmupSamples) return model;
+          return StreamingKMeans.load(model.toJSON(), optionsFor(model.warmupCount + rows));
+        },
         create(schema: Schema, warmup: number) {
           if (width !== undefined && schema.dimension !== width) {
             // Only reachable without configured Features: then the first sample fixes the dimension.
@@ -196,6 +215,7 @@ export = function register(RED: NodeAPI): void {
             // The one allocation a sample needs: its distances go out on the message.
             const distances = new Array<number>(k);
             const cluster = model.transform(rows[0], distances);
+            checkFinite(distances, 'a distance to a centre');
             fields.cluster = cluster;
             fields.kmeans = { cluster, distance: distances[cluster], distances };
             return;
@@ -208,6 +228,7 @@ export = function register(RED: NodeAPI): void {
           for (let i = 0; i < n; i++) {
             const distances = new Array<number>(k);
             const cluster = model.transform(rows[i], distances);
+            checkFinite(distances, 'a distance to a centre');
             clusters[i] = cluster;
             nearest[i] = distances[cluster];
             all[i] = distances;

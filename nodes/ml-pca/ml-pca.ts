@@ -5,7 +5,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import { StreamingPCA, type PcaAnomaly, type PcaOptions } from '../../lib/pca';
 import { shapeLike } from '../../lib/samples';
-import { setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
 
 interface PcaConfig extends LearnerConfig {
@@ -19,8 +19,9 @@ interface PcaConfig extends LearnerConfig {
 interface PcaResult {
   t2: number | number[];
   spe: number | number[];
-  t2Limit: number;
-  speLimit: number;
+  /** `null` while the model has too few samples for a limit (n ≤ components). */
+  t2Limit: number | null;
+  speLimit: number | null;
   anomaly: boolean | boolean[];
   explainedVarianceRatio: number[];
   n: number;
@@ -34,15 +35,38 @@ function defaultWarmup(dimension: number): number {
   return Math.max(20, 5 * dimension, dimension + 1);
 }
 
-function componentsSetting(raw: unknown): number {
-  const value = numberSetting(raw, 'components', 2, { min: Number.MIN_VALUE });
-  if (value >= 1 && !Number.isInteger(value)) {
+/** Largest `refitEvery`: a model refitted less often than this would serve stale components. */
+const MAX_REFIT_EVERY = 1_000_000;
+
+/**
+ * Reads `components`: a whole number of components, at most the number of configured Features
+ * (when there are), or a fraction of variance between 0 and 1.
+ */
+function componentsSetting(raw: unknown, features: readonly string[] | null): number {
+  const howTo =
+    'a whole number of components (2) or a fraction of variance between 0 and 1 (0.95)' +
+    (features ? `, at most the ${features.length} Features` : '');
+  let value: number;
+  try {
+    value = numberSetting(raw, 'components', 2, { min: 0 });
+  } catch {
+    throw new SettingError(`setting "components" must be ${howTo}, got ${JSON.stringify(raw)}`);
+  }
+  if (value <= 0 || (value >= 1 && !Number.isInteger(value))) {
+    throw new SettingError(`setting "components" must be ${howTo}, got ${JSON.stringify(raw)}`);
+  }
+  if (features && value > features.length) {
     throw new SettingError(
-      `setting "components" must be a whole number of components (2) or a fraction of variance ` +
-        `between 0 and 1 (0.95), got ${JSON.stringify(raw)}`,
+      `setting "components" is ${value} but Features lists ${features.length} (${features.join(', ')}): ` +
+        `choose at most ${features.length} components, or a fraction of variance such as 0.95`,
     );
   }
   return value;
+}
+
+/** A control limit as sent: `null` until there are enough samples for one (it is Infinity then). */
+function limit(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
 }
 
 const nameLists: string[][] = [];
@@ -64,9 +88,13 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     setupLearnerNode(RED, this, config, (settings): LearnerKind<StreamingPCA> => {
       const options: PcaOptions = StreamingPCA.checkOptions({
-        components: componentsSetting(config.components),
+        components: componentsSetting(config.components, settings.features),
         whiten: booleanSetting(config.whiten, 'whiten', false),
-        refitEvery: numberSetting(config.refitEvery, 'refitEvery', 100, { min: 1, integer: true }),
+        refitEvery: numberSetting(config.refitEvery, 'refitEvery', 100, {
+          min: 1,
+          max: MAX_REFIT_EVERY,
+          integer: true,
+        }),
         confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }),
         halfLife: settings.halfLife,
       });
@@ -74,6 +102,8 @@ export = function register(RED: NodeAPI): void {
         type: 'ml-pca',
         defaultWarmup,
         ready: (model, warmup) => model.ready && model.samplesSeen >= warmup,
+        batchRows: 2,
+        batchReady: (model) => model.ready,
         create: (schema) => new StreamingPCA(schema, options),
         load: (json) => StreamingPCA.load(json, options),
         misfit: () => undefined,
@@ -99,8 +129,8 @@ export = function register(RED: NodeAPI): void {
             result = {
               t2,
               spe,
-              t2Limit: anomaly.t2Limit,
-              speLimit: anomaly.speLimit,
+              t2Limit: limit(anomaly.t2Limit),
+              speLimit: limit(anomaly.speLimit),
               anomaly: flags,
               explainedVarianceRatio: ratio,
               n: model.samplesSeen,
@@ -110,13 +140,17 @@ export = function register(RED: NodeAPI): void {
             result = {
               t2: anomaly.t2,
               spe: anomaly.spe,
-              t2Limit: anomaly.t2Limit,
-              speLimit: anomaly.speLimit,
+              t2Limit: limit(anomaly.t2Limit),
+              speLimit: limit(anomaly.speLimit),
               anomaly: anomaly.anomaly,
               explainedVarianceRatio: ratio,
               n: model.samplesSeen,
             };
           }
+          for (const row of scores) checkFinite(row, 'a PCA score');
+          checkFinite(typeof result.t2 === 'number' ? [result.t2] : result.t2, 'T²');
+          checkFinite(typeof result.spe === 'number' ? [result.spe] : result.spe, 'SPE');
+          checkFinite(ratio, 'the explained variance ratio');
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
         },

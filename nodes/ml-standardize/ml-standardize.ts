@@ -4,7 +4,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import { shapeLike } from '../../lib/samples';
 import { Standardizer, type StandardizeOptions } from '../../lib/standardize';
-import { setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
 import { booleanSetting, choiceSetting } from '../shared/settings';
 
 interface StandardizeConfig extends LearnerConfig {
@@ -29,6 +29,7 @@ export = function register(RED: NodeAPI): void {
       return {
         type: 'ml-standardize',
         defaultWarmup: () => DEFAULT_WARMUP,
+        batchRows: 1,
         create: (schema) => new Standardizer(schema, options),
         load: (json) => Standardizer.load(json, options),
         misfit: () => undefined,
@@ -38,6 +39,7 @@ export = function register(RED: NodeAPI): void {
           const rows = sample.batch
             ? sample.rows.map((row) => model.transform(row, new Array<number>(d)))
             : [model.transform(sample.rows[0], new Array<number>(d))];
+          for (const row of rows) checkFinite(row, 'a scaled value');
           output.set(msg, shapeLike(sample, rows, model.schema.features ?? []));
         },
         status: (model) => `n=${model.samplesSeen}`,

@@ -12,16 +12,25 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { SampleError } from '../../lib/errors';
-import { parseFeatureList, SampleReader } from '../../lib/samples';
+import { parseFeatureList } from '../../lib/samples';
 import {
+  formatTime,
+  listNames,
   parseEventTime,
+  preview,
+  quoteText,
+  resolveWindowOptions,
   topicFeatureName,
+  WINDOW_DEFAULTS,
+  WINDOW_LIMITS,
   WindowEngine,
+  type DroppedKeys,
   type EmittedWindow,
   type GroupBy,
   type IncompleteWindow,
   type LateSample,
   type SampleAt,
+  type SkippedWindows,
   type WindowKey,
   type WindowMode,
   type WindowOptions,
@@ -55,6 +64,10 @@ interface WindowConfig extends NodeDef {
   property?: string;
   maxSamples?: number | string;
   emitEmpty?: boolean | string;
+  horizon?: number | string;
+  maxKeys?: number | string;
+  idleTimeout?: number | string;
+  maxFeatures?: number | string;
 }
 
 /** The node's settings, parsed once in the constructor. */
@@ -75,12 +88,13 @@ interface WindowSettings {
 const DEFAULT_COUNT_SIZE = 10;
 const DEFAULT_TIME_SIZE_MS = 1000;
 const DEFAULT_GAP_MS = 5000;
-const DEFAULT_MAX_SAMPLES = 10000;
 /** setTimeout's longest delay; a later deadline is simply re-armed when the timer fires. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
+/** Warnings about forgotten keys go out at most this often, each summing up what happened since. */
+const DROP_WARNING_MS = 10_000;
 
 /**
- * Parses the editor's settings and checks them by building an engine.
+ * Parses the editor's settings and checks them (alone and together) without building an engine.
  * @throws SettingError naming the setting that is wrong.
  */
 function readWindowSettings(config: WindowConfig): WindowSettings {
@@ -96,23 +110,40 @@ function readWindowSettings(config: WindowConfig): WindowSettings {
   } catch (err) {
     throw new SettingError((err as Error).message);
   }
+  const span = WINDOW_LIMITS.span;
   const engine: WindowOptions = {
     mode,
     time: timeProperty ? 'event' : 'arrival',
-    lateness: numberSetting(config.lateness, 'lateness', 0, { min: 0 }),
+    lateness: numberSetting(config.lateness, 'lateness', 0, { min: 0, max: span }),
     groupBy,
     emit: choiceSetting(config.emit, 'emit', ['samples', 'vector', 'aggregate'] as const),
     aggregates:
       typeof config.aggregates === 'string' && config.aggregates.trim() ? config.aggregates : 'mean',
     features,
-    maxSamples: numberSetting(config.maxSamples, 'maxSamples', DEFAULT_MAX_SAMPLES, {
+    maxSamples: numberSetting(config.maxSamples, 'maxSamples', WINDOW_DEFAULTS.maxSamples, {
       min: 1,
+      max: WINDOW_LIMITS.maxSamples,
       integer: true,
     }),
     emitEmpty: booleanSetting(config.emitEmpty, 'emitEmpty', false),
+    horizon: numberSetting(config.horizon, 'horizon', WINDOW_DEFAULTS.horizon, { min: 1, max: span }),
+    maxKeys: numberSetting(config.maxKeys, 'maxKeys', WINDOW_DEFAULTS.maxKeys, {
+      min: 1,
+      max: WINDOW_LIMITS.maxKeys,
+      integer: true,
+    }),
+    idleTimeout: numberSetting(config.idleTimeout, 'idleTimeout', WINDOW_DEFAULTS.idleTimeout, {
+      min: 0,
+      max: span,
+    }),
+    maxFeatures: numberSetting(config.maxFeatures, 'maxFeatures', WINDOW_DEFAULTS.maxFeatures, {
+      min: 1,
+      max: WINDOW_LIMITS.maxFeatures,
+      integer: true,
+    }),
   };
   if (mode === 'session') {
-    engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0 });
+    engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0, max: span });
   } else {
     engine.size = numberSetting(
       config.size,
@@ -120,14 +151,16 @@ function readWindowSettings(config: WindowConfig): WindowSettings {
       mode === 'count' ? DEFAULT_COUNT_SIZE : DEFAULT_TIME_SIZE_MS,
       {
         min: 1,
+        max: mode === 'count' ? WINDOW_LIMITS.maxSamples : span,
         integer: true,
       },
     );
-    engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, integer: true });
+    engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, max: span, integer: true });
   }
   try {
-    // The engine checks the combinations (step ≤ size, gap > 0, aggregates names, maxSamples ≥ size).
-    new WindowEngine(engine);
+    // The combinations: step ≤ size, size / step, gap > 0, aggregate names, maxSamples ≥ size,
+    // horizon ≥ lateness, maxFeatures ≥ the features listed.
+    resolveWindowOptions(engine);
   } catch (err) {
     throw new SettingError((err as Error).message);
   }
@@ -143,29 +176,13 @@ function readWindowSettings(config: WindowConfig): WindowSettings {
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
 
-/** A value shown in a warning: short JSON, never the whole of a big batch. */
-function preview(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-}
-
-function isoTime(ms: number): string {
-  return Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms);
-}
-
 function keyText(key: WindowKey): string {
-  return key === null ? '' : ` of key "${String(key)}"`;
+  return key === null ? '' : ` of key ${quoteText(String(key))}`;
 }
 
 class WindowNode {
   private readonly engine: WindowEngine;
   private readonly input: MessageProperty;
-  private readonly reader: SampleReader;
   private readonly time: MessageProperty | undefined;
   private readonly key: MessageProperty | undefined;
   private readonly name: MessageProperty | undefined;
@@ -178,6 +195,10 @@ class WindowNode {
   /** The arrival time the timer is armed for. */
   private armedFor = Infinity;
   private closed = false;
+  /** Keys forgotten since the last warning about them, per reason. */
+  private readonly pendingDrops = new Map<DroppedKeys['reason'], DroppedKeys>();
+  private dropWarnedAt = -Infinity;
+  private dropTimer: NodeJS.Timeout | undefined;
 
   constructor(
     RED: NodeAPI,
@@ -187,7 +208,6 @@ class WindowNode {
     this.engine = new WindowEngine(settings.engine);
     const o = this.engine.options;
     this.input = new MessageProperty(RED, settings.property);
-    this.reader = new SampleReader(settings.engine.features ?? null);
     this.time = settings.timeProperty ? new MessageProperty(RED, settings.timeProperty) : undefined;
     const keyed = o.groupBy !== 'none' && settings.keyProperty !== '';
     this.key = keyed ? new MessageProperty(RED, settings.keyProperty) : undefined;
@@ -208,6 +228,8 @@ class WindowNode {
       // timer may fire on a closed node.
       this.closed = true;
       this.disarm();
+      if (this.dropTimer !== undefined) clearTimeout(this.dropTimer);
+      this.dropTimer = undefined;
       this.engine.reset();
       this.status.close();
       done();
@@ -242,31 +264,25 @@ class WindowNode {
     const at = hasSample ? this.where(msg) : undefined;
     // With a reset, the sample starts fresh windows: check it stands on its own before the reset
     // drops anything (the engine checks it against the open windows when there is no reset).
-    if (reset && at) this.checkAlone(value, at);
+    if (reset && at) this.engine.checkSample(value, at, this.resetsOneKey(msg));
     if (reset) this.reset(msg);
     if (at) this.deliver(this.engine.add(value, at), value, send);
     if (flush) this.deliver(this.engine.flush(Date.now()), undefined, send);
   }
 
-  /** @throws SampleError when `value` is not a sample whatever windows are open. */
-  private checkAlone(value: unknown, at: SampleAt): void {
-    if (this.engine.options.groupBy !== 'align') {
-      this.reader.read(value, null, at.where ?? this.input.label);
-    } else if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new SampleError(
-        `${at.where ?? this.input.label} is ${preview(value)}: aligning needs one finite number per reading`,
-      );
-    }
-  }
-
   /** Where a message's sample belongs: its time, key and (align) feature name. */
   private where(msg: Record<string, unknown>): SampleAt {
     const m = msg as NodeMessage;
-    const time = this.time ? parseEventTime(this.time.get(m), this.time.label) : Date.now();
+    const now = Date.now();
+    const time = this.time ? parseEventTime(this.time.get(m), this.time.label) : now;
     const at: SampleAt = {
       time,
       where: this.input.label,
     };
+    if (this.time) {
+      at.timeWhere = this.time.label;
+      at.now = now;
+    }
     if (this.key) at.key = this.readKey(msg);
     if (this.engine.options.groupBy === 'align') {
       at.name = this.name ? this.readName(this.name.get(m), this.name.label) : topicFeatureName(msg.topic);
@@ -298,22 +314,25 @@ class WindowNode {
     );
   }
 
+  /** Whether a `msg.reset` names a key (then only its windows go, and the stream time stays). */
+  private resetsOneKey(msg: Record<string, unknown>): boolean {
+    if (!this.key) return false;
+    const raw = this.key.get(msg as NodeMessage);
+    return raw !== undefined && raw !== null;
+  }
+
   /** `msg.reset`: with a key on the message, that key's windows only; otherwise everything. */
   private reset(msg: Record<string, unknown>): void {
-    if (this.key) {
-      const raw = this.key.get(msg as NodeMessage);
-      if (raw !== undefined && raw !== null) {
-        this.engine.reset(this.readKey(msg, true));
-        return;
-      }
-    }
-    this.engine.reset();
+    if (this.resetsOneKey(msg)) this.engine.reset(this.readKey(msg, true));
+    else this.engine.reset();
   }
 
   /** Sends what an engine call produced and reports late samples and incomplete rows. */
   private deliver(output: WindowOutput, value: unknown, send: Send): void {
     for (const late of output.late) this.warnLate(late, value);
     for (const incomplete of output.incomplete) this.warnIncomplete(incomplete);
+    if (output.skipped) this.warnSkipped(output.skipped);
+    if (output.dropped) this.noteDropped(output.dropped);
     const windows = output.windows;
     if (windows.length === 1) send(this.message(windows[0]));
     else if (windows.length > 1) send([windows.map((w) => this.message(w))]);
@@ -335,19 +354,68 @@ class WindowNode {
         : late.count === 1
           ? 'sample'
           : `batch of ${late.count}`) + keyText(late.key);
-    const closed = `windows up to ${isoTime(late.closedUpTo)} had closed (lateness ${o.lateness} ms)`;
+    const closed = `windows up to ${formatTime(late.closedUpTo)} had closed (lateness ${o.lateness} ms)`;
     this.node.warn(
       late.added
-        ? `late ${what} at ${isoTime(late.time)} ${preview(value)}: added to its open windows, but missed ` +
+        ? `late ${what} at ${formatTime(late.time)} ${preview(value)}: added to its open windows, but missed ` +
             `earlier ones that had already been sent; ${closed}`
-        : `late ${what} at ${isoTime(late.time)} ${preview(value)} dropped: ${closed}. Raise "Lateness" to keep it.`,
+        : `late ${what} at ${formatTime(late.time)} ${preview(value)} dropped: ${closed}. Raise "Lateness" to keep it.`,
     );
+  }
+
+  private warnSkipped(s: SkippedWindows): void {
+    const where = s.gaps === 1 ? keyText(s.key) : ` in ${s.gaps} gaps (e.g.${keyText(s.key)})`;
+    this.node.warn(
+      `skipped ${s.windows} empty windows from ${formatTime(s.from)} to ${formatTime(s.to)}${where}: a gap of ` +
+        `more than ${WINDOW_LIMITS.emptyWindows} empty windows (a long silence or a clock jump) is not sent window by window`,
+    );
+  }
+
+  /**
+   * Forgotten keys are told in one warning per burst: the first at once, later ones summed up at
+   * most every few seconds (one warning per key would flood every open editor).
+   */
+  private noteDropped(dropped: DroppedKeys[]): void {
+    for (const d of dropped) {
+      const pending = this.pendingDrops.get(d.reason);
+      if (pending) {
+        pending.keys += d.keys;
+        pending.samples += d.samples;
+      } else this.pendingDrops.set(d.reason, { ...d });
+    }
+    const wait = this.dropWarnedAt + DROP_WARNING_MS - Date.now();
+    if (wait <= 0) this.warnDropped();
+    else this.dropTimer ??= setTimeout(() => this.warnDropped(), wait);
+  }
+
+  private warnDropped(): void {
+    this.dropTimer = undefined;
+    if (this.closed) return;
+    try {
+      const o = this.engine.options;
+      for (const d of this.pendingDrops.values()) {
+        const keys =
+          d.keys === 1
+            ? `key ${quoteText(String(d.key))}`
+            : `${d.keys} keys (e.g. ${quoteText(String(d.key))})`;
+        const lost = d.samples > 0 ? `, dropping ${d.samples} samples of their open windows` : '';
+        this.node.warn(
+          d.reason === 'maxKeys'
+            ? `forgot ${keys}, the least recently used, to make room for new keys: maxKeys (${o.maxKeys}) reached${lost}. Raise "Max keys" if more keys are expected.`
+            : `forgot ${keys}, idle for ${o.idleTimeout} ms${lost}.`,
+        );
+      }
+    } catch (err) {
+      this.node.error(`window warning: ${(err as Error).message}`);
+    }
+    this.pendingDrops.clear();
+    this.dropWarnedAt = Date.now();
   }
 
   private warnIncomplete(w: IncompleteWindow): void {
     this.node.warn(
-      `window ${isoTime(w.start)} – ${isoTime(w.end)}${keyText(w.key)} not sent: no reading yet of ` +
-        `${w.missing.join(', ')} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
+      `window ${formatTime(w.start)} – ${formatTime(w.end)}${keyText(w.key)} not sent: no reading yet of ` +
+        `${listNames(w.missing)} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
     );
   }
 

@@ -9,9 +9,9 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { ModelError } from '../../lib/errors';
 import { describeSchema, sameSchema, type ModelHeader } from '../../lib/model';
 import { parseFeatureList, SampleReader, type Sample, type Schema } from '../../lib/samples';
-import { MessageProperty, readKey } from './message';
+import { MessageProperty, readKey, readSwitch } from './message';
 import { ModelStore, type ModelEntry, type StoredModel } from './model-store';
-import { ModelPersistence, type SavedEntry, type SavedModels } from './persistence';
+import { ModelPersistence, type RestoredEntry, type SavedEntry } from './persistence';
 import {
   choiceSetting,
   numberSetting,
@@ -19,8 +19,10 @@ import {
   propertySetting,
   reportSettingError,
   SettingError,
+  storeSetting,
 } from './settings';
 import { StatusLine } from './status';
+import { BurstReport } from './throttle';
 
 /** What the shared plumbing needs of a model. */
 export interface Learner extends StoredModel {
@@ -43,6 +45,18 @@ export interface LearnerKind<M extends Learner> {
   readonly readyWithoutData?: boolean;
   /** Whether a model can transform; by default when it has seen `warmup` samples. */
   ready?(model: M, warmup: number): boolean;
+  /**
+   * Rows a batch needs to be fitted and transformed at once, whatever the warm-up (DESIGN §4.1:
+   * standardize 1, PCA 2, k-means k).
+   */
+  readonly batchRows: number;
+  /** Whether a model that just learned a batch of at least {@link batchRows} rows can transform it. */
+  batchReady?(model: M): boolean;
+  /**
+   * The model to learn a batch of `rows` rows with: a model still warming up may be replaced by
+   * one that fits the batch at once (k-means++ on its buffer and the batch). By default `model`.
+   */
+  forBatch?(model: M, rows: number): M;
   create(schema: Schema, warmup: number): M;
   /** @throws ModelError when `json` is not a valid model of this kind. */
   load(json: unknown): M;
@@ -82,25 +96,69 @@ export interface LearnerSettings {
   store: string | undefined;
 }
 
+/** Bounds of the learner settings, checked at deploy (the limits contract in docs/limits.md). */
+export const LEARNER_LIMITS = {
+  /** Models kept per node. */
+  maxKeys: 1_000_000,
+  /** Samples before a model transforms (k-means keeps them all in its warm-up buffer). */
+  warmupSamples: 1_000_000,
+  /** Half-life in samples: beyond this the decay factor is 1 to within 1e-12. */
+  halfLife: 1e12,
+} as const;
+
+/** Node-RED's `contextStorage` setting (`undefined` when none is configured). */
+function contextStorage(RED: NodeAPI): unknown {
+  try {
+    return RED.settings.get('contextStorage');
+  } catch {
+    // settings.get throws for a setting the runtime never had, as when none is configured.
+    return (RED.settings as unknown as Record<string, unknown>).contextStorage;
+  }
+}
+
 /** Parses the settings shared by every learner. @throws SettingError */
-export function readLearnerSettings(config: LearnerConfig): LearnerSettings {
+export function readLearnerSettings(config: LearnerConfig, RED?: NodeAPI): LearnerSettings {
   let features: string[] | null;
   try {
     features = parseFeatureList(config.features);
   } catch (err) {
     throw new SettingError((err as Error).message);
   }
+  const parse = RED ? (path: string) => RED.util.normalisePropertyExpression(path) : undefined;
   return {
-    property: propertySetting(config.property, 'property', 'payload'),
-    keyProperty: propertySetting(config.keyProperty, 'keyProperty', ''),
+    property: propertySetting(config.property, 'property', 'payload', parse),
+    keyProperty: propertySetting(config.keyProperty, 'keyProperty', '', parse),
     features,
-    maxKeys: numberSetting(config.maxKeys, 'maxKeys', 1000, { min: 1, integer: true }),
+    maxKeys: numberSetting(config.maxKeys, 'maxKeys', 1000, {
+      min: 1,
+      max: LEARNER_LIMITS.maxKeys,
+      integer: true,
+    }),
     learning: choiceSetting(config.learning, 'learning', ['continuous', 'warmup', 'off'] as const),
-    warmupSamples: optionalNumberSetting(config.warmupSamples, 'warmupSamples', { min: 1, integer: true }),
+    warmupSamples: optionalNumberSetting(config.warmupSamples, 'warmupSamples', {
+      min: 1,
+      max: LEARNER_LIMITS.warmupSamples,
+      integer: true,
+    }),
     whileWarmingUp: choiceSetting(config.whileWarmingUp, 'whileWarmingUp', ['drop', 'pass'] as const),
-    halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0 }),
-    store: typeof config.store === 'string' && config.store.trim() !== '' ? config.store.trim() : undefined,
+    halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }),
+    store: storeSetting(config.store, RED ? contextStorage(RED) : undefined),
   };
+}
+
+/**
+ * The last guard before a result leaves the node: every number a transform writes must be finite.
+ * @throws Error naming the value, so that a model that went wrong is an error and not a NaN downstream.
+ */
+export function checkFinite(values: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new Error(
+        `${what} came out as ${String(values[i])}: the model cannot transform this sample. Nothing was sent; ` +
+          'send msg.reset to start the model again if this repeats',
+      );
+    }
+  }
 }
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
@@ -126,7 +184,8 @@ const NO_CONTROL: Readonly<Control> = Object.freeze({
   exportWhat: undefined,
 });
 
-function readControl(msg: Record<string, unknown>): Readonly<Control> {
+/** True when the message carries any control property (then it is consumed without a sample). */
+function readControl(msg: Record<string, unknown>): Readonly<Control> | undefined {
   if (
     msg.reset === undefined &&
     msg.learn === undefined &&
@@ -134,7 +193,7 @@ function readControl(msg: Record<string, unknown>): Readonly<Control> {
     msg.export === undefined &&
     msg.peer === undefined
   ) {
-    return NO_CONTROL;
+    return undefined;
   }
   const peer = msg.peer;
   if (peer !== undefined && (typeof peer !== 'string' || peer === '')) {
@@ -143,10 +202,12 @@ function readControl(msg: Record<string, unknown>): Readonly<Control> {
   if (peer !== undefined && msg.model === undefined) {
     throw new Error('msg.peer names the instance of a model, but the message has no msg.model');
   }
-  const exported = msg.export;
+  const reset = readSwitch(msg, 'reset');
+  const learn = readSwitch(msg, 'learn');
+  const exported = readSwitch(msg, 'export', ['own'] as const);
   return {
-    reset: msg.reset === true,
-    learn: msg.learn !== false,
+    reset: reset === true,
+    learn: learn !== false,
     model: msg.model,
     peer: peer as string | undefined,
     exportWhat: exported === 'own' ? 'own' : exported === true ? 'all' : undefined,
@@ -167,7 +228,7 @@ export function setupLearnerNode<M extends Learner>(
   let settings: LearnerSettings;
   let kind: LearnerKind<M>;
   try {
-    settings = readLearnerSettings(config);
+    settings = readLearnerSettings(config, RED);
     kind = makeKind(settings);
   } catch (err) {
     reportSettingError(node, err);
@@ -183,6 +244,7 @@ class LearnerNode<M extends Learner> {
   private readonly models: ModelStore<M>;
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
+  private readonly evictions: BurstReport;
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
@@ -196,12 +258,20 @@ class LearnerNode<M extends Learner> {
     this.input = new MessageProperty(RED, settings.property);
     this.key = settings.keyProperty ? new MessageProperty(RED, settings.keyProperty) : undefined;
     this.reader = new SampleReader(settings.features);
+    this.evictions = new BurstReport(
+      (text) => node.warn(text),
+      (count, latest) =>
+        `dropped ${count} more least recently used model${count === 1 ? '' : 's'} (the latest: key ` +
+        `${latest}): maxKeys (${settings.maxKeys}) reached`,
+    );
     this.models = new ModelStore<M>(
       settings.maxKeys,
       (a, b) => kind.merge(a, b),
       (key) => {
-        node.warn(
-          `dropped the model of key "${key}", the least recently used: maxKeys (${settings.maxKeys}) reached`,
+        const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+        this.evictions.add(
+          `dropped the model of key ${shown}, the least recently used: maxKeys (${settings.maxKeys}) reached`,
+          shown,
         );
         this.persistence.changed(key);
       },
@@ -215,12 +285,13 @@ class LearnerNode<M extends Learner> {
     });
     node.on('close', (removed: boolean, done: () => void) => {
       this.status.close();
+      this.evictions.close();
       if (removed) this.persistence.remove(done);
-      else this.persistence.write(() => done());
+      else this.persistence.write(done);
     });
-    this.persistence.restore((err, saved) => {
+    this.persistence.restore((err, entries, problems) => {
       if (err) node.warn(`could not read the saved models, starting fresh: ${err.message}`);
-      else if (saved) this.restore(saved);
+      else this.restore(entries, problems);
       const queued = this.pending ?? [];
       this.pending = undefined;
       for (const [msg, send, done] of queued) this.handle(msg, send, done);
@@ -259,28 +330,47 @@ class LearnerNode<M extends Learner> {
     return this.kind.misfit(model);
   }
 
-  private restore(saved: SavedModels): void {
-    const rejected: string[] = [];
-    for (const [key, entry] of Object.entries(saved.models)) {
+  private restore(entries: RestoredEntry[], problems: string[]): void {
+    const unreadable = [...problems];
+    const misfits: string[] = [];
+    for (const entry of entries) {
+      const label = entry.key === SINGLE_KEY ? 'the model' : `key ${JSON.stringify(entry.key)}`;
       try {
-        const own = entry.own === undefined ? undefined : this.loadChecked(entry.own);
-        const peers = Object.entries(entry.peers ?? {}).map(
-          ([peer, json]) => [peer, this.loadChecked(json)] as const,
-        );
-        const restored = this.models.obtain(key);
-        restored.own = own;
-        for (const [peer, model] of peers) restored.peers.set(peer, model);
+        const models = [entry.own, ...(entry.peers ?? []).map(([, json]) => json)].map((json) => {
+          if (json === undefined) return undefined;
+          let model: M;
+          try {
+            model = this.kind.load(json);
+          } catch (err) {
+            unreadable.push(`${label}: ${(err as Error).message}`);
+            throw err;
+          }
+          const reason = this.misfit(model);
+          if (reason) {
+            misfits.push(`${label}: ${reason}`);
+            throw new ModelError(reason);
+          }
+          return model;
+        });
+        const restored = this.models.obtain(entry.key);
+        restored.own = models[0];
+        (entry.peers ?? []).forEach(([peer], i) => restored.peers.set(peer, models[i + 1]!));
         restored.changed();
-      } catch (err) {
-        rejected.push(`${key === SINGLE_KEY ? 'the model' : `key "${key}"`}: ${(err as Error).message}`);
-        this.persistence.changed(key);
+      } catch {
+        // Saved again without the model, so that the store holds what is in memory.
+        this.persistence.changed(entry.key);
       }
     }
-    if (rejected.length > 0) {
-      const shown =
-        rejected.slice(0, 3).join('; ') + (rejected.length > 3 ? `; and ${rejected.length - 3} more` : '');
+    const list = (items: string[]): string =>
+      items.slice(0, 3).join('; ') + (items.length > 3 ? `; and ${items.length - 3} more` : '');
+    if (unreadable.length > 0) {
       this.node.warn(
-        `saved models that do not fit this node's settings were not used, starting fresh: ${shown}`,
+        `saved models that could not be read were not used, starting fresh: ${list(unreadable)}`,
+      );
+    }
+    if (misfits.length > 0) {
+      this.node.warn(
+        `saved models that do not fit this node's settings were not used, starting fresh: ${list(misfits)}`,
       );
     }
   }
@@ -290,10 +380,7 @@ class LearnerNode<M extends Learner> {
     if (entry === undefined || (entry.own === undefined && entry.peers.size === 0)) return undefined;
     const saved: SavedEntry = {};
     if (entry.own !== undefined) saved.own = entry.own.toJSON();
-    if (entry.peers.size > 0) {
-      saved.peers = {};
-      for (const [peer, model] of entry.peers) saved.peers[peer] = model.toJSON();
-    }
+    if (entry.peers.size > 0) saved.peers = [...entry.peers].map(([peer, model]) => [peer, model.toJSON()]);
     return saved;
   }
 
@@ -313,11 +400,12 @@ class LearnerNode<M extends Learner> {
    */
   private process(msg: NodeMessageInFlow, send: Send): void {
     const fields = msg as unknown as Record<string, unknown>;
-    const control = readControl(fields);
+    const controls = readControl(fields);
+    const control = controls ?? NO_CONTROL;
     const key = this.key ? readKey(this.key, msg) : SINGLE_KEY;
     const value = this.input.get(msg);
-    const hasSample =
-      value !== undefined || (!control.reset && control.model === undefined && !control.exportWhat);
+    // A message of control properties only is consumed; without any, a missing sample is an error.
+    const hasSample = value !== undefined || controls === undefined;
 
     const incoming = control.model === undefined ? undefined : this.loadChecked(control.model);
     if ((hasSample || incoming) && key === undefined) {
@@ -411,19 +499,29 @@ class LearnerNode<M extends Learner> {
       entry.changed();
       this.persistence.changed(key);
     }
+    let fitted = false;
     if (learning && entry?.own) {
-      const model = entry.own;
+      let model = entry.own;
       let end = sample.rows.length;
       if (this.settings.learning === 'warmup') end = Math.min(end, this.warmupOf(model) - model.samplesSeen);
       if (end > 0) {
-        if (sample.batch) model.learnBatch(sample.rows, 0, end);
-        else model.learnOne(sample.rows[0]);
+        if (sample.batch) {
+          // A batch is fit_transform (DESIGN §4.1): with enough rows it fits at once, warm-up or not.
+          fitted = end >= this.kind.batchRows;
+          if (fitted && this.kind.forBatch) model = entry.own = this.kind.forBatch(model, end);
+          model.learnBatch(sample.rows, 0, end);
+        } else {
+          model.learnOne(sample.rows[0]);
+        }
         entry.changed();
         this.persistence.changed(key);
       }
     }
     const model = entry?.effective();
-    if (model !== undefined && this.isReady(model)) {
+    const ready =
+      model !== undefined &&
+      (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
+    if (ready) {
       this.kind.transform(model, sample, msg, this.input);
       send([msg, null]);
     } else if (this.settings.whileWarmingUp === 'pass') {

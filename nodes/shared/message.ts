@@ -48,3 +48,50 @@ export function readKey(property: MessageProperty, msg: NodeMessage, picks = 'a 
     `${property.label} must be a string or a number to pick ${picks}, got ${Array.isArray(value) ? 'an array' : typeof value}`,
   );
 }
+
+/**
+ * A short, bounded description of any value for an error message: never its whole content (a
+ * hostile value may be a megabyte of text, a cycle or a BigInt) and never a call into it.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  switch (typeof value) {
+    case 'number':
+      return String(value);
+    case 'boolean':
+      return String(value);
+    case 'bigint':
+      return 'a BigInt';
+    case 'string':
+      return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return 'a symbol';
+  }
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/**
+ * Reads a control property that is a switch: a boolean, or the strings `"true"` / `"false"` (as a
+ * change node or an HTTP form writes them), or one of `words` (such as `"own"` for export).
+ * @returns `undefined` when absent, else the boolean or the word.
+ * @throws Error naming the field and listing what it accepts, for anything else (`0`, `null`,
+ *   `"yes"`, an object), so that a typo never silently learns or resets.
+ */
+export function readSwitch<W extends string = never>(
+  msg: Record<string, unknown>,
+  field: string,
+  words: readonly W[] = [],
+): boolean | W | undefined {
+  const value = msg[field];
+  if (value === undefined || typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (typeof value === 'string' && (words as readonly string[]).includes(value)) return value as W;
+  const allowed = ['true', 'false', '"true"', '"false"', ...words.map((w) => `"${w}"`)];
+  throw new Error(
+    `msg.${field} must be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${describeValue(value)}`,
+  );
+}

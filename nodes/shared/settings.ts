@@ -73,8 +73,17 @@ export function booleanSetting(raw: unknown, name: string, fallback: boolean): b
   throw new SettingError(`setting "${name}" must be true or false, got ${JSON.stringify(raw)}`);
 }
 
-/** A msg property path such as `payload` or `data.values`; `fallback` when blank. */
-export function propertySetting(raw: unknown, name: string, fallback: string): string {
+/**
+ * A msg property path such as `payload` or `data.values`; `fallback` when blank.
+ * @param parse Node-RED's `RED.util.normalisePropertyExpression`: when given, a path it rejects
+ *   (`a..b`, `a[`) is a setting error at deploy rather than an error on every message.
+ */
+export function propertySetting(
+  raw: unknown,
+  name: string,
+  fallback: string,
+  parse?: (path: string) => unknown,
+): string {
   if (isBlank(raw)) return fallback;
   if (typeof raw !== 'string') throw new SettingError(`setting "${name}" must be a msg property name`);
   const path = raw.trim().replace(/^msg\./, '');
@@ -85,5 +94,40 @@ export function propertySetting(raw: unknown, name: string, fallback: string): s
   ) {
     throw new SettingError(`setting "${name}" cannot name ${JSON.stringify(raw)}`);
   }
+  if (parse) {
+    try {
+      parse(path);
+    } catch (err) {
+      throw new SettingError(
+        `setting "${name}" is not a valid msg property (${(err as Error).message}): write a name such as ` +
+          '"payload" or "data.values"',
+      );
+    }
+  }
   return path;
+}
+
+/**
+ * A context store name; `undefined` (the default store) when blank.
+ * @param contextStorage Node-RED's `contextStorage` setting: a name it does not configure is a
+ *   setting error, since Node-RED would silently keep the models in its default store instead.
+ */
+export function storeSetting(raw: unknown, contextStorage: unknown): string | undefined {
+  if (isBlank(raw)) return undefined;
+  if (typeof raw !== 'string') throw new SettingError('setting "store" must be the name of a context store');
+  const name = raw.trim();
+  const configured =
+    contextStorage !== null && typeof contextStorage === 'object'
+      ? Object.keys(contextStorage).filter((store) => store !== '_')
+      : [];
+  // Without any configured store Node-RED has one, in memory, named "memory".
+  const known = configured.length > 0 ? configured : ['memory'];
+  if (!known.includes(name)) {
+    throw new SettingError(
+      `setting "store" names the context store ${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}, ` +
+        `which this Node-RED does not have (its stores: ${known.join(', ')}). Leave it empty for the default ` +
+        'store, or add the store to contextStorage in settings.js',
+    );
+  }
+  return name;
 }

@@ -25,10 +25,19 @@ export class StatusLine {
     }, REDRAW_MS);
   }
 
-  /** Redraws now. */
+  /** Redraws now. Never throws: it runs from a timer, where an exception would end Node-RED. */
   draw(): void {
-    const { text, ready } = this.render();
-    this.node.status({ fill: ready ? 'green' : 'yellow', shape: 'dot', text });
+    try {
+      const { text, ready } = this.render();
+      this.node.status({ fill: ready ? 'green' : 'yellow', shape: 'dot', text });
+    } catch (err) {
+      try {
+        this.node.error(`could not draw the status: ${(err as Error)?.message ?? String(err)}`);
+        this.node.status({ fill: 'red', shape: 'ring', text: 'error' });
+      } catch {
+        // Nothing left to report with.
+      }
+    }
   }
 
   /**
