@@ -75,3 +75,19 @@ export function describeValue(value: unknown): string {
     return 'an unreadable value';
   }
 }
+
+/**
+ * A feature name (or key) as errors show it: cut after {@link DESCRIBE_MAX_CHARS} characters, so
+ * a hostile 1 MB name is never echoed.
+ */
+export function describeName(name: string): string {
+  return shorten(String(name));
+}
+
+/**
+ * A list of feature names as errors show it: the first `max` names, each cut, then how many more.
+ */
+export function describeNames(names: readonly string[], max = 10): string {
+  const shown = names.slice(0, max).map(describeName).join(', ');
+  return names.length > max ? `${shown}, … (${names.length} in all)` : shown;
+}

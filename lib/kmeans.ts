@@ -1068,7 +1068,9 @@ function checkCenters(
       typeof values.length !== 'number' ||
       values.length !== width
     ) {
-      throw new RangeError(`${name}[${j}] must be an array of ${String(width)} numbers (one per feature)`);
+      throw new RangeError(
+        `${name}[${j}] must be an array of ${describeValue(width)} numbers (one per feature)`,
+      );
     }
     for (let f = 0; f < values.length; f++) {
       const v = values[f];

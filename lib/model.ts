@@ -2,7 +2,7 @@
  * What every learner's model JSON starts with (DESIGN §3.1), and how its common fields are
  * checked when a model is loaded.
  */
-import { describeValue, ModelError } from './errors';
+import { describeNames, describeValue, ModelError } from './errors';
 import {
   checkFeatureNames,
   MAX_DIMENSION,
@@ -191,5 +191,5 @@ export function sameSchema(a: Schema, b: Schema): boolean {
 
 /** A schema as errors name it: its feature names, or how many unnamed features it has. */
 export function describeSchema(schema: Schema): string {
-  return schema.features ? schema.features.join(', ') : `${schema.dimension} unnamed`;
+  return schema.features ? describeNames(schema.features) : `${schema.dimension} unnamed`;
 }

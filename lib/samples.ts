@@ -5,7 +5,7 @@
  * batch (an array of arrays, or of objects). Every value is validated completely before anything
  * uses it, so a bad row rejects the whole batch and the caller's model is never half-updated.
  */
-import { describeValue, SampleError } from './errors';
+import { describeName, describeNames, describeValue, SampleError } from './errors';
 
 /** What a sample looked like on the way in; results go out in the same shape. */
 export type SampleShape = 'number' | 'array' | 'object';
@@ -172,8 +172,9 @@ export function parseFeatureList(text: string | undefined | null): string[] | nu
 export function checkFeatureNames(names: readonly string[], where: string): void {
   const seen = new Set<string>();
   for (const name of names) {
-    if (FORBIDDEN_NAMES.has(name)) throw new RangeError(`${where}: "${name}" cannot be a feature name`);
-    if (seen.has(name)) throw new RangeError(`${where}: feature "${name}" is listed twice`);
+    if (FORBIDDEN_NAMES.has(name))
+      throw new RangeError(`${where}: "${describeName(name)}" cannot be a feature name`);
+    if (seen.has(name)) throw new RangeError(`${where}: feature "${describeName(name)}" is listed twice`);
     seen.add(name);
   }
 }
@@ -337,7 +338,7 @@ export class SampleReader {
     const expected = schema?.dimension ?? this.configured?.length;
     if (expected === undefined || expected === dimension) return;
     const names = schema?.features ?? this.configured;
-    const listed = names ? ` (${names.join(', ')})` : '';
+    const listed = names ? ` (${describeNames(names)})` : '';
     throw new SampleError(
       `${where} has ${dimension} feature${dimension === 1 ? '' : 's'} but this model has ` +
         `${expected}${listed}. Send samples of ${expected} values, or send msg.reset to start a new model.`,
@@ -390,11 +391,11 @@ export class SampleReader {
         into[j] = v;
       } else if (v === undefined) {
         throw new SampleError(
-          `${where} has no field "${name}"; this model's features are ${features.join(', ')}. ` +
+          `${where} has no field "${describeName(name)}"; this model's features are ${describeNames(features)}. ` +
             'Send every feature in each sample, or set the node\'s "Features" to the ones you have.',
         );
       } else {
-        throw badValue(`${where}.${name}`, v);
+        throw badValue(`${where}.${describeName(name)}`, v);
       }
     }
   }

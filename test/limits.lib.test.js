@@ -600,6 +600,27 @@ describe('lib limits (docs/limits.md)', () => {
       }
     });
 
+    it('feature names are cut and long lists shortened in messages', () => {
+      const long = 'n'.repeat(1e6);
+      const reader = new SampleReader([long, 'b']);
+      assert.throws(
+        () => reader.read({ b: 1 }, null, 'msg.payload'),
+        (err) =>
+          err instanceof SampleError &&
+          err.message.length < 400 &&
+          err.message.includes(`"${'n'.repeat(60)}…"`),
+      );
+      const names = Array.from({ length: 500 }, (_, j) => `f${j}`);
+      assert.throws(
+        () => new SampleReader(names).read([1, 2], { dimension: 500, features: names }, 'msg.payload'),
+        (err) => err.message.includes('f9, … (500 in all)') && err.message.length < 400,
+      );
+      assert.throws(
+        () => samples.parseFeatureList(`${long},${long}`),
+        (err) => err.message.length < 200,
+      );
+    });
+
     it('NaN in a model is reported as NaN, not null', () => {
       const s = new Standardizer(schemaOf(2));
       s.learnBatch(normalRows(5, 2));
