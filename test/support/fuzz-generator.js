@@ -33,6 +33,14 @@ function caseRandom(seed, index) {
 
 const BASE_TIME = Date.UTC(2026, 0, 1);
 
+/** The limits contract's default maximum dimension per node type (docs/limits.md). */
+const DEFAULT_MAX_DIMENSION = {
+  'ml-standardize': 10000,
+  'ml-pca': 128,
+  'ml-kmeans': 10000,
+  'ml-window': 10000,
+};
+
 /**
  * The nodes under test, deployed side by side. `shape` says what a valid sample is; windows on
  * event time (or counting) get a twin that sees only the valid traffic, so that an ignored hostile
@@ -361,6 +369,19 @@ const FAMILIES = [
         expect,
         field: /msg\.payload|dimension|features/,
       };
+    },
+  },
+  {
+    name: 'new-key-over-default-dimension',
+    // One feature more than the node's default maximum dimension (the limits contract: PCA 128,
+    // so that a refit stays short; 10 000 for the others): refused before anything is allocated.
+    applies: (t) => t.keys !== undefined && (isLearner(t) || t.shape === 'array'),
+    make(rng, { target, valid, index }) {
+      const base = valid({ batch: false });
+      const width = (DEFAULT_MAX_DIMENSION[target.type] ?? 10000) + 1;
+      const payload = Array.from({ length: width }, (_, j) => (j % 13) + rng.next());
+      const msg = { ...base, topic: `over-${index}`, payload };
+      return { msg, expect: 'reject', field: /msg\.payload|dimension|features/, note: `${width} features` };
     },
   },
   {
@@ -825,6 +846,7 @@ const SETTINGS = {
     ['keyProperty', ['[[', 'topic.', 'constructor']],
     ['features', ['a,a', '__proto__,b']],
     ['halfLife', [-1, 'forever', 'NaN']],
+    ['maxDimension', [0, -1, 1e9, 2.5, 'x']],
   ],
   'ml-standardize': [
     ['method', ['robust']],
@@ -858,6 +880,7 @@ const SETTINGS = {
     ['timeProperty', ['a..b', '__proto__']],
     ['property', ['a..b', '__proto__']],
     ['features', ['a,a', '__proto__']],
+    ['maxDimension', [0, 1e9, 'x']],
   ],
 };
 
