@@ -5,13 +5,16 @@
  * a compensated sum, a two-pass mean and deviation (full precision far from zero, where the
  * textbook `E[x²] − E[x]²` loses every digit), and the median from a sorted copy.
  */
+import { MAX_MAGNITUDE } from './samples';
 
 /**
- * The largest magnitude a window accepts in a value. With at most 1e7 values held (the bound on
- * `maxSamples`), a sum stays below 1e307, under the largest double (1.8e308), so no aggregate can
- * overflow to ±Infinity or NaN; the deviation is computed scaled, so its squares cannot overflow.
+ * The largest magnitude a window accepts in a value: the one every node accepts
+ * ({@link MAX_MAGNITUDE}, 1e30). With at most 1e7 values held (the bound on `maxSamples`), a sum
+ * stays below 1e37 and a squared deviation below 4e60, far from the largest double (1.8e308), so
+ * no aggregate can overflow to ±Infinity or NaN. The deviation is computed scaled all the same,
+ * so {@link summarize} itself stays finite for any finite values whose sum is.
  */
-export const MAX_WINDOW_VALUE = 1e300;
+export const MAX_WINDOW_VALUE = MAX_MAGNITUDE;
 
 /** Most values one window may hold for its aggregates to stay finite (see {@link MAX_WINDOW_VALUE}). */
 export const MAX_WINDOW_VALUES = 10_000_000;

@@ -351,6 +351,8 @@ export class SampleReader {
     where: string,
   ): readonly string[] {
     if (schema) {
+      // A model loaded with more features than this node allows reads no object sample either.
+      this.checkWidth(schema.dimension, where);
       if (schema.features) return schema.features;
       throw new SampleError(
         `${where} is an object, but this model was learned from unnamed features (arrays of ` +

@@ -31,7 +31,16 @@ import {
   type AggregateName,
 } from './aggregate';
 import { SampleError } from './errors';
-import { checkFeatureNames, SampleReader, type Sample, type SampleShape, type Schema } from './samples';
+import {
+  checkFeatureNames,
+  DEFAULT_MAX_DIMENSION,
+  magnitudeError,
+  MAX_DIMENSION_SETTING,
+  SampleReader,
+  type Sample,
+  type SampleShape,
+  type Schema,
+} from './samples';
 import { Ring, Rows } from './window-buffers';
 
 /** How a stream is cut: every `size` samples, by clock intervals, or by gaps of inactivity. */
@@ -64,6 +73,8 @@ export const WINDOW_LIMITS = Object.freeze({
   maxKeys: 1_000_000,
   /** Most features an aligned row can have. */
   maxFeatures: 10_000,
+  /** Most features one sample may have. */
+  maxDimension: MAX_DIMENSION_SETTING['ml-window'],
   /**
    * Most empty windows sent for one gap (`emitEmpty`): a longer run (a stream silent for long, a
    * clock jump) is skipped and reported instead of sent window by window.
@@ -80,6 +91,7 @@ export const WINDOW_DEFAULTS = Object.freeze({
   /** A week without a sample forgets a key. */
   idleTimeout: 7 * 86_400_000,
   maxFeatures: 100,
+  maxDimension: DEFAULT_MAX_DIMENSION['ml-window'],
 });
 
 /** Settings of a {@link WindowEngine}. */
@@ -122,6 +134,8 @@ export interface WindowOptions {
   idleTimeout?: number;
   /** align: most features a row may have (names joining as they come). Default 100. */
   maxFeatures?: number;
+  /** Most features one sample may have (1…100000). Default 10000. */
+  maxDimension?: number;
 }
 
 /** The settings after defaults and validation. */
@@ -142,6 +156,7 @@ export interface ResolvedWindowOptions {
   readonly maxKeys: number;
   readonly idleTimeout: number;
   readonly maxFeatures: number;
+  readonly maxDimension: number;
 }
 
 /** Where and when a sample belongs. */
@@ -539,8 +554,20 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
       throw new RangeError(`maxSamples (${maxSamples}) must be at least the window size (${size})`);
     }
   }
+  const maxDimension = bounded(
+    options.maxDimension ?? WINDOW_DEFAULTS.maxDimension,
+    'maxDimension',
+    1,
+    WINDOW_LIMITS.maxDimension,
+    true,
+  );
   const features = options.features && options.features.length > 0 ? [...options.features] : null;
   if (features) checkFeatureNames(features, 'Features');
+  if (features && groupBy !== 'align' && features.length > maxDimension) {
+    throw new RangeError(
+      `setting "maxDimension" (${maxDimension}) must be at least the number of features listed (${features.length})`,
+    );
+  }
   if (features && groupBy === 'align' && features.length > maxFeatures) {
     throw new RangeError(
       `setting "maxFeatures" (${maxFeatures}) must be at least the number of features listed (${features.length})`,
@@ -563,6 +590,7 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     maxKeys,
     idleTimeout,
     maxFeatures,
+    maxDimension,
   });
 }
 
@@ -654,7 +682,9 @@ export class WindowEngine {
   /** @throws RangeError on invalid settings. */
   constructor(options: WindowOptions) {
     this.options = resolveWindowOptions(options);
-    this.reader = new SampleReader(this.options.groupBy === 'align' ? null : this.options.features);
+    this.reader = new SampleReader(this.options.groupBy === 'align' ? null : this.options.features, {
+      maxDimension: this.options.maxDimension,
+    });
     this.pane = this.options.mode === 'time' ? gcd(this.options.size, this.options.step) : 1;
     const o = this.options;
     const life = o.mode === 'time' ? o.size + o.lateness : o.mode === 'session' ? o.gap + o.lateness : 0;
@@ -679,8 +709,8 @@ export class WindowEngine {
       this.checkReading(value, where, '');
       return;
     }
-    const sample = this.readSample(value, null, where);
-    checkMagnitudes(sample.rows, sample.dimension, where, sample.batch, sample.features);
+    // The reader checks every value's magnitude too.
+    this.readSample(value, null, where);
   }
 
   /** Samples held across all windows and keys (for a status such as `3 open, 120 buf`). */
@@ -1030,16 +1060,15 @@ export class WindowEngine {
       let ok = true;
       for (let j = 0; j < value.length && ok; j++) {
         const v: unknown = value[j];
-        ok = typeof v === 'number' && Number.isFinite(v);
+        ok = typeof v === 'number' && Math.abs(v) <= MAX_WINDOW_VALUE;
       }
       if (ok) {
         this.oneRow[0] = value as number[];
-        checkMagnitudes(this.oneRow, value.length, where, false, null);
         return this.oneRow;
       }
     }
+    // The reader checks every value's magnitude too.
     const sample = this.readSample(value, layout?.schema ?? null, where);
-    checkMagnitudes(sample.rows, sample.dimension, where, sample.batch, sample.features);
     if (layout && sample.shape !== layout.shape) {
       throw new SampleError(
         `${where} is ${shapeName(sample.shape)}, but the open window${group?.key === null || group === undefined ? '' : ` of key ${quoteText(String(group.key))}`} ` +
@@ -1693,30 +1722,8 @@ function checkKey(key: unknown, where: string): WindowKey {
   );
 }
 
-/** @throws SampleError naming the first value beyond ±{@link MAX_WINDOW_VALUE}. */
-function checkMagnitudes(
-  rows: ArrayLike<ArrayLike<number>>,
-  dimension: number,
-  where: string,
-  batch: boolean,
-  names: readonly string[] | null,
-): void {
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    for (let j = 0; j < dimension; j++) {
-      if (Math.abs(row[j]) > MAX_WINDOW_VALUE) {
-        const field = names ? `.${names[j]}` : Array.isArray(row) || dimension > 1 || batch ? `[${j}]` : '';
-        throw tooLarge(`${where}${batch ? `[${i}]` : ''}${field}`, row[j]);
-      }
-    }
-  }
-}
-
 function tooLarge(where: string, value: number): SampleError {
-  return new SampleError(
-    `${where} is ${String(value)}: a window accepts values up to ±${MAX_WINDOW_VALUE}, so that no ` +
-      'aggregate (a sum, a deviation) can overflow. Scale the values (e.g. change their unit) before this node.',
-  );
+  return magnitudeError(where, value);
 }
 
 function shapeName(shape: SampleShape): string {

@@ -89,6 +89,18 @@ describe('learner nodes: controls, settings, warnings', () => {
       ['ml-kmeans', { k: 1e6 }, /setting "clusters" \(k\) must be a whole number between 1 and 1000/],
       ['ml-kmeans', { restarts: 1e6 }, /setting "restarts" must be a whole number between 1 and 100/],
       ['ml-kmeans', { k: 5, warmupSamples: 3 }, /"warmupSamples" \(3\) must be at least k \(5\)/],
+      ['ml-pca', { maxDimension: 5000 }, /setting "maxDimension" must be a whole number between 1 and 1024/],
+      ['ml-standardize', { maxDimension: 0 }, /setting "maxDimension" must be a whole number between 1 and/],
+      [
+        'ml-pca',
+        { maxDimension: 4, components: 5 },
+        /"components" is 5 but samples may have at most maxDimension = 4/,
+      ],
+      [
+        'ml-kmeans',
+        { maxDimension: 2, features: 'a, b, c' },
+        /Features lists 3 names, more than maxDimension \(2\)/,
+      ],
     ];
     for (const [type, settings, message] of cases) {
       it(`${type} ${JSON.stringify(settings)}: red status, and every message fails with the same error`, async () => {
@@ -117,6 +129,27 @@ describe('learner nodes: controls, settings, warnings', () => {
         assert.deepEqual(t.seen.errors, [], `store ${JSON.stringify(store)}`);
         await helper.unload();
       }
+    });
+  });
+
+  describe('maxDimension', () => {
+    it('PCA takes at most 128 features by default: a wider sample is a clear error, nothing learned', async () => {
+      const t = await start('ml-pca');
+      await t.send({ payload: [new Array(129).fill(1), new Array(129).fill(2)] });
+      assert.equal(t.seen.errors.length, 1);
+      assert.match(t.seen.errors[0].error.message, /129/);
+      assert.match(t.seen.errors[0].error.message, /maxDimension/);
+      assert.equal(t.seen.out.length, 0);
+      await t.send({ export: true });
+      assert.equal(t.seen.models.length, 0, 'no model was made');
+    });
+
+    it('the setting raises or lowers the bound', async () => {
+      const t = await start('ml-standardize', { maxDimension: 3, warmupSamples: 1 });
+      await t.send({ payload: [1, 2, 3] }, { reset: true }, { payload: [1, 2, 3, 4] });
+      assert.equal(t.seen.out.length, 1);
+      assert.equal(t.seen.errors.length, 1);
+      assert.match(t.seen.errors[0].error.message, /maxDimension/);
     });
   });
 

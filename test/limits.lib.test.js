@@ -426,6 +426,16 @@ describe('lib limits (docs/limits.md)', () => {
         );
       }
       assert.equal(reader.read(wide.slice(0, 128), null, 'msg.payload').dimension, 128);
+      // A schema wider than the limit (a loaded model) reads no sample of any shape.
+      const names = Object.keys(object);
+      assert.throws(
+        () => reader.read(object, { dimension: 2000, features: names }, 'msg.payload'),
+        /maxDimension \(128\)/,
+      );
+      assert.throws(
+        () => reader.read(wide, { dimension: 2000, features: null }, 'msg.payload'),
+        /maxDimension \(128\)/,
+      );
       // The PCA default: d = 1e5 is refused before a d × d matrix is ever asked for.
       const pcaReader = new SampleReader(null, { maxDimension: DEFAULT_MAX_DIMENSION['ml-pca'] });
       assert.throws(

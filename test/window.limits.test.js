@@ -327,7 +327,7 @@ describe('window limits: settings', () => {
 });
 
 describe('window limits: values and aggregates', () => {
-  it('aggregates of values up to ±1e300 stay finite (std computed scaled)', () => {
+  it('summarize is overflow-safe: values up to ±1e300 give finite aggregates (std computed scaled)', () => {
     const all = ['mean', 'min', 'max', 'std', 'sum', 'count', 'first', 'last', 'median'];
     const big = [1e300, -1e300, 1e300, 1e300];
     const stats = summarize(big, all);
@@ -339,26 +339,37 @@ describe('window limits: values and aggregates', () => {
     assert.equal(summarize([3, 3, 3], ['std'])[0], 0);
   });
 
-  it('a value beyond ±1e300 is a SampleError on every path (first sample, fast path, batch, align)', () => {
+  it('a value beyond ±1e30 (the limit of every node) is a SampleError on every path (first sample, fast path, batch, align)', () => {
+    const big = /larger in magnitude than 1e\+30, the largest value this node accepts/;
     const engine = new WindowEngine({ mode: 'count', size: 4, emit: 'aggregate', aggregates: 'sum,std' });
-    engine.add(1e300, { time: 0 });
+    engine.add(1e30, { time: 0 });
     assert.throws(
       () => engine.add(1.5e308, { time: 1 }),
-      /msg\.payload is 1\.5e\+308: a window accepts values up to ±1e\+300/,
+      (e) => e instanceof SampleError && big.test(e.message),
     );
-    assert.throws(() => engine.add([[1], [-1e301]], { time: 1 }), /msg\.payload\[1\]\[0\] is -1e\+301/);
+    assert.throws(() => engine.add(1e300, { time: 1 }), /msg\.payload is 1e\+300, larger in magnitude/);
+    assert.throws(() => engine.add([[1], [-1e31]], { time: 1 }), /msg\.payload\[1\]\[0\] is -1e\+31/);
     const arrays = new WindowEngine({ mode: 'count', size: 2 });
     arrays.add([1, 2], { time: 0 });
-    assert.throws(() => arrays.add([1, 1e301], { time: 1 }), /msg\.payload\[1\] is 1e\+301/);
+    assert.throws(() => arrays.add([1, 1e31], { time: 1 }), /msg\.payload\[1\] is 1e\+31/);
     const objects = new WindowEngine({ mode: 'count', size: 2 });
-    assert.throws(() => objects.add({ t: 1, h: -1e305 }, { time: 0 }), /msg\.payload\.h is -1e\+305/);
+    assert.throws(() => objects.add({ t: 1, h: -1e35 }, { time: 0 }), /msg\.payload\.h is -1e\+35/);
     const align = new WindowEngine({ mode: 'time', size: 10, groupBy: 'align' });
-    assert.throws(() => align.add(1e301, { time: 0, name: 'temp' }), /is 1e\+301: a window accepts/);
-    const out = engine.add(1e300, { time: 2 });
-    assert.deepEqual(out.windows, []);
-    engine.add(1e300, { time: 3 });
-    const [w] = engine.add(-1e300, { time: 4 }).windows;
+    assert.throws(() => align.add(1e31, { time: 0, name: 'temp' }), big);
+    assert.equal(engine.bufferedSamples, 1, 'nothing rejected was added');
+    assert.deepEqual(engine.add(1e30, { time: 2 }).windows, []);
+    engine.add(1e30, { time: 3 });
+    const [w] = engine.add(-1e30, { time: 4 }).windows;
     assert.ok(Object.values(w.value).every(Number.isFinite), JSON.stringify(w.value));
+  });
+
+  it('maxDimension: a wider sample is a SampleError; at most 100000', () => {
+    const engine = new WindowEngine({ mode: 'count', size: 2, maxDimension: 3 });
+    assert.throws(() => engine.add([1, 2, 3, 4], { time: 0 }), /more than maxDimension \(3\)/);
+    assert.throws(
+      () => resolveWindowOptions({ mode: 'count', size: 2, maxDimension: 1e6 }),
+      /setting "maxDimension" must be a whole number between 1 and 100000/,
+    );
   });
 });
 
@@ -389,7 +400,7 @@ describe('window limits: messages', () => {
       () => fixed.add(1, { time: 0, name: long }),
       (e) => e instanceof SampleError && e.message.length < 400,
     );
-    const wide = new WindowEngine({ mode: 'count', size: 3 });
+    const wide = new WindowEngine({ mode: 'count', size: 3, maxDimension: 100_000 });
     const row = {};
     for (let j = 0; j < 100_000; j++) row[`feature${j}`] = j;
     wide.add(row, { time: 0 });

@@ -177,8 +177,8 @@ export = function register(RED: NodeAPI): void {
         forBatch(model, rows) {
           // A model still buffering for k-means++ whose buffer and batch hold at least k rows fits
           // them at once (DESIGN §4.1): the same buffer, with a warm-up that ends with this batch.
-          if (model.ready || model.warmupCount + rows >= model.options.warmupSamples) return model;
-          return StreamingKMeans.load(model.toJSON(), optionsFor(model.warmupCount + rows));
+          if (model.ready || model.samplesSeen + rows >= model.options.warmupSamples) return model;
+          return StreamingKMeans.load(model.toJSON(), optionsFor(model.samplesSeen + rows));
         },
         create(schema: Schema, warmup: number) {
           if (width !== undefined && schema.dimension !== width) {

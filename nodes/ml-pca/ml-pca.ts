@@ -42,7 +42,7 @@ const MAX_REFIT_EVERY = 1_000_000;
  * Reads `components`: a whole number of components, at most the number of configured Features
  * (when there are), or a fraction of variance between 0 and 1.
  */
-function componentsSetting(raw: unknown, features: readonly string[] | null): number {
+function componentsSetting(raw: unknown, features: readonly string[] | null, maxDimension: number): number {
   const howTo =
     'a whole number of components (2) or a fraction of variance between 0 and 1 (0.95)' +
     (features ? `, at most the ${features.length} Features` : '');
@@ -54,6 +54,12 @@ function componentsSetting(raw: unknown, features: readonly string[] | null): nu
   }
   if (value <= 0 || (value >= 1 && !Number.isInteger(value))) {
     throw new SettingError(`setting "components" must be ${howTo}, got ${JSON.stringify(raw)}`);
+  }
+  if (value > maxDimension) {
+    throw new SettingError(
+      `setting "components" is ${value} but samples may have at most maxDimension = ${maxDimension} features: ` +
+        `choose at most ${maxDimension} components, or a fraction of variance such as 0.95`,
+    );
   }
   if (features && value > features.length) {
     throw new SettingError(
@@ -88,7 +94,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     setupLearnerNode(RED, this, config, (settings): LearnerKind<StreamingPCA> => {
       const options: PcaOptions = StreamingPCA.checkOptions({
-        components: componentsSetting(config.components, settings.features),
+        components: componentsSetting(config.components, settings.features, settings.maxDimension),
         whiten: booleanSetting(config.whiten, 'whiten', false),
         refitEvery: numberSetting(config.refitEvery, 'refitEvery', 100, {
           min: 1,

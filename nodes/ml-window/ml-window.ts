@@ -68,6 +68,7 @@ interface WindowConfig extends NodeDef {
   maxKeys?: number | string;
   idleTimeout?: number | string;
   maxFeatures?: number | string;
+  maxDimension?: number | string;
 }
 
 /** The node's settings, parsed once in the constructor. */
@@ -139,6 +140,11 @@ function readWindowSettings(config: WindowConfig): WindowSettings {
     maxFeatures: numberSetting(config.maxFeatures, 'maxFeatures', WINDOW_DEFAULTS.maxFeatures, {
       min: 1,
       max: WINDOW_LIMITS.maxFeatures,
+      integer: true,
+    }),
+    maxDimension: numberSetting(config.maxDimension, 'maxDimension', WINDOW_DEFAULTS.maxDimension, {
+      min: 1,
+      max: WINDOW_LIMITS.maxDimension,
       integer: true,
     }),
   };

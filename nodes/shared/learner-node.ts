@@ -8,7 +8,15 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ModelError } from '../../lib/errors';
 import { describeSchema, sameSchema, type ModelHeader } from '../../lib/model';
-import { parseFeatureList, SampleReader, type Sample, type Schema } from '../../lib/samples';
+import {
+  DEFAULT_MAX_DIMENSION,
+  MAX_DIMENSION_SETTING,
+  parseFeatureList,
+  SampleReader,
+  type Sample,
+  type SampleNodeType,
+  type Schema,
+} from '../../lib/samples';
 import { MessageProperty, readKey, readSwitch } from './message';
 import { ModelStore, type ModelEntry, type StoredModel } from './model-store';
 import { ModelPersistence, type RestoredEntry, type SavedEntry } from './persistence';
@@ -81,6 +89,7 @@ export interface LearnerConfig extends NodeDef {
   whileWarmingUp?: string;
   halfLife?: number | string;
   store?: string;
+  maxDimension?: number | string;
 }
 
 /** The learner settings, parsed. */
@@ -94,6 +103,8 @@ export interface LearnerSettings {
   whileWarmingUp: 'drop' | 'pass';
   halfLife: number;
   store: string | undefined;
+  /** The most features a sample may have. */
+  maxDimension: number;
 }
 
 /** Bounds of the learner settings, checked at deploy (the limits contract in docs/limits.md). */
@@ -117,7 +128,11 @@ function contextStorage(RED: NodeAPI): unknown {
 }
 
 /** Parses the settings shared by every learner. @throws SettingError */
-export function readLearnerSettings(config: LearnerConfig, RED?: NodeAPI): LearnerSettings {
+export function readLearnerSettings(
+  config: LearnerConfig,
+  type: SampleNodeType,
+  RED?: NodeAPI,
+): LearnerSettings {
   let features: string[] | null;
   try {
     features = parseFeatureList(config.features);
@@ -125,6 +140,17 @@ export function readLearnerSettings(config: LearnerConfig, RED?: NodeAPI): Learn
     throw new SettingError((err as Error).message);
   }
   const parse = RED ? (path: string) => RED.util.normalisePropertyExpression(path) : undefined;
+  const maxDimension = numberSetting(config.maxDimension, 'maxDimension', DEFAULT_MAX_DIMENSION[type], {
+    min: 1,
+    max: MAX_DIMENSION_SETTING[type],
+    integer: true,
+  });
+  if (features && features.length > maxDimension) {
+    throw new SettingError(
+      `Features lists ${features.length} names, more than maxDimension (${maxDimension}): list fewer ` +
+        `features, or raise "maxDimension" (at most ${MAX_DIMENSION_SETTING[type]} for ${type})`,
+    );
+  }
   return {
     property: propertySetting(config.property, 'property', 'payload', parse),
     keyProperty: propertySetting(config.keyProperty, 'keyProperty', '', parse),
@@ -143,6 +169,7 @@ export function readLearnerSettings(config: LearnerConfig, RED?: NodeAPI): Learn
     whileWarmingUp: choiceSetting(config.whileWarmingUp, 'whileWarmingUp', ['drop', 'pass'] as const),
     halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }),
     store: storeSetting(config.store, RED ? contextStorage(RED) : undefined),
+    maxDimension,
   };
 }
 
@@ -228,7 +255,7 @@ export function setupLearnerNode<M extends Learner>(
   let settings: LearnerSettings;
   let kind: LearnerKind<M>;
   try {
-    settings = readLearnerSettings(config, RED);
+    settings = readLearnerSettings(config, node.type as SampleNodeType, RED);
     kind = makeKind(settings);
   } catch (err) {
     reportSettingError(node, err);
@@ -257,7 +284,7 @@ class LearnerNode<M extends Learner> {
   ) {
     this.input = new MessageProperty(RED, settings.property);
     this.key = settings.keyProperty ? new MessageProperty(RED, settings.keyProperty) : undefined;
-    this.reader = new SampleReader(settings.features);
+    this.reader = new SampleReader(settings.features, { maxDimension: settings.maxDimension });
     this.evictions = new BurstReport(
       (text) => node.warn(text),
       (count, latest) =>

@@ -3,7 +3,7 @@
  * (the common case) is read directly, skipping Node-RED's path parser on every message.
  */
 import type { NodeAPI, NodeMessage } from 'node-red';
-import { SampleError } from '../../lib/errors';
+import { describeValue, SampleError } from '../../lib/errors';
 
 /** A configured msg property. */
 export class MessageProperty {
@@ -47,30 +47,6 @@ export function readKey(property: MessageProperty, msg: NodeMessage, picks = 'a 
   throw new SampleError(
     `${property.label} must be a string or a number to pick ${picks}, got ${Array.isArray(value) ? 'an array' : typeof value}`,
   );
-}
-
-/**
- * A short, bounded description of any value for an error message: never its whole content (a
- * hostile value may be a megabyte of text, a cycle or a BigInt) and never a call into it.
- */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  switch (typeof value) {
-    case 'number':
-      return String(value);
-    case 'boolean':
-      return String(value);
-    case 'bigint':
-      return 'a BigInt';
-    case 'string':
-      return `the string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
-    case 'function':
-      return 'a function';
-    case 'symbol':
-      return 'a symbol';
-  }
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 /**
