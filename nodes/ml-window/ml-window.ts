@@ -36,7 +36,7 @@ import {
   type WindowOptions,
   type WindowOutput,
 } from '../../lib/window';
-import { MessageProperty, readKey } from '../shared/message';
+import { MessageProperty, readKey, readSwitch } from '../shared/message';
 import {
   booleanSetting,
   choiceSetting,
@@ -262,8 +262,9 @@ class WindowNode {
    */
   private process(msg: Record<string, unknown>, send: Send): void {
     const value = this.input.get(msg as NodeMessage);
-    const reset = msg.reset === true;
-    const flush = msg.flush === true;
+    // Control values are booleans or "true"/"false"; anything else is an error naming the field.
+    const reset = readSwitch(msg, 'reset') === true;
+    const flush = readSwitch(msg, 'flush') === true;
     // A plain message without a value is a bad sample: the engine says that it is missing.
     const hasSample = value !== undefined || (!reset && !flush);
     // Read the time, key and name first, so a bad one fails before a reset changes anything.
