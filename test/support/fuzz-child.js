@@ -289,15 +289,22 @@ async function runCase(index) {
     exportedBefore = await exportModels(target);
     if (exportedBefore.problem) failures.push(`before the message: ${exportedBefore.problem}`);
   }
+  let exportedTopic;
   const made = family.make(rng, {
     target,
     state,
     index,
     valid,
+    // A model of one of the target's own keys, loaded back under that key: a hostile value the
+    // loader ignores must then leave the export exactly as it was.
     exported: (r) => {
       const list = exportedBefore ? exportedBefore.list : [];
-      return list.length ? r.pick(list).payload : null;
+      const own = list.filter((m) => !target.keys || target.keys.includes(m.topic));
+      const entry = own.length ? r.pick(own) : list.length ? r.pick(list) : null;
+      exportedTopic = entry ? entry.topic : undefined;
+      return entry ? entry.payload : null;
     },
+    exportedKey: () => exportedTopic,
   });
   if (!made) {
     const description = `${family.name} on ${target.id}: no model to derive a case from`;

@@ -597,7 +597,7 @@ const FAMILIES = [
   {
     name: 'model-bad-type-tag',
     applies: (t) => isLearner(t),
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = structuredClone(exported(rng));
       if (!model) return null;
       model.type = rng.pick([
@@ -615,7 +615,7 @@ const FAMILIES = [
         JSON.parse('{"__proto__":{"polluted":1}}'),
       ]);
       const msg = { model };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       return { msg, expect: 'reject', field: /model/ };
     },
   },
@@ -626,7 +626,7 @@ const FAMILIES = [
     // var) and so leaves the model as it was; a number may be accepted only if everything the
     // model then produces stays finite.
     applies: (t) => isLearner(t),
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = structuredClone(exported(rng));
       if (!model) return null;
       const paths = numericPaths(model);
@@ -636,7 +636,7 @@ const FAMILIES = [
       setPath(model, path, value);
       const numeric = typeof value === 'number' && Number.isFinite(value);
       const msg = { model };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       return {
         msg,
         expect: numeric ? 'either' : 'unchanged',
@@ -648,7 +648,7 @@ const FAMILIES = [
   {
     name: 'model-wrong-shape',
     applies: (t) => isLearner(t),
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = structuredClone(exported(rng));
       if (!model) return null;
       const arrays = arrayPaths(model);
@@ -661,7 +661,7 @@ const FAMILIES = [
       else if (how === 2) setPath(model, path, 7);
       else setPath(model, path, new Array(1e5).fill(1));
       const msg = { model };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       return {
         msg,
         expect: 'either',
@@ -673,7 +673,7 @@ const FAMILIES = [
   {
     name: 'model-bad-header',
     applies: (t) => isLearner(t),
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = structuredClone(exported(rng));
       if (!model) return null;
       const field = rng.pick(['version', 'n_samples_seen', 'features', 'n_features_in']);
@@ -699,19 +699,19 @@ const FAMILIES = [
             ? 'either'
             : 'reject';
       const msg = { model };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       return { msg, expect, field: /model/, note: `model.${field}=${preview(value)}` };
     },
   },
   {
     name: 'model-negative-variance',
     applies: (t) => t.type === 'ml-standardize' && t.config.method !== 'minmax',
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = structuredClone(exported(rng));
       if (!model || !Array.isArray(model.var)) return null;
       model.var[rng.int(model.var.length)] = rng.pick([-1, -1e-300, -1e300]);
       const msg = { model };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       return { msg, expect: 'reject', field: /model|var/ };
     },
   },
@@ -719,12 +719,12 @@ const FAMILIES = [
     name: 'model-huge-samples-seen',
     // n_samples_seen 1e300: refused, or the T² limit and every other output stay finite.
     applies: (t) => isLearner(t),
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = structuredClone(exported(rng));
       if (!model) return null;
       model.n_samples_seen = rng.pick([1e300, 1e20, Number.MAX_SAFE_INTEGER + 2]);
       const msg = { model };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       if (rng.chance(0.5)) msg.payload = validRow(rng, target);
       return { msg, expect: 'either', field: /model/ };
     },
@@ -732,12 +732,12 @@ const FAMILIES = [
   {
     name: 'peer-hostile',
     applies: (t) => isLearner(t),
-    make(rng, { target, exported }) {
+    make(rng, { target, exported, exportedKey }) {
       const model = exported(rng);
       if (!model) return null;
       const peer = rng.pick(['', 5, {}, null, NaN, ['a']]);
       const msg = { model: structuredClone(model), peer };
-      if (target.keys) msg.topic = rng.pick(target.keys);
+      if (target.keys) msg.topic = exportedKey();
       return { msg, expect: 'reject', field: /msg\.peer/ };
     },
   },
