@@ -50,6 +50,19 @@ describe('ml-pca node', () => {
     for (const v of [...t.seen.out[0].pca.t2, ...t.seen.out[0].pca.spe]) assert.ok(Number.isFinite(v));
   });
 
+  it('a 2-row batch is enough: finite scores, and limits null until n > components (never Infinity)', async () => {
+    const t = await start();
+    await t.send({
+      payload: [
+        [1, 2, 3, 4],
+        [2, 3, 1, 5],
+      ],
+    });
+    const [msg] = t.seen.out;
+    assert.equal(msg.pca.t2Limit, null);
+    for (const v of [...msg.payload.flat(), ...msg.pca.t2, ...msg.pca.spe]) assert.ok(Number.isFinite(v));
+  });
+
   it('a batch of one row is not enough for PCA: it waits for the warm-up like a single sample', async () => {
     const t = await start();
     await t.send({ payload: iris.scaler.Z.slice(0, 1) });

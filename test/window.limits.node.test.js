@@ -211,7 +211,7 @@ describe('ml-window limits', () => {
       assert.equal(t.warnings.length, 1);
       assert.match(
         t.warnings[0],
-        /^forgot key "sensor\/0", the least recently used, .*maxKeys \(10\) reached, dropping 1 samples/,
+        /^forgot key "sensor\/0", the least recently used, .*maxKeys \(10\) reached, dropping 1 sample of its open window/,
       );
       clock.tick(10_000);
       assert.equal(t.warnings.length, 2);

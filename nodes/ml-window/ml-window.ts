@@ -412,7 +412,10 @@ class WindowNode {
           d.keys === 1
             ? `key ${quoteText(String(d.key))}`
             : `${d.keys} keys (e.g. ${quoteText(String(d.key))})`;
-        const lost = d.samples > 0 ? `, dropping ${d.samples} samples of their open windows` : '';
+        const lost =
+          d.samples > 0
+            ? `, dropping ${d.samples} sample${d.samples === 1 ? '' : 's'} of ${d.keys === 1 ? 'its' : 'their'} open window${d.keys === 1 ? '' : 's'}`
+            : '';
         this.node.warn(
           d.reason === 'maxKeys'
             ? `forgot ${keys}, the least recently used, to make room for new keys: maxKeys (${o.maxKeys}) reached${lost}. Raise "Max keys" if more keys are expected.`
