@@ -124,8 +124,14 @@ async function main() {
     for (let i = 0; i < CHUNK; i++) source.send(make(sent + i));
     await arrived;
     sent += CHUNK;
-    if (thirdMemory === undefined && Date.now() - begin >= (SECONDS * 1000) / 3)
+    if (thirdMemory === undefined && Date.now() - begin >= (SECONDS * 1000) / 3) {
+      // A forced collection is a pause of our own making: not counted as the nodes' delay.
+      whole.disable();
+      interval.disable();
       thirdMemory = measureMemory();
+      whole.enable();
+      interval.enable();
+    }
     const now = Date.now();
     if (now - lastReport >= REPORT_EVERY_MS) {
       const memory = process.memoryUsage();
