@@ -401,7 +401,10 @@ async function runCase(index) {
  * After a failing case the target may hold a poisoned model or window: forget everything and warm
  * it up again, so that one defect is reported once, not by every later case on that target.
  */
-async function recover(target, index) {
+async function recover(target, index, failed) {
+  // First let the save timer meet whatever a failed case left behind: a poisoned model that
+  // crashes the runtime when it is saved must be seen crashing, not be reset away.
+  if (failed) await new Promise((resolve) => setTimeout(resolve, 1200));
   for (const id of target.twin ? [target.id, `${target.id}-twin`] : [target.id]) {
     await deliver(id, { reset: true });
   }
@@ -574,6 +577,7 @@ async function main() {
           await recover(
             targets.find((t) => t.id === result.target),
             message.index,
+            result.failures.length > 0,
           );
         }
         process.send({ type: 'result', result });
