@@ -7,7 +7,8 @@
 // so the ratio of two hop costs compares the nodes themselves, not Node-RED's delivery; the flow
 // ratio compares the whole flows (source → node → sink against source → change → sink).
 // Scenario files in bench/scenarios/ add rows; BENCH_MESSAGES sets N (default 200000), BENCH_ONLY
-// keeps the scenario files whose name contains it.
+// keeps the scenario files whose name contains it (BENCH_ONLY=soak: the soak benchmark alone, see
+// bench/soak.js).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

@@ -30,7 +30,7 @@ import {
   summarize,
   type AggregateName,
 } from './aggregate';
-import { SampleError } from './errors';
+import { describeValue, SampleError } from './errors';
 import {
   checkFeatureNames,
   DEFAULT_MAX_DIMENSION,
@@ -419,9 +419,7 @@ export function parseEventTime(value: unknown, where: string): number {
   if (value === undefined) {
     throw new SampleError(`${where} is missing, but this window uses event time. ${expected}`);
   }
-  throw new SampleError(
-    `${where} is ${value === null ? 'null' : `a ${typeof value}`}, not a time. ${expected}`,
-  );
+  throw new SampleError(`${where} is ${describeValue(value)}, not a time. ${expected}`);
 }
 
 /**
@@ -1734,5 +1732,5 @@ function describeReading(value: unknown): string {
   if (typeof value === 'string') return `a string (${JSON.stringify(value.slice(0, 40))})`;
   if (typeof value === 'number') return String(value);
   if (value === null || value === undefined) return String(value ?? 'missing');
-  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  return describeValue(value);
 }

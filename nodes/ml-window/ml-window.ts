@@ -98,13 +98,20 @@ const DROP_WARNING_MS = 10_000;
  * Parses the editor's settings and checks them (alone and together) without building an engine.
  * @throws SettingError naming the setting that is wrong.
  */
-function readWindowSettings(config: WindowConfig): WindowSettings {
+function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSettings {
+  // Property expressions are checked once, here, rather than failing on every message.
+  const parse = (path: string): unknown => RED.util.normalisePropertyExpression(path);
   const mode: WindowMode = choiceSetting(config.mode, 'mode', ['count', 'time', 'session'] as const);
   const groupBy: GroupBy = choiceSetting(config.groupBy, 'groupBy', ['none', 'key', 'align'] as const);
-  const timeProperty = propertySetting(config.timeProperty, 'timeProperty', '');
+  const timeProperty = propertySetting(config.timeProperty, 'timeProperty', '', parse);
   // Grouping by key without a key property would put everything under one key: topic is what
   // MQTT and most inputs carry. In align the key is optional (one row stream when empty).
-  const keyProperty = propertySetting(config.keyProperty, 'keyProperty', groupBy === 'key' ? 'topic' : '');
+  const keyProperty = propertySetting(
+    config.keyProperty,
+    'keyProperty',
+    groupBy === 'key' ? 'topic' : '',
+    parse,
+  );
   let features: string[] | null;
   try {
     features = parseFeatureList(config.features);
@@ -172,10 +179,10 @@ function readWindowSettings(config: WindowConfig): WindowSettings {
   }
   return {
     engine,
-    property: propertySetting(config.property, 'property', 'payload'),
+    property: propertySetting(config.property, 'property', 'payload', parse),
     timeProperty,
     keyProperty,
-    nameProperty: propertySetting(config.nameProperty, 'nameProperty', ''),
+    nameProperty: propertySetting(config.nameProperty, 'nameProperty', '', parse),
   };
 }
 
@@ -476,7 +483,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     let settings: WindowSettings;
     try {
-      settings = readWindowSettings(config);
+      settings = readWindowSettings(config, RED);
     } catch (err) {
       reportSettingError(this, err);
       return;
