@@ -8,69 +8,17 @@
 // never writes into the tree); `npm run screenshot` sets STREAM_ML_SCREENSHOT to copy the 1280 px
 // one to docs/dashboard.png on purpose. Ctrl-C (SIGINT) must stop the demo cleanly each time.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { launchChromium, requireChromium } = require('./support/browser');
+const { CLUSTER_COLOURS, LIMIT_COLOUR, MACHINE_COLOURS, interrupt, startDemo } = require('./support/demo');
 const { freePort } = require('./support/mosquitto');
 
-const repoRoot = path.resolve(__dirname, '..');
 const demoFlow = require('../examples/dashboard2-demo.json');
 const chartId = (name) => demoFlow.find((n) => n.type === 'ui-chart' && n.name === name).id;
-/** The palettes every dashboard of the project uses (README, docs/nodes.md). */
-const CLUSTER_COLOURS = [
-  '#4e79a7',
-  '#f28e2b',
-  '#59a14f',
-  '#e15759',
-  '#76b7b2',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-  '#9c755f',
-  '#bab0ac',
-];
-const MACHINE_COLOURS = ['#332288', '#117733', '#882255'];
-const LIMIT_COLOUR = '#888888';
 const CLUSTERS = ['cluster 0', 'cluster 1', 'cluster 2'];
 const MACHINES = ['m1', 'm2', 'm3'];
-
-/** Starts `node demo/start.js`; resolves once it has printed its dashboard URL. */
-function startDemo(env) {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'demo', 'start.js')], {
-    env: { ...process.env, NR_LOG: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 60000);
-    const onData = (chunk) => {
-      output += chunk;
-      const match = /Dashboard: (\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the demo exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, ready, output: () => output };
-}
-
-/** Stops the demo with Ctrl-C (SIGINT) and resolves to how it exited. */
-async function interrupt(demo) {
-  const exited = new Promise((resolve) =>
-    demo.child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  demo.child.kill('SIGINT');
-  return Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), 15000))]);
-}
 
 /**
  * Every series of a chart as ECharts draws it: name, type, number of points, the colour it is

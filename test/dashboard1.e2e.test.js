@@ -9,7 +9,6 @@
 // cluster in the stable cluster colours, the page logs no error, and it saves screenshots at 390
 // and 1280 px to a temporary folder.
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -19,78 +18,37 @@ const { Runtime } = require('./support/runtime');
 const { freePort, startMosquitto } = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 const { Simulator } = require('../demo/simulator');
+const { CLUSTER_COLOURS, LIMIT_COLOUR, MACHINE_COLOURS, interrupt, startDemo } = require('./support/demo');
 
 const repoRoot = path.resolve(__dirname, '..');
 const demoFlow = () =>
   JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'dashboard1-demo.json'), 'utf8'));
 
 const MACHINES = ['m1', 'm2', 'm3'];
-const CLUSTER_COLOURS = [
-  '#4e79a7',
-  '#f28e2b',
-  '#59a14f',
-  '#e15759',
-  '#76b7b2',
-  '#edc948',
-  '#b07aa1',
-  '#ff9da7',
-  '#9c755f',
-  '#bab0ac',
-];
-const MACHINE_COLOURS = ['#332288', '#117733', '#882255'];
-const LIMIT_COLOUR = '#888888';
 const LIMIT = '99% limit';
 const SENSORS = ['temp', 'current', 'vib', 'pressure'];
 
 /** `DASHBOARD=1 node demo/start.js` on free ports; resolves to its dashboard URL once printed. */
-function startDemo(userDir) {
-  return Promise.all([freePort(), freePort()]).then(([port, mqttPort]) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'demo', 'start.js')], {
-      env: {
-        ...process.env,
-        NR_LOG: 'warn',
-        DASHBOARD: '1',
-        PORT: String(port),
-        MQTT_PORT: String(mqttPort),
-        MQTT_URL: '',
-        DEMO_DIR: userDir,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the demo did not start:\n${output}`)), 90000);
-      const onData = (chunk) => {
-        output += chunk;
-        const match = /Dashboard: (\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the demo exited with ${code}:\n${output}`));
-      });
-    });
-    const stop = async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-      await exited;
-      clearTimeout(timer);
-    };
-    return ready.then(
-      (url) => ({ url, output: () => output, stop }),
-      async (err) => {
-        await stop();
-        throw err;
-      },
-    );
-  });
+async function startDemo1(userDir) {
+  const [port, mqttPort] = await Promise.all([freePort(), freePort()]);
+  const env = {
+    DASHBOARD: '1',
+    PORT: String(port),
+    MQTT_PORT: String(mqttPort),
+    MQTT_URL: '',
+    DEMO_DIR: userDir,
+  };
+  const demo = startDemo(env, 90000);
+  const stop = async () => {
+    if (demo.child.exitCode !== null) return;
+    if ((await interrupt(demo)) === 'timeout') demo.child.kill('SIGKILL');
+  };
+  try {
+    return { url: await demo.ready, output: demo.output, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** The demo flow in a Node-RED runtime of its own, fed by the simulator through mosquitto. */
@@ -423,7 +381,7 @@ describe('node-red-dashboard (v1) demo at /ui in headless Chromium', function ()
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-demo1-'));
     let demo;
     try {
-      demo = await startDemo(userDir);
+      demo = await startDemo1(userDir);
       assert.match(
         demo.url,
         /^http:\/\/127\.0\.0\.1:\d+\/ui\/#!\/0$/,
