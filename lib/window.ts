@@ -30,7 +30,7 @@ import {
   summarize,
   type AggregateName,
 } from './aggregate';
-import { describeValue, SampleError } from './errors';
+import { describeName, describeValue, SampleError } from './errors';
 import {
   checkFeatureNames,
   DEFAULT_MAX_DIMENSION,
@@ -272,12 +272,9 @@ const NOTHING: WindowOutput = Object.freeze({
 
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Longest user text echoed in an error (a topic, a name, a key). */
-const ECHO_LENGTH = 60;
-
-/** User text as an error shows it: quoted, cut to a few dozen characters. */
-export function quoteText(text: string, max = ECHO_LENGTH): string {
-  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+/** User text (a topic, a name, a key) as an error shows it: quoted, cut as every error cuts it. */
+export function quoteText(text: string): string {
+  return JSON.stringify(describeName(text));
 }
 
 const PREVIEW_LENGTH = 80;
