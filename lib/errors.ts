@@ -15,6 +15,14 @@ export class ModelError extends Error {
   override name = 'ModelError';
 }
 
+/**
+ * A window buffer would exceed its `maxSamples`: nothing was added. Raise the setting, use shorter
+ * windows, or flush.
+ */
+export class WindowOverflowError extends Error {
+  override name = 'WindowOverflowError';
+}
+
 /** Longest text {@link describeValue} shows of a string or a number. */
 export const DESCRIBE_MAX_CHARS = 60;
 

@@ -21,8 +21,8 @@
  * @packageDocumentation
  */
 
-/** Errors: a sample that cannot be used, and a model that is malformed or does not fit. */
-export { ModelError, SampleError } from './errors';
+/** Errors: a sample that cannot be used, a model that is malformed or does not fit, a full window buffer. */
+export { ModelError, SampleError, WindowOverflowError } from './errors';
 
 /** Reading message values into validated rows, and the feature schema a model learns. */
 export { parseFeatureList, SampleReader, shapeLike } from './samples';
@@ -43,7 +43,7 @@ export type { KMeansInit, KMeansModelJSON, KMeansOptions } from './kmeans';
 /** Count, time and session windows, with alignment of topics into rows and aggregates. */
 export { AGGREGATES, parseAggregates } from './aggregate';
 export type { AggregateName } from './aggregate';
-export { parseEventTime, WindowEngine, WindowOverflowError } from './window';
+export { parseEventTime, WindowEngine } from './window';
 export type {
   EmittedWindow,
   EmitKind,

@@ -30,7 +30,7 @@ import {
   summarize,
   type AggregateName,
 } from './aggregate';
-import { describeName, describeValue, SampleError } from './errors';
+import { describeName, describeValue, SampleError, WindowOverflowError } from './errors';
 import {
   checkFeatureNames,
   DEFAULT_MAX_DIMENSION,
@@ -256,11 +256,6 @@ export interface WindowOutput {
   skipped?: SkippedWindows;
   /** Present when keys were forgotten (at most one entry per reason). */
   dropped?: DroppedKeys[];
-}
-
-/** The buffer would exceed `maxSamples`; nothing was added. */
-export class WindowOverflowError extends Error {
-  override name = 'WindowOverflowError';
 }
 
 /** Returned when a call produced nothing, so the common path allocates no result. */

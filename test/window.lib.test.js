@@ -2,10 +2,9 @@
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
 
-const { WindowEngine, WindowOverflowError, parseEventTime, topicFeatureName, resolveWindowOptions } =
-  dist('lib/window');
+const { WindowEngine, parseEventTime, topicFeatureName, resolveWindowOptions } = dist('lib/window');
 const { parseAggregates, summarize } = dist('lib/aggregate');
-const { SampleError } = dist('lib/errors');
+const { SampleError, WindowOverflowError } = dist('lib/errors');
 
 /** Windows without the payload-independent noise, for exact comparison. */
 const plain = (windows) => windows.map((w) => ({ ...w }));

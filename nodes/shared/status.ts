@@ -3,8 +3,7 @@
  * editor, so writing one per message would cost more than the learning itself.
  */
 import type { Node } from 'node-red';
-import { ModelError, SampleError } from '../../lib/errors';
-import { WindowOverflowError } from '../../lib/window';
+import { ModelError, SampleError, WindowOverflowError } from '../../lib/errors';
 
 const REDRAW_MS = 250;
 
