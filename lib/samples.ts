@@ -1,5 +1,6 @@
 /**
- * Reading samples out of message values (DESIGN §2) and writing results back in the same shape.
+ * Reading samples out of message values and writing results back in the same shape (the forms
+ * a sample may take are listed in docs/nodes.md).
  *
  * A value is one sample (a number, an array or typed array of numbers, an object of numbers) or a
  * batch (an array of arrays, or of objects). Every value is validated completely before anything
@@ -81,7 +82,32 @@ export interface SampleReaderOptions {
    * anything of its size is allocated.
    */
   maxDimension?: number;
+  /**
+   * What the samples feed, as error messages name it: `model` (default; a learner, which
+   * `msg.reset` starts afresh) or `window` (the window node, whose windows `msg.flush` or
+   * `msg.reset` start afresh).
+   */
+  noun?: SampleHolder;
 }
+
+/** What a {@link SampleReader}'s samples feed, as its messages name it. */
+export type SampleHolder = 'model' | 'window';
+
+/** The words a reader's messages use for what its samples feed. */
+const HOLDER_WORDS: Readonly<
+  Record<SampleHolder, { readonly it: string; readonly learned: string; readonly restart: string }>
+> = Object.freeze({
+  model: {
+    it: 'this model',
+    learned: 'this model was learned from',
+    restart: 'send msg.reset to start a new model',
+  },
+  window: {
+    it: 'this window',
+    learned: 'this window holds',
+    restart: 'send msg.flush or msg.reset to start new windows',
+  },
+});
 
 /**
  * Checks a `maxDimension` value.
@@ -148,7 +174,15 @@ export function checkRows(
 }
 
 /** Names that must never become property names of an object we build. */
-const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Whether `name` must never be a feature name or a key written onto an object: `__proto__`,
+ * `constructor` or `prototype`, which would reach or replace an object's prototype.
+ */
+export function isForbiddenName(name: string): boolean {
+  return FORBIDDEN_NAMES.has(name);
+}
 
 const HOW_TO_SEND =
   'Send a number, an array of numbers or an object of numbers (or an array of those for a batch).';
@@ -172,7 +206,7 @@ export function parseFeatureList(text: string | undefined | null): string[] | nu
 export function checkFeatureNames(names: readonly string[], where: string): void {
   const seen = new Set<string>();
   for (const name of names) {
-    if (FORBIDDEN_NAMES.has(name))
+    if (isForbiddenName(name))
       throw new RangeError(`${where}: "${describeName(name)}" cannot be a feature name`);
     if (seen.has(name)) throw new RangeError(`${where}: feature "${describeName(name)}" is listed twice`);
     seen.add(name);
@@ -219,6 +253,7 @@ export class SampleReader {
   private readonly configured: readonly string[] | null;
   /** The most features a sample may have (see {@link SampleReaderOptions}). */
   readonly maxDimension: number;
+  private readonly words: (typeof HOLDER_WORDS)[SampleHolder];
   private scratch = new Float64Array(0);
 
   /**
@@ -236,6 +271,7 @@ export class SampleReader {
       );
     }
     this.configured = features;
+    this.words = HOLDER_WORDS[options.noun ?? 'model'];
   }
 
   /**
@@ -340,8 +376,8 @@ export class SampleReader {
     const names = schema?.features ?? this.configured;
     const listed = names ? ` (${describeNames(names)})` : '';
     throw new SampleError(
-      `${where} has ${dimension} feature${dimension === 1 ? '' : 's'} but this model has ` +
-        `${expected}${listed}. Send samples of ${expected} values, or send msg.reset to start a new model.`,
+      `${where} has ${dimension} feature${dimension === 1 ? '' : 's'} but ${this.words.it} has ` +
+        `${expected}${listed}. Send samples of ${expected} values, or ${this.words.restart}.`,
     );
   }
 
@@ -355,8 +391,8 @@ export class SampleReader {
       this.checkWidth(schema.dimension, where);
       if (schema.features) return schema.features;
       throw new SampleError(
-        `${where} is an object, but this model was learned from unnamed features (arrays of ` +
-          `${schema.dimension}). Send arrays, or send msg.reset to start a new model.`,
+        `${where} is an object, but ${this.words.learned} unnamed features (arrays of ` +
+          `${schema.dimension}). Send arrays, or ${this.words.restart}.`,
       );
     }
     if (this.configured) return this.configured;
@@ -370,7 +406,7 @@ export class SampleReader {
     const names = Object.keys(row);
     if (names.length === 0) throw new SampleError(`${where} is an empty object: send at least one feature.`);
     for (const name of names) {
-      if (FORBIDDEN_NAMES.has(name)) {
+      if (isForbiddenName(name)) {
         throw new SampleError(
           `${where} has a field named "${name}", which cannot be a feature name. ` +
             'List the features to use in the node\'s "Features" setting.',
@@ -393,7 +429,7 @@ export class SampleReader {
         into[j] = v;
       } else if (v === undefined) {
         throw new SampleError(
-          `${where} has no field "${describeName(name)}"; this model's features are ${describeNames(features)}. ` +
+          `${where} has no field "${describeName(name)}"; ${this.words.it}'s features are ${describeNames(features)}. ` +
             'Send every feature in each sample, or set the node\'s "Features" to the ones you have.',
         );
       } else {

@@ -1,5 +1,5 @@
 /**
- * The windowing engine behind `ml-window` (DESIGN §4.5): count, time and session windows over a
+ * The windowing engine behind `ml-window` (docs/nodes.md describes the node): count, time and session windows over a
  * stream of samples, per key or aligning separate topics into rows, emitting each window as a
  * batch, a vector or per-feature aggregates.
  *
@@ -30,14 +30,14 @@ import {
   summarize,
   type AggregateName,
 } from './aggregate';
-import { describeName, describeValue, SampleError, WindowOverflowError } from './errors';
+import { describeName, describeNames, describeValue, SampleError, WindowOverflowError } from './errors';
 import {
   checkFeatureNames,
   DEFAULT_MAX_DIMENSION,
+  isForbiddenName,
   magnitudeError,
   MAX_DIMENSION_SETTING,
   SampleReader,
-  type Sample,
   type SampleShape,
   type Schema,
 } from './samples';
@@ -265,8 +265,6 @@ const NOTHING: WindowOutput = Object.freeze({
   incomplete: Object.freeze([]) as unknown as IncompleteWindow[],
 });
 
-const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
-
 /** User text (a topic, a name, a key) as an error shows it: quoted, cut as every error cuts it. */
 export function quoteText(text: string): string {
   return JSON.stringify(describeName(text));
@@ -325,22 +323,6 @@ function previewPart(value: unknown, depth: number, left: { budget: number }): s
   }
   left.budget -= text.length;
   return text;
-}
-
-/**
- * A message cut to `max` characters, keeping its start (what is wrong) and its end (what to do):
- * a list of thousands of feature names must not make a megabyte error.
- */
-export function boundText(text: string, max = 800): string {
-  if (text.length <= max) return text;
-  const tail = Math.floor(max / 4);
-  return `${text.slice(0, max - tail - 3)} … ${text.slice(text.length - tail)}`;
-}
-
-/** Names as a message lists them: the first few, each cut short, and how many more. */
-export function listNames(names: readonly string[], max = 10): string {
-  const shown = names.slice(0, max).map((name) => (name.length > 40 ? `${name.slice(0, 40)}…` : name));
-  return names.length > max ? `${shown.join(', ')} and ${names.length - max} more` : shown.join(', ');
 }
 
 /** A time for a message: ISO 8601 when it is a date, else the number. */
@@ -428,7 +410,7 @@ export function topicFeatureName(topic: unknown, where = 'msg.topic'): string {
   }
   const text = String(topic);
   const name = text.slice(text.lastIndexOf('/') + 1).trim();
-  if (name.length === 0 || FORBIDDEN_NAMES.has(name)) {
+  if (name.length === 0 || isForbiddenName(name)) {
     throw new SampleError(
       `${where} ${quoteText(text)} does not end in a usable feature name: its last segment names the feature.`,
     );
@@ -674,6 +656,7 @@ export class WindowEngine {
     this.options = resolveWindowOptions(options);
     this.reader = new SampleReader(this.options.groupBy === 'align' ? null : this.options.features, {
       maxDimension: this.options.maxDimension,
+      noun: 'window',
     });
     this.pane = this.options.mode === 'time' ? gcd(this.options.size, this.options.step) : 1;
     const o = this.options;
@@ -700,7 +683,7 @@ export class WindowEngine {
       return;
     }
     // The reader checks every value's magnitude too.
-    this.readSample(value, null, where);
+    this.reader.read(value, null, where);
   }
 
   /** Samples held across all windows and keys (for a status such as `3 open, 120 buf`). */
@@ -773,7 +756,7 @@ export class WindowEngine {
         if (this.options.features || aligner?.fixed) {
           throw new SampleError(
             `${where} is a reading of ${quoteText(name)}, which is not one of the features ` +
-              `${listNames(this.options.features ?? [])}. Add it to the node's "Features", or filter it out before this node.`,
+              `${describeNames(this.options.features ?? [])}. Add it to the node's "Features", or filter it out before this node.`,
           );
         }
         const known = aligner ? aligner.names.length : 0;
@@ -1058,7 +1041,7 @@ export class WindowEngine {
       }
     }
     // The reader checks every value's magnitude too.
-    const sample = this.readSample(value, layout?.schema ?? null, where);
+    const sample = this.reader.read(value, layout?.schema ?? null, where);
     if (layout && sample.shape !== layout.shape) {
       throw new SampleError(
         `${where} is ${shapeName(sample.shape)}, but the open window${group?.key === null || group === undefined ? '' : ` of key ${quoteText(String(group.key))}`} ` +
@@ -1077,29 +1060,6 @@ export class WindowEngine {
     return sample.rows;
   }
 
-  /**
-   * Reads with the shared sample reader, whose messages speak of a model: here the samples fill
-   * windows, so say so.
-   */
-  private readSample(value: unknown, schema: Schema | null, where: string): Sample {
-    try {
-      return this.reader.read(value, schema, where);
-    } catch (err) {
-      if (!(err instanceof SampleError)) throw err;
-      throw new SampleError(
-        boundText(
-          err.message
-            .replace(/this model was learned from/g, 'this window holds')
-            .replace(/this model/g, 'this window')
-            .replace(
-              /send msg\.reset to start a new model/g,
-              'send msg.flush or msg.reset to start new windows',
-            ),
-        ),
-      );
-    }
-  }
-
   /** A closed group's layout still describes this sample (it was read against it). */
   private layoutAfterClose(group: Group | undefined): Layout | null {
     return group?.layout ?? this.pendingLayout;
@@ -1111,7 +1071,7 @@ export class WindowEngine {
         `${where} has no feature name: aligning needs the topic (or key) of each reading, e.g. "factory/m1/temp".`,
       );
     }
-    if (FORBIDDEN_NAMES.has(name))
+    if (isForbiddenName(name))
       throw new SampleError(`${quoteText(name)} cannot be a feature name (${where}).`);
     return name;
   }

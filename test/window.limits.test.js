@@ -389,6 +389,17 @@ describe('window limits: messages', () => {
     );
   });
 
+  it('a long list of features is cut as every error cuts one: the first ten, then how many in all', () => {
+    const features = Array.from({ length: 20 }, (_, j) => `f${j}`);
+    const engine = new WindowEngine({ mode: 'count', size: 2, groupBy: 'align', features });
+    assert.throws(
+      () => engine.add(1, { time: 0, name: 'other' }),
+      (e) =>
+        e instanceof SampleError &&
+        e.message.includes('not one of the features f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, … (20 in all).'),
+    );
+  });
+
   it('errors echo at most a few dozen characters of a topic, a name or a key, and no list of 1e5 names', () => {
     const long = 'x'.repeat(1_000_000);
     assert.throws(

@@ -1,6 +1,6 @@
 /**
  * `ml-window`: cuts a stream into count, time or session windows, per key or aligning separate
- * topics into rows, and sends each closed window as one message (DESIGN §4.5).
+ * topics into rows, and sends each closed window as one message (docs/nodes.md, "window").
  *
  * All windowing lives in the clock-free {@link WindowEngine}; this file adds what only a node
  * has: reading the message, the arrival clock, one timer for arrival-time windows, control
@@ -11,11 +11,10 @@
  * of them would be arbitrary (and would drag along e.g. an HTTP request's `req`/`res`).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { SampleError } from '../../lib/errors';
+import { describeNames, SampleError } from '../../lib/errors';
 import { parseFeatureList } from '../../lib/samples';
 import {
   formatTime,
-  listNames,
   parseEventTime,
   preview,
   quoteText,
@@ -36,7 +35,7 @@ import {
   type WindowOptions,
   type WindowOutput,
 } from '../../lib/window';
-import { MessageProperty, readKey, readSwitch } from '../shared/message';
+import { MessageProperty, readKey, readSwitch, type Done, type Send } from '../shared/message';
 import {
   booleanSetting,
   choiceSetting,
@@ -185,9 +184,6 @@ function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSettings 
     nameProperty: propertySetting(config.nameProperty, 'nameProperty', '', parse),
   };
 }
-
-type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
-type Done = (err?: Error) => void;
 
 function keyText(key: WindowKey): string {
   return key === null ? '' : ` of key ${quoteText(String(key))}`;
@@ -431,7 +427,7 @@ class WindowNode {
   private warnIncomplete(w: IncompleteWindow): void {
     this.node.warn(
       `window ${formatTime(w.start)} – ${formatTime(w.end)}${keyText(w.key)} not sent: no reading yet of ` +
-        `${listNames(w.missing)} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
+        `${describeNames(w.missing)} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
     );
   }
 

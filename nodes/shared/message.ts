@@ -5,6 +5,11 @@
 import type { NodeAPI, NodeMessage } from 'node-red';
 import { describeValue, SampleError } from '../../lib/errors';
 
+/** A node's `send`, as Node-RED passes it to an input handler. */
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+/** A node's `done`, as Node-RED passes it to an input handler. */
+export type Done = (err?: Error) => void;
+
 /** A configured msg property. */
 export class MessageProperty {
   /** The path as the user wrote it, e.g. `payload`. */
