@@ -1,5 +1,5 @@
 /**
- * Per-feature summaries of a window (DESIGN §4.5 `emit: aggregate`) and how they are named.
+ * Per-feature summaries of a window (`emit: aggregate`, docs/nodes.md) and how they are named.
  *
  * A window holds every value it summarises, so each statistic is computed exactly from them:
  * a compensated sum, a two-pass mean and deviation (full precision far from zero, where the

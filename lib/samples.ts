@@ -82,32 +82,18 @@ export interface SampleReaderOptions {
    * anything of its size is allocated.
    */
   maxDimension?: number;
-  /**
-   * What the samples feed, as error messages name it: `model` (default; a learner, which
-   * `msg.reset` starts afresh) or `window` (the window node, whose windows `msg.flush` or
-   * `msg.reset` start afresh).
-   */
+  /** What the samples feed, as messages name it: `model` (the default) or `window`. */
   noun?: SampleHolder;
 }
 
-/** What a {@link SampleReader}'s samples feed, as its messages name it. */
+/** What a {@link SampleReader}'s samples feed. */
 export type SampleHolder = 'model' | 'window';
 
-/** The words a reader's messages use for what its samples feed. */
-const HOLDER_WORDS: Readonly<
-  Record<SampleHolder, { readonly it: string; readonly learned: string; readonly restart: string }>
-> = Object.freeze({
-  model: {
-    it: 'this model',
-    learned: 'this model was learned from',
-    restart: 'send msg.reset to start a new model',
-  },
-  window: {
-    it: 'this window',
-    learned: 'this window holds',
-    restart: 'send msg.flush or msg.reset to start new windows',
-  },
-});
+/** How messages name what a reader's samples feed: it, what it learned from, and how to restart. */
+const HOLDER_WORDS = Object.freeze({
+  model: ['this model', 'this model was learned from', 'send msg.reset to start a new model'],
+  window: ['this window', 'this window holds', 'send msg.flush or msg.reset to start new windows'],
+} as const);
 
 /**
  * Checks a `maxDimension` value.
@@ -253,7 +239,8 @@ export class SampleReader {
   private readonly configured: readonly string[] | null;
   /** The most features a sample may have (see {@link SampleReaderOptions}). */
   readonly maxDimension: number;
-  private readonly words: (typeof HOLDER_WORDS)[SampleHolder];
+  /** What this reader's messages call what its samples feed (see HOLDER_WORDS). */
+  private readonly noun: SampleHolder;
   private scratch = new Float64Array(0);
 
   /**
@@ -271,7 +258,7 @@ export class SampleReader {
       );
     }
     this.configured = features;
-    this.words = HOLDER_WORDS[options.noun ?? 'model'];
+    this.noun = options.noun ?? 'model';
   }
 
   /**
@@ -376,8 +363,8 @@ export class SampleReader {
     const names = schema?.features ?? this.configured;
     const listed = names ? ` (${describeNames(names)})` : '';
     throw new SampleError(
-      `${where} has ${dimension} feature${dimension === 1 ? '' : 's'} but ${this.words.it} has ` +
-        `${expected}${listed}. Send samples of ${expected} values, or ${this.words.restart}.`,
+      `${where} has ${dimension} feature${dimension === 1 ? '' : 's'} but ${HOLDER_WORDS[this.noun][0]} has ` +
+        `${expected}${listed}. Send samples of ${expected} values, or ${HOLDER_WORDS[this.noun][2]}.`,
     );
   }
 
@@ -391,8 +378,8 @@ export class SampleReader {
       this.checkWidth(schema.dimension, where);
       if (schema.features) return schema.features;
       throw new SampleError(
-        `${where} is an object, but ${this.words.learned} unnamed features (arrays of ` +
-          `${schema.dimension}). Send arrays, or ${this.words.restart}.`,
+        `${where} is an object, but ${HOLDER_WORDS[this.noun][1]} unnamed features (arrays of ` +
+          `${schema.dimension}). Send arrays, or ${HOLDER_WORDS[this.noun][2]}.`,
       );
     }
     if (this.configured) return this.configured;
@@ -429,7 +416,7 @@ export class SampleReader {
         into[j] = v;
       } else if (v === undefined) {
         throw new SampleError(
-          `${where} has no field "${describeName(name)}"; ${this.words.it}'s features are ${describeNames(features)}. ` +
+          `${where} has no field "${describeName(name)}"; ${HOLDER_WORDS[this.noun][0]}'s features are ${describeNames(features)}. ` +
             'Send every feature in each sample, or set the node\'s "Features" to the ones you have.',
         );
       } else {

@@ -28,6 +28,7 @@ import {
   type GroupBy,
   type IncompleteWindow,
   type LateSample,
+  type ResolvedWindowOptions,
   type SampleAt,
   type SkippedWindows,
   type WindowKey,
@@ -72,8 +73,8 @@ interface WindowConfig extends NodeDef {
 
 /** The node's settings, parsed once in the constructor. */
 interface WindowSettings {
-  /** What the engine is built from. */
-  engine: WindowOptions;
+  /** What the engine is built from, checked. */
+  engine: ResolvedWindowOptions;
   /** Where the sample is read (the output always goes to `payload`). */
   property: string;
   /** Event time is read here; empty means arrival time. */
@@ -169,15 +170,17 @@ function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSettings 
     );
     engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, max: span, integer: true });
   }
+  let resolved: ResolvedWindowOptions;
   try {
-    // The combinations: step ≤ size, size / step, gap > 0, aggregate names, maxSamples ≥ size,
-    // horizon ≥ lateness, maxFeatures ≥ the features listed.
-    resolveWindowOptions(engine);
+    // The combinations too: step ≤ size, size / step, gap > 0, aggregate names, maxSamples ≥
+    // size, horizon ≥ lateness, maxFeatures ≥ the features listed. The engine takes the result
+    // as it is.
+    resolved = resolveWindowOptions(engine);
   } catch (err) {
     throw new SettingError((err as Error).message);
   }
   return {
-    engine,
+    engine: resolved,
     property: propertySetting(config.property, 'property', 'payload', parse),
     timeProperty,
     keyProperty,
