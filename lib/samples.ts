@@ -283,16 +283,7 @@ export class SampleReader {
       const first: unknown = value[0];
       if (Array.isArray(first) || isTypedArray(first)) return this.readArrayBatch(value, schema, where);
       if (isPlainObject(first)) return this.readObjectBatch(value, schema, where);
-      this.checkWidth(value.length, where);
-      this.checkNumbers(value, where);
-      this.expectDimension(schema, value.length, where);
-      return {
-        shape: 'array',
-        batch: false,
-        rows: [value as number[]],
-        dimension: value.length,
-        features: schema?.features ?? this.configured,
-      };
+      return this.readArray(value, schema, where);
     }
     if (isTypedArray(value)) {
       if (Buffer.isBuffer(value)) {
@@ -308,16 +299,7 @@ export class SampleReader {
           `${where} is ${describeValue(value)} of BigInts: use a Float64Array or a plain array.`,
         );
       }
-      this.checkWidth(value.length, where);
-      this.checkNumbers(value, where);
-      this.expectDimension(schema, value.length, where);
-      return {
-        shape: 'array',
-        batch: false,
-        rows: [value],
-        dimension: value.length,
-        features: schema?.features ?? this.configured,
-      };
+      return this.readArray(value, schema, where);
     }
     if (isPlainObject(value)) {
       const features = this.objectFeatures(value, schema, where);
@@ -329,6 +311,20 @@ export class SampleReader {
       throw new SampleError(`${where} is missing. ${HOW_TO_SEND}`);
     }
     throw badValue(where, value);
+  }
+
+  /** One sample given as an array or a typed array of numbers. */
+  private readArray(value: ArrayLike<unknown>, schema: Schema | null, where: string): Sample {
+    this.checkWidth(value.length, where);
+    this.checkNumbers(value, where);
+    this.expectDimension(schema, value.length, where);
+    return {
+      shape: 'array',
+      batch: false,
+      rows: [value as ArrayLike<number>],
+      dimension: value.length,
+      features: schema?.features ?? this.configured,
+    };
   }
 
   private ensureScratch(length: number): Float64Array {

@@ -82,16 +82,10 @@ export class Alignment {
     private readonly maxFeatures: number,
   ) {}
 
-  has(key: WindowKey): boolean {
-    return this.aligners.has(key);
-  }
-
-  delete(key: WindowKey): void {
-    this.aligners.delete(key);
-  }
-
-  clear(): void {
-    this.aligners.clear();
+  /** Forgets the features and last readings of `key`, or of every key. */
+  reset(key?: WindowKey): void {
+    if (key === undefined) this.aligners.clear();
+    else this.aligners.delete(key);
   }
 
   /**

@@ -5,7 +5,7 @@
  * close when full, never by the clock.
  */
 import { Ring } from './buffers';
-import type { EmittedWindow, Group, Timeliness, WindowSink, Windowing } from './types';
+import type { EmittedWindow, Group, SampleRows, Timeliness, WindowSink, Windowing } from './types';
 
 export class CountWindows implements Windowing {
   readonly closesByTime = false;
@@ -36,7 +36,7 @@ export class CountWindows implements Windowing {
   insert(
     group: Group,
     time: number,
-    rows: ArrayLike<ArrayLike<number>>,
+    rows: SampleRows,
     tag: number,
     _closed: number,
     sink: WindowSink,

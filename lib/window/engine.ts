@@ -259,7 +259,7 @@ export class WindowEngine {
   reset(key?: WindowKey): void {
     if (key === undefined) {
       this.groups.clear();
-      this.alignment.clear();
+      this.alignment.reset();
       this.recency?.clear();
       this.held = 0;
       this.clock = -Infinity;
@@ -273,7 +273,7 @@ export class WindowEngine {
       this.held -= group.held;
       this.groups.delete(k);
     }
-    this.alignment.delete(k);
+    this.alignment.reset(k);
     this.recency?.delete(k);
   }
 
@@ -297,7 +297,7 @@ export class WindowEngine {
       this.held -= samples;
       this.groups.delete(key);
     }
-    this.alignment.delete(key);
+    this.alignment.reset(key);
     this.recency?.delete(key);
     const output = this.collect();
     output.dropped ??= [];

@@ -4,7 +4,7 @@
  * last samples (as Kafka Streams' SessionWindows).
  */
 import { Rows } from './buffers';
-import type { EmittedWindow, Group, Session, Timeliness, WindowSink, Windowing } from './types';
+import type { EmittedWindow, Group, SampleRows, Session, Timeliness, WindowSink, Windowing } from './types';
 
 export class SessionWindows implements Windowing {
   readonly closesByTime = true;
@@ -44,7 +44,7 @@ export class SessionWindows implements Windowing {
     return (group?.held ?? 0) + count;
   }
 
-  insert(group: Group, time: number, rows: ArrayLike<ArrayLike<number>>, tag: number): number {
+  insert(group: Group, time: number, rows: SampleRows, tag: number): number {
     const sessions = group.sessions;
     const [from, to] = this.range(group, time);
     let session: Session;

@@ -6,7 +6,7 @@
  */
 import { Rows } from './buffers';
 import { WINDOW_LIMITS } from './options';
-import type { EmittedWindow, Group, Pane, Timeliness, WindowSink, Windowing } from './types';
+import type { EmittedWindow, Group, SampleRows, Pane, Timeliness, WindowSink, Windowing } from './types';
 
 export class TimeWindows implements Windowing {
   readonly closesByTime = true;
@@ -79,13 +79,7 @@ export class TimeWindows implements Windowing {
     return t === -Infinity ? -Infinity : this.firstStart(t);
   }
 
-  insert(
-    group: Group,
-    time: number,
-    rows: ArrayLike<ArrayLike<number>>,
-    tag: number,
-    closed: number,
-  ): number {
+  insert(group: Group, time: number, rows: SampleRows, tag: number, closed: number): number {
     const start = Math.floor(time / this.pane) * this.pane;
     const panes = group.panes;
     const lastPane = panes.length > 0 ? panes[panes.length - 1] : undefined;

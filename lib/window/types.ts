@@ -151,6 +151,9 @@ export interface Group {
   /** time: cached number of open windows, −1 when it must be recounted. */
   open: number;
 }
+/** A message's rows, each `dimension` numbers (one, a reading, in align). */
+export type SampleRows = ArrayLike<ArrayLike<number>>;
+
 /** Where a mode sends what it closes. */
 export interface WindowSink {
   /** A closed window of `group`. */
@@ -182,14 +185,7 @@ export interface Windowing {
    * Adds rows, all at `time`, and emits the windows they complete.
    * @returns the earliest time a window they joined may close (`Infinity`: not by time).
    */
-  insert(
-    group: Group,
-    time: number,
-    rows: ArrayLike<ArrayLike<number>>,
-    tag: number,
-    closed: number,
-    sink: WindowSink,
-  ): number;
+  insert(group: Group, time: number, rows: SampleRows, tag: number, closed: number, sink: WindowSink): number;
   /** Emits the windows closing in (previous, watermark], then frees what no open window needs. */
   close(group: Group, previous: number, watermark: number, sink: WindowSink): void;
   /** Samples that closing the group's windows up to `watermark` would free. */

@@ -119,6 +119,9 @@ function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSettings 
     throw new SettingError((err as Error).message);
   }
   const span = WINDOW_LIMITS.span;
+  // A whole number of samples, keys or features, from 1 to its limit.
+  const count = (value: unknown, name: string, fallback: number, max: number): number =>
+    numberSetting(value, name, fallback, { min: 1, max, integer: true });
   const engine: WindowOptions = {
     mode,
     time: timeProperty ? 'event' : 'arrival',
@@ -128,32 +131,26 @@ function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSettings 
     aggregates:
       typeof config.aggregates === 'string' && config.aggregates.trim() ? config.aggregates : 'mean',
     features,
-    maxSamples: numberSetting(config.maxSamples, 'maxSamples', WINDOW_DEFAULTS.maxSamples, {
-      min: 1,
-      max: WINDOW_LIMITS.maxSamples,
-      integer: true,
-    }),
+    maxSamples: count(config.maxSamples, 'maxSamples', WINDOW_DEFAULTS.maxSamples, WINDOW_LIMITS.maxSamples),
     emitEmpty: booleanSetting(config.emitEmpty, 'emitEmpty', false),
     horizon: numberSetting(config.horizon, 'horizon', WINDOW_DEFAULTS.horizon, { min: 1, max: span }),
-    maxKeys: numberSetting(config.maxKeys, 'maxKeys', WINDOW_DEFAULTS.maxKeys, {
-      min: 1,
-      max: WINDOW_LIMITS.maxKeys,
-      integer: true,
-    }),
+    maxKeys: count(config.maxKeys, 'maxKeys', WINDOW_DEFAULTS.maxKeys, WINDOW_LIMITS.maxKeys),
     idleTimeout: numberSetting(config.idleTimeout, 'idleTimeout', WINDOW_DEFAULTS.idleTimeout, {
       min: 0,
       max: span,
     }),
-    maxFeatures: numberSetting(config.maxFeatures, 'maxFeatures', WINDOW_DEFAULTS.maxFeatures, {
-      min: 1,
-      max: WINDOW_LIMITS.maxFeatures,
-      integer: true,
-    }),
-    maxDimension: numberSetting(config.maxDimension, 'maxDimension', WINDOW_DEFAULTS.maxDimension, {
-      min: 1,
-      max: WINDOW_LIMITS.maxDimension,
-      integer: true,
-    }),
+    maxFeatures: count(
+      config.maxFeatures,
+      'maxFeatures',
+      WINDOW_DEFAULTS.maxFeatures,
+      WINDOW_LIMITS.maxFeatures,
+    ),
+    maxDimension: count(
+      config.maxDimension,
+      'maxDimension',
+      WINDOW_DEFAULTS.maxDimension,
+      WINDOW_LIMITS.maxDimension,
+    ),
   };
   if (mode === 'session') {
     engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0, max: span });
