@@ -43,11 +43,12 @@ export type { KMeansInit, KMeansModelJSON, KMeansOptions } from './kmeans';
 /** Count, time and session windows, with alignment of topics into rows and aggregates. */
 export { AGGREGATES, parseAggregates } from './aggregate';
 export type { AggregateName } from './aggregate';
-export { parseEventTime, WindowEngine } from './window';
+export { parseEventTime, resolveWindowOptions, WindowEngine } from './window';
 export type {
   EmittedWindow,
   EmitKind,
   GroupBy,
+  ResolvedWindowOptions,
   SampleAt,
   WindowKey,
   WindowMode,

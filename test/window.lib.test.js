@@ -5,6 +5,7 @@ const dist = require('./support/dist');
 const { WindowEngine, parseEventTime, topicFeatureName, resolveWindowOptions } = dist('lib/window');
 const { parseAggregates, summarize } = dist('lib/aggregate');
 const { SampleError, WindowOverflowError } = dist('lib/errors');
+const { SampleReader } = dist('lib/samples');
 
 /** Windows without the payload-independent noise, for exact comparison. */
 const plain = (windows) => windows.map((w) => ({ ...w }));
@@ -959,6 +960,41 @@ describe('window engine: options and event times', () => {
       resolveWindowOptions({ mode: 'time', size: 5, lateness: 9 }).lateness,
       0,
       'arrival time has no lateness',
+    );
+  });
+
+  it('settings are checked once: an engine built from resolved options uses them as they are', () => {
+    const resolved = resolveWindowOptions({ mode: 'time', size: 1000, step: 500, emit: 'aggregate' });
+    assert.ok(Object.isFrozen(resolved));
+    const engine = new WindowEngine(resolved);
+    assert.equal(engine.options, resolved);
+    // Anything else (a plain copy too) is resolved, and so checked, by the engine itself.
+    const copy = { ...resolved, aggregates: ['mean', 'nonsense'] };
+    assert.throws(() => new WindowEngine(copy), /nonsense/);
+    const fromPlain = new WindowEngine({ mode: 'count', size: 3 });
+    assert.deepEqual(fromPlain.options, resolveWindowOptions({ mode: 'count', size: 3 }));
+  });
+
+  it('the shared sample reader speaks of a window or a model, as it is told', () => {
+    const schema = { dimension: 2, features: null };
+    assert.throws(
+      () => new SampleReader(null, { noun: 'window' }).read([1, 2, 3], schema, 'msg.payload'),
+      (e) =>
+        e instanceof SampleError &&
+        /but this window has 2\. Send samples of 2 values, or send msg\.flush or msg\.reset to start new windows\.$/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => new SampleReader().read([1, 2, 3], schema, 'msg.payload'),
+      (e) =>
+        /but this model has 2\. Send samples of 2 values, or send msg\.reset to start a new model\.$/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => new SampleReader(null, { noun: 'window' }).read({ a: 1 }, schema, 'msg.payload'),
+      /is an object, but this window holds unnamed features \(arrays of 2\)/,
     );
   });
 

@@ -13,7 +13,7 @@
  * Event time closes it when the stream time (largest event time seen) reaches that point plus
  * `lateness`; a sample whose windows are all closed is reported as late, never dropped silently.
  */
-import { SampleError, WindowOverflowError } from '../errors';
+import { WindowOverflowError } from '../errors';
 import { Alignment, checkReading, readingName } from './align';
 import type { Rows } from './buffers';
 import { CountWindows } from './count';
@@ -25,7 +25,7 @@ import {
   type WindowOptions,
 } from './options';
 import { KeyRecency } from './keys';
-import { WindowReader } from './reader';
+import { checkKey, WindowReader } from './reader';
 import { SessionWindows } from './session';
 import { shapeWindow } from './shape';
 import { TimeWindows } from './time';
@@ -433,14 +433,4 @@ export class WindowEngine {
       this.alignment.emit(group.key, rows, start, end, this.collect(), this.options);
     }
   }
-}
-
-function checkKey(key: unknown, where: string): WindowKey {
-  if (key === undefined || key === null) return null;
-  if (typeof key === 'string' || typeof key === 'boolean') return key;
-  if (typeof key === 'number' && Number.isFinite(key)) return key;
-  throw new SampleError(
-    `The key of ${where} is ${typeof key === 'number' ? String(key) : `a ${typeof key}`}: ` +
-      'a window key must be a string or a number.',
-  );
 }

@@ -102,3 +102,17 @@ export class WindowReader {
     };
   }
 }
+
+/**
+ * A sample's window key: a string, a number or a boolean, or `null` for none.
+ * @throws SampleError for anything else.
+ */
+export function checkKey(key: unknown, where: string): WindowKey {
+  if (key === undefined || key === null) return null;
+  if (typeof key === 'string' || typeof key === 'boolean') return key;
+  if (typeof key === 'number' && Number.isFinite(key)) return key;
+  throw new SampleError(
+    `The key of ${where} is ${typeof key === 'number' ? String(key) : `a ${typeof key}`}: ` +
+      'a window key must be a string or a number.',
+  );
+}
