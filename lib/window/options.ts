@@ -12,7 +12,7 @@ import type { EmitKind, GroupBy, TimeBasis, WindowMode } from './types';
  * stepping from one window start to the next always moves.
  */
 export const WINDOW_LIMITS = Object.freeze({
-  /** Most samples held across all windows and keys (see MAX_WINDOW_VALUES in ./aggregate). */
+  /** Most samples held across all windows and keys (see MAX_WINDOW_VALUES in ../aggregate). */
   maxSamples: MAX_WINDOW_VALUES,
   /** Longest span in ms of size, step, gap, lateness, horizon and idleTimeout: 366 days. */
   span: 366 * 86_400_000,
