@@ -9,6 +9,7 @@ import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, sameSchema } from '../model';
 import { decayFactor } from '../moments';
 import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from '../samples';
+import type { PcaBasis } from './contributions';
 import { solveFit, type Fit } from './fit';
 import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
 import { checkPcaOptions, type PcaAnomaly, type PcaModelJSON, type PcaOptions } from './options';
@@ -114,6 +115,12 @@ export class StreamingPCA {
   /** The k components at the last refit, one unit row each (copies). */
   get components(): Float64Array[] {
     return this.fit ? this.fit.vectors.slice(0, this.fit.k).map((v) => Float64Array.from(v)) : [];
+  }
+
+  /** The last fit's basis, read only, for explanations (./contributions); null before any sample. */
+  get basis(): PcaBasis | null {
+    const fit = this.fit;
+    return fit && { k: fit.k, vectors: fit.vectors, values: fit.values, inverseVariance: fit.inverseVariance };
   }
 
   /** T² limit of the last refit (Infinity before enough samples). */
