@@ -123,7 +123,10 @@ const limitCache = new WeakMap<object, { confidence: number; limits: PcaContribu
  *   i.e. the i-th diagonal entry of PPᵀ, times χ²₁.
  * Computed once per fit (the result is shared: do not modify it).
  */
-export function contributionLimits(model: StreamingPCA, confidence = model.options.confidence): PcaContributionLimits {
+export function contributionLimits(
+  model: StreamingPCA,
+  confidence = model.options.confidence,
+): PcaContributionLimits {
   const basis = basisOf(model);
   const cached = limitCache.get(basis.values);
   if (cached && cached.confidence === confidence) return cached.limits;

@@ -120,7 +120,9 @@ export class StreamingPCA {
   /** The last fit's basis, read only, for explanations (./contributions); null before any sample. */
   get basis(): PcaBasis | null {
     const fit = this.fit;
-    return fit && { k: fit.k, vectors: fit.vectors, values: fit.values, inverseVariance: fit.inverseVariance };
+    return (
+      fit && { k: fit.k, vectors: fit.vectors, values: fit.values, inverseVariance: fit.inverseVariance }
+    );
   }
 
   /** T² limit of the last refit (Infinity before enough samples). */
