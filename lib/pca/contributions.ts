@@ -155,18 +155,68 @@ export function contributionLimits(
 }
 
 /**
- * The feature to blame for an anomaly: the largest contribution to the statistic that is over its
- * limit; when both are, to the one furthest over its limit relative to it (score / limit).
+ * The feature to blame for an anomaly: of the statistic over its limit (when both are, the one
+ * furthest over its limit relative to it), the feature that accounts for the largest share of it,
+ * measured as Alcala & Qin's reconstruction-based contribution (RBC; "Reconstruction-based
+ * contribution for process monitoring", Automatica 45 (2009) 1593–1600): how much the statistic
+ * drops when that feature alone is reconstructed from the others, (ξᵢᵀMx̃)² / (ξᵢᵀMξᵢ).
+ *
+ * The contributions that add up to the statistic (above) are what a chart shows, but they smear: a
+ * fault on one sensor leaks through the projection onto the others, and with few features the
+ * largest share often lands on the wrong one. RBC divides that leak out, and names the faulty
+ * sensor of a large single-sensor fault without fail (Alcala & Qin 2009, Theorem 1).
  * @returns the feature's index, or -1 when neither statistic is over its limit.
  */
-export function topFeature(anomaly: PcaAnomaly, contributed: PcaContributions): number {
+export function topFeature(model: StreamingPCA, x: ArrayLike<number>, anomaly: PcaAnomaly): number {
   const overT2 = anomaly.t2 > anomaly.t2Limit;
   const overSpe = anomaly.spe > anomaly.speLimit;
   if (!overT2 && !overSpe) return -1;
   // A zero SPE limit (nothing discarded) makes any SPE infinitely far over it: SPE is then the one.
   const useT2 = overT2 && (!overSpe || anomaly.t2 * anomaly.speLimit >= anomaly.spe * anomaly.t2Limit);
-  const values = useT2 ? contributed.t2 : contributed.spe;
-  let best = 0;
-  for (let j = 1; j < values.length; j++) if (values[j] > values[best]) best = j;
-  return best;
+  const basis = basisOf(model);
+  const d = model.schema.dimension;
+  const mean = model.mean;
+  const { k, vectors, inverseVariance } = basis;
+  const centred = new Float64Array(d);
+  for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
+  const scores = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += centred[j] * vectors[a][j];
+    scores[a] = s;
+  }
+  let best = -1;
+  let bestValue = 0;
+  // Should no feature carry weight in M, the largest of ξᵢᵀMx̃ (the contributions' own order).
+  let fallback = 0;
+  let fallbackValue = 0;
+  for (let i = 0; i < d; i++) {
+    // ξᵢᵀMx̃ and ξᵢᵀMξᵢ: M = D for T²; for SPE M = I − PPᵀ, whose diagonal is summed over the
+    // discarded eigenvectors (exact, where 1 − Σ pₐᵢ² would cancel).
+    let along = 0;
+    let weight = 0;
+    if (useT2) {
+      for (let a = 0; a < k; a++) {
+        const p = vectors[a][i];
+        along += p * scores[a] * inverseVariance[a];
+        weight += p * p * inverseVariance[a];
+      }
+    } else {
+      along = centred[i];
+      for (let a = 0; a < k; a++) along -= scores[a] * vectors[a][i];
+      for (let m = k; m < d; m++) weight += vectors[m][i] * vectors[m][i];
+    }
+    // A feature with no weight in M (no residual direction of its own, or no loading on any kept
+    // component) cannot account for any of the statistic.
+    const value = weight > (useT2 ? 0 : 1e-12) ? (along * along) / weight : 0;
+    if (Number.isFinite(value) && value > bestValue) {
+      best = i;
+      bestValue = value;
+    }
+    if (along * along > fallbackValue) {
+      fallback = i;
+      fallbackValue = along * along;
+    }
+  }
+  return best >= 0 ? best : fallback;
 }

@@ -48,7 +48,7 @@ export class Explainer {
     const c = contributions(this.model, x, emptyContributions(this.model.schema.dimension));
     this.t2.push(shaped(c.t2, this.features, 'a T² contribution'));
     this.spe.push(shaped(c.spe, this.features, 'an SPE contribution'));
-    const j = topFeature(anomaly, c);
+    const j = topFeature(this.model, x, anomaly);
     this.top.push(j < 0 ? null : this.features ? this.features[j] : j);
   }
 
