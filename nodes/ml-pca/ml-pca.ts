@@ -123,7 +123,7 @@ function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string): string {
 export = function register(RED: NodeAPI): void {
   function PcaNode(this: Node, config: PcaConfig): void {
     RED.nodes.createNode(this, config);
-    const node = this;
+    const warn = (text: string): void => this.warn(text);
     setupLearnerNode(RED, this, config, (settings): LearnerKind<NormalOnlyPCA> => {
       const options: PcaOptions = StreamingPCA.checkOptions({
         components: componentsSetting(config.components, settings.features, settings.maxDimension),
@@ -164,7 +164,7 @@ export = function register(RED: NodeAPI): void {
         transform(gated, sample, msg, output) {
           if (gated.state.relearnStarted) {
             gated.state.relearnStarted = false;
-            node.warn(
+            warn(
               `${relearnAfter} consecutive anomalous samples${keyOf(RED, msg, settings.keyProperty)}: ` +
                 'learning them again, as the operating point seems to have changed for good ' +
                 '(relearnAfter; set it to 0 to keep flagging them)',
