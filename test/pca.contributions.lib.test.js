@@ -190,6 +190,21 @@ describe('PCA contributions (complete decomposition)', () => {
     }
   });
 
+  it('top: with a single residual direction every RBC ties, and the largest contribution decides', () => {
+    const next = plant(12);
+    const pca = new StreamingPCA(schemaOf(3), { components: 2, confidence: 0.99 });
+    pca.learnBatch(Array.from({ length: 2000 }, () => next().slice(0, 3)));
+    for (let j = 0; j < 3; j++) {
+      const x = next().slice(0, 3);
+      x[j] += 8;
+      const a = anomalyOf(pca, x);
+      assert.ok(a.spe > a.speLimit);
+      const c = contributions(pca, x);
+      const largest = Array.from(c.spe).indexOf(Math.max(...c.spe));
+      assert.equal(topFeature(pca, x, a), largest, `fault on ${j}`);
+    }
+  });
+
   it('stays finite with a feature that never varies and a move along it', () => {
     const pca = new StreamingPCA(schemaOf(3), { components: 2 });
     pca.learnBatch(Array.from({ length: 50 }, (_, i) => [i, 2 * i + 1, 5]));

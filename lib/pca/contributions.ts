@@ -110,6 +110,9 @@ function chiSquare1(confidence: number): number {
   return z * z;
 }
 
+/** Relative difference under which two reconstruction-based contributions are a tie. */
+const TIE = 1e-9;
+
 const limitCache = new WeakMap<object, { confidence: number; limits: PcaContributionLimits }>();
 
 /**
@@ -187,35 +190,49 @@ export function topFeature(model: StreamingPCA, x: ArrayLike<number>, anomaly: P
   }
   let best = -1;
   let bestValue = 0;
-  // Should no feature carry weight in M, the largest of ξᵢᵀMx̃ (the contributions' own order).
+  let bestShare = 0;
+  // Should no feature carry weight in M, the largest contribution.
   let fallback = 0;
   let fallbackValue = 0;
   for (let i = 0; i < d; i++) {
     // ξᵢᵀMx̃ and ξᵢᵀMξᵢ: M = D for T²; for SPE M = I − PPᵀ, whose diagonal is summed over the
     // discarded eigenvectors (exact, where 1 − Σ pₐᵢ² would cancel).
+    // Its contribution (CDC) too, which decides between features the RBC cannot tell apart.
     let along = 0;
     let weight = 0;
+    let share = 0;
     if (useT2) {
+      let root = 0;
       for (let a = 0; a < k; a++) {
         const p = vectors[a][i];
         along += p * scores[a] * inverseVariance[a];
         weight += p * p * inverseVariance[a];
+        if (scores[a] !== 0) root += p * scores[a] * Math.sqrt(inverseVariance[a]);
       }
+      share = root * root;
     } else {
       along = centred[i];
       for (let a = 0; a < k; a++) along -= scores[a] * vectors[a][i];
       for (let m = k; m < d; m++) weight += vectors[m][i] * vectors[m][i];
+      share = along * along;
     }
     // A feature with no weight in M (no residual direction of its own, or no loading on any kept
     // component) cannot account for any of the statistic.
     const value = weight > (useT2 ? 0 : 1e-12) ? (along * along) / weight : 0;
-    if (Number.isFinite(value) && value > bestValue) {
-      best = i;
-      bestValue = value;
+    if (Number.isFinite(value) && value > 0) {
+      // With a single residual direction (or a single component) every RBC is the same: the
+      // index cannot isolate a feature, and rounding would pick one at random.
+      const ahead = value > bestValue * (1 + TIE);
+      const tied = !ahead && value >= bestValue * (1 - TIE);
+      if (best < 0 || ahead || (tied && share > bestShare)) {
+        best = i;
+        bestValue = value;
+        bestShare = share;
+      }
     }
-    if (along * along > fallbackValue) {
+    if (share > fallbackValue) {
       fallback = i;
-      fallbackValue = along * along;
+      fallbackValue = share;
     }
   }
   return best >= 0 ? best : fallback;
