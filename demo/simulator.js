@@ -59,6 +59,10 @@ class Simulator {
    * @param {number} [options.faultSeconds=[25, 45]] time between two faults (range, s); null: none.
    * @param {number} [options.faultDuration=[4, 8]] how long a fault lasts (range, s).
    * @param {number} [options.start=0] time of the first tick, ms (for `tick()` without a clock).
+   * @param {string[]} [options.faults=['stuck','correlation','spike']] the kinds of fault injected.
+   * @param {number} [options.faultSeed] seed of a PRNG of its own for when, where and which faults
+   *   come (the readings keep theirs): the same readings with other faults. By default the faults
+   *   draw from the readings' PRNG.
    */
   constructor(options = {}) {
     this.seed = options.seed ?? 1;
@@ -69,6 +73,12 @@ class Simulator {
     this.faultSeconds = options.faultSeconds === undefined ? [25, 45] : options.faultSeconds;
     this.faultDuration = options.faultDuration || [3, 8];
     this.time = options.start ?? 0;
+    this.faults = options.faults || FAULTS;
+    for (const kind of this.faults) {
+      if (!FAULTS.includes(kind))
+        throw new Error(`unknown fault ${JSON.stringify(kind)}: one of ${FAULTS.join(', ')}`);
+    }
+    this.faultRandom = options.faultSeed === undefined ? this.random : mulberry32(options.faultSeed);
     const modes = Object.keys(MODES);
     this.state = new Map(
       this.machines.map((machine, i) => [
@@ -81,12 +91,14 @@ class Simulator {
         },
       ]),
     );
-    this.nextFault = this.faultSeconds ? this.time + this.between(this.faultSeconds) * 1000 : Infinity;
+    this.nextFault = this.faultSeconds
+      ? this.time + this.between(this.faultSeconds, this.faultRandom) * 1000
+      : Infinity;
     this.timer = null;
   }
 
-  between([low, high]) {
-    return low + (high - low) * this.random();
+  between([low, high], random = this.random) {
+    return low + (high - low) * random();
   }
 
   /** A standard normal deviate (Box-Muller). */
@@ -96,8 +108,8 @@ class Simulator {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  pick(list) {
-    return list[Math.floor(this.random() * list.length)];
+  pick(list, random = this.random) {
+    return list[Math.floor(random() * list.length)];
   }
 
   /**
@@ -111,15 +123,16 @@ class Simulator {
     if (now >= this.nextFault) {
       const healthy = this.machines.filter((m) => !this.state.get(m).fault);
       if (healthy.length > 0) {
-        const machine = this.pick(healthy);
-        const kind = this.pick(FAULTS);
-        const sensor = kind === 'correlation' ? 'current' : this.pick(SENSORS);
-        const until = now + this.between(this.faultDuration) * 1000;
+        const random = this.faultRandom;
+        const machine = this.pick(healthy, random);
+        const kind = this.pick(this.faults, random);
+        const sensor = kind === 'correlation' ? 'current' : this.pick(SENSORS, random);
+        const until = now + this.between(this.faultDuration, random) * 1000;
         const fault = { fault: kind, sensor, active: true, since: now, until };
         this.state.get(machine).fault = fault;
         out.push(this.truth(machine, fault));
       }
-      this.nextFault = now + this.between(this.faultSeconds) * 1000;
+      this.nextFault = now + this.between(this.faultSeconds, this.faultRandom) * 1000;
     }
     for (const machine of this.machines) {
       const s = this.state.get(machine);
@@ -163,10 +176,13 @@ class Simulator {
     return { topic: `sim/${machine}/fault`, payload: JSON.stringify(payload), retain: false };
   }
 
-  /** The current mode and fault of every machine. */
+  /** The current mode and fault of every machine, and the faulted sensor. */
   snapshot() {
     return Object.fromEntries(
-      [...this.state].map(([machine, s]) => [machine, { mode: s.mode, fault: s.fault && s.fault.fault }]),
+      [...this.state].map(([machine, s]) => [
+        machine,
+        { mode: s.mode, fault: s.fault && s.fault.fault, sensor: s.fault && s.fault.sensor },
+      ]),
     );
   }
 
@@ -177,7 +193,7 @@ class Simulator {
   start(client) {
     this.time = Date.now();
     // The first fault comes soon after the models have warmed up, so a visitor sees one.
-    if (this.faultSeconds) this.nextFault = this.time + this.between([15, 20]) * 1000;
+    if (this.faultSeconds) this.nextFault = this.time + this.between([15, 20], this.faultRandom) * 1000;
     for (const s of this.state.values()) s.modeUntil = this.time + this.between(this.modeSeconds) * 1000;
     let rounds = 0;
     const round = () => {
@@ -256,4 +272,4 @@ if (require.main === module) {
   process.on('SIGTERM', stop);
 }
 
-module.exports = { Simulator, mulberry32, SENSORS, MODES };
+module.exports = { Simulator, mulberry32, SENSORS, MODES, FAULTS };

@@ -35,6 +35,9 @@ export type { ScalingMethod, StandardizeModelJSON, StandardizeOptions } from './
 /** Streaming PCA with Hotelling's T² and SPE anomaly scores and their limits, mergeable. */
 export { PCA_DEFAULTS, PCA_TYPE, StreamingPCA } from './pca';
 export type { PcaAnomaly, PcaModelJSON, PcaOptions } from './pca';
+/** Which features make T² and SPE large, and learning normal operation only (docs/anomaly.md). */
+export { contributionLimits, contributions, NormalOnlyPCA, topFeature } from './pca';
+export type { NormalOnlyOptions, PcaContributionLimits, PcaContributions } from './pca';
 
 /** Streaming k-means (k-means++ with restarts, Lloyd for batches, running means for samples). */
 export { KMEANS_DEFAULTS, KMEANS_TYPE, StreamingKMeans } from './kmeans';

@@ -39,7 +39,7 @@ export const STANDARDIZE_DEFAULTS: Readonly<StandardizeOptions> = Object.freeze(
   halfLife: 0,
 });
 
-/** The model JSON of `ml-standardize` (DESIGN §3.1), named after scikit-learn's attributes. */
+/** The model JSON of `ml-standardize` (docs/model-json.md), named after scikit-learn's attributes. */
 export interface StandardizeModelJSON extends ModelHeader {
   type: 'ml-standardize';
   mean: number[];

@@ -1,5 +1,5 @@
 /**
- * Quantiles needed for the PCA control limits (DESIGN §4.3): the standard normal quantile and the
+ * Quantiles needed for the PCA control limits (docs/anomaly.md): the standard normal quantile and the
  * F quantile, with the log-gamma and regularized incomplete beta functions under them.
  *
  * Accuracy is what matters here, not speed (quantiles are computed once per refit): the normal

@@ -4,7 +4,9 @@
 // download). Checked: points of every cluster in the PC1/PC2 scatter; one colour per cluster index
 // (the shared palette) in the scatter, the bars and the legend, the same after a page reload and
 // after a restart of the demo; machines in their own palette and every limit a grey dashed line;
-// chart titles that fit at 390 px. Screenshots at 1280 and 390 px go to a temporary folder (a test
+// chart titles that fit at 390 px; the bar chart of each machine's sensor contributions in the
+// machine colours; an alert that names the machine and the sensor, on the page and on
+// factory/alerts. Screenshots at 1280 and 390 px go to a temporary folder (a test
 // never writes into the tree); `npm run screenshot` sets STREAM_ML_SCREENSHOT to copy the 1280 px
 // one to docs/dashboard.png on purpose. Ctrl-C (SIGINT) must stop the demo cleanly each time.
 const assert = require('node:assert/strict');
@@ -14,11 +16,14 @@ const path = require('node:path');
 const { launchChromium, requireChromium } = require('./support/browser');
 const { CLUSTER_COLOURS, LIMIT_COLOUR, MACHINE_COLOURS, interrupt, startDemo } = require('./support/demo');
 const { freePort } = require('./support/mosquitto');
+const mqtt = require('mqtt');
 
 const demoFlow = require('../examples/dashboard2-demo.json');
 const chartId = (name) => demoFlow.find((n) => n.type === 'ui-chart' && n.name === name).id;
 const CLUSTERS = ['cluster 0', 'cluster 1', 'cluster 2'];
 const MACHINES = ['m1', 'm2', 'm3'];
+const SENSORS = ['temp', 'current', 'vib', 'pressure'];
+const alertTextId = demoFlow.find((n) => n.type === 'ui-text' && n.label === 'last alert').id;
 
 /**
  * Every series of a chart as ECharts draws it: name, type, number of points, the colour it is
@@ -64,12 +69,14 @@ describe('npm start: the live demo in headless Chromium', function () {
   let browser;
   let userDir;
   let shots;
+  let listener;
 
   before(function () {
     requireChromium();
   });
 
   after(async () => {
+    if (listener) await listener.endAsync();
     if (browser) await browser.close();
     if (demo && demo.child.exitCode === null) demo.child.kill('SIGKILL');
     if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
@@ -87,6 +94,16 @@ describe('npm start: the live demo in headless Chromium', function () {
     const dashboardUrl = await demo.ready;
     assert.equal(dashboardUrl, `http://127.0.0.1:${port}/dashboard/machines`);
 
+    // The alerts the flow publishes on factory/alerts.
+    const alerts = [];
+    listener = mqtt.connect(`mqtt://127.0.0.1:${mqttPort}`, { clientId: `dashboard-alerts-${process.pid}` });
+    listener.on('message', (topic, payload) => alerts.push(JSON.parse(String(payload))));
+    await new Promise((resolve, reject) => {
+      listener.once('connect', resolve);
+      listener.once('error', reject);
+    });
+    await listener.subscribeAsync('factory/alerts');
+
     browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors = [];
@@ -98,6 +115,7 @@ describe('npm start: the live demo in headless Chromium', function () {
     const scatter = chartId('PC1/PC2 by cluster');
     const sizes = chartId('cluster sizes');
     const lines = [chartId('T² over time'), chartId('SPE over time')];
+    const contributions = chartId('contributions per machine');
 
     /**
      * Opens the dashboard. Node-RED listens (and the demo says it is running) a moment before its
@@ -144,7 +162,9 @@ describe('npm start: the live demo in headless Chromium', function () {
         const shown = ((state && state.series) || []).filter((s) => s.count > 0).map((s) => s.name);
         const scores = await Promise.all(lines.map((id) => chartState(page, id)));
         const linesReady = scores.every((c) => c && c.series.filter((s) => s.count > 0).length === 4);
-        if (CLUSTERS.every((c) => shown.includes(c)) && linesReady) return;
+        const bars = await chartState(page, contributions);
+        const barsReady = bars && bars.series.filter((s) => s.count > 0).length === MACHINES.length;
+        if (CLUSTERS.every((c) => shown.includes(c)) && linesReady && barsReady) return;
         if (Date.now() > deadline) {
           throw new Error(
             `${what}: the scatter shows ${JSON.stringify(shown)} after 180 s\n${demo.output()}`,
@@ -207,7 +227,50 @@ describe('npm start: the live demo in headless Chromium', function () {
           seen[`${chart.title.text} ${s.name}`] = [s.colour, s.lineColour, s.lineType];
         }
       }
+
+      // Each machine's latest window: one bar per sensor, one series per machine in its colour.
+      const shares = await chartState(page, contributions);
+      assert.deepEqual(
+        shares.series.map((s) => s.name).sort(),
+        MACHINES,
+        `${what}: one bar series per machine`,
+      );
+      assert.deepEqual(
+        shares.legend,
+        MACHINES,
+        `${what}: the contributions' legend lists the machines in order`,
+      );
+      for (const s of shares.series) {
+        assert.equal(s.type, 'bar');
+        assert.equal(s.colour, MACHINE_COLOURS[MACHINES.indexOf(s.name)], `${what}: bar colour of ${s.name}`);
+        assert.equal(s.count, SENSORS.length, `${what}: ${s.name} has a bar per sensor`);
+        for (const [, y] of s.values)
+          assert.ok(Number.isFinite(Number(y)) && Number(y) >= 0, `${s.name}: ${y}`);
+        seen[`contributions ${s.name}`] = s.colour;
+      }
       return seen;
+    }
+
+    /** The last alert on the page names the machine and the sensor ("m2 · vib at …"). */
+    async function checkAlert(what) {
+      const pattern = `\\b(${MACHINES.join('|')}) · (${SENSORS.join('|')}) at \\d\\d:\\d\\d:\\d\\d`;
+      const named = await page
+        .waitForFunction(
+          ({ id, source }) => {
+            const el = document.querySelector(`[id$="${id}"], [data-node-id="${id}"]`) || document.body;
+            return new RegExp(source).test(el.innerText);
+          },
+          { id: alertTextId, source: pattern },
+          { polling: 500, timeout: 90000 },
+        )
+        .then(
+          () => true,
+          () => false,
+        );
+      const text = await page.evaluate(() => document.body.innerText);
+      const line = (text.match(new RegExp(`.*${pattern}.*`)) || ['(none)'])[0];
+      assert.ok(named, `${what}: an alert names the machine and the sensor; page: ${text.slice(0, 2000)}`);
+      progress(`${what}: alert "${line.trim()}"`);
     }
 
     await openDashboard();
@@ -222,12 +285,23 @@ describe('npm start: the live demo in headless Chromium', function () {
       .catch(() => console.log('      (no fault injected yet; the screenshot shows none)'));
     await page.waitForTimeout(4500);
 
+    await checkAlert('first load');
+    assert.ok(alerts.length > 0, 'an alert was published on factory/alerts');
+    for (const a of alerts) {
+      assert.ok(MACHINES.includes(a.machine), `alert machine: ${JSON.stringify(a)}`);
+      assert.ok(SENSORS.includes(a.sensor), `alert sensor: ${JSON.stringify(a)}`);
+      assert.ok(a.statistic === 'spe' || a.statistic === 't2', `alert statistic: ${JSON.stringify(a)}`);
+    }
+    progress(
+      `${alerts.length} alerts on factory/alerts, e.g. ${JSON.stringify({ machine: alerts[0].machine, sensor: alerts[0].sensor })}`,
+    );
+
     // The charts are drawn: each has a canvas of the size of its widget.
     const canvases = await page.$$eval('.nrdb-ui-chart canvas', (list) =>
       list.map((c) => ({ w: c.width, h: c.height })),
     );
     assert.ok(
-      canvases.length >= 4 && canvases.every((c) => c.w > 100 && c.h > 100),
+      canvases.length >= 5 && canvases.every((c) => c.w > 100 && c.h > 100),
       JSON.stringify(canvases),
     );
     // The README's picture: a minute more of history, so the scatter shows the modes filled in.
@@ -258,7 +332,7 @@ describe('npm start: the live demo in headless Chromium', function () {
             room: chart.getWidth(),
           };
         }),
-      [scatter, sizes, ...lines],
+      [scatter, sizes, ...lines, contributions],
     );
     for (const t of titles)
       assert.ok(t.room > 200 && t.width <= t.room, `at 390 px "${t.text}" is ${t.width} px in ${t.room} px`);

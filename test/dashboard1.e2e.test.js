@@ -6,8 +6,10 @@
 // simulator. It reads what the page draws (the Chart.js instances of the charts and of the
 // scatter template, the SVG of the mode strip, the alert text) and asserts that every chart has
 // one series per machine, the limits are grey and named, the scatter has points of every
-// cluster in the stable cluster colours, the page logs no error, and it saves screenshots at 390
-// and 1280 px to a temporary folder.
+// cluster in the stable cluster colours, the bar chart of sensor contributions has one series per
+// machine in its colour and one bar per sensor, the alert names the machine and the sensor on
+// the page and on factory/alerts, the page logs no error, and it saves screenshots at 390 and
+// 1280 px to a temporary folder.
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -44,7 +46,7 @@ async function startDemo1(userDir) {
     if ((await interrupt(demo)) === 'timeout') demo.child.kill('SIGKILL');
   };
   try {
-    return { url: await demo.ready, output: demo.output, stop };
+    return { url: await demo.ready, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, output: demo.output, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -78,6 +80,7 @@ async function startRuntime({ nodeRed, execPath }) {
   }
   return {
     url: `http://127.0.0.1:${port}/ui/#!/0`,
+    mqttUrl: broker.url,
     version: runtime.version,
     output: () => runtime.warnings().join('\n'),
     stop: async () => {
@@ -124,6 +127,7 @@ function readPage(page) {
       charts.set(node || `canvas ${charts.size}`, {
         node,
         type: instance.config.type,
+        labels: data.labels,
         width: canvas.width,
         height: canvas.height,
         datasets: data.datasets.map((d) => ({
@@ -134,6 +138,7 @@ function readPage(page) {
               ? Number.isFinite(p.y) && (p.x === undefined || Number.isFinite(+p.x))
               : true,
           ),
+          values: (d.data || []).map((p) => (p && typeof p === 'object' ? p.y : p)),
           border: hex(d.borderColor),
           background: Array.isArray(d.backgroundColor) ? d.backgroundColor.map(hex) : hex(d.backgroundColor),
           pointStyle: d.pointStyle,
@@ -167,6 +172,17 @@ async function checkDashboard(demo, label) {
   const speChart = find('ui_chart', /SPE/);
   const scatter = find('ui_template', /PC1\/PC2/);
   const alertText = find('ui_template', /latest alert/);
+  const barsChart = find('ui_chart', /contributions/);
+
+  // The alerts the flow publishes on factory/alerts, from the start.
+  const alerts = [];
+  const listener = mqtt.connect(demo.mqttUrl, { clientId: `dashboard1-alerts-${process.pid}` });
+  listener.on('message', (topic, payload) => alerts.push(JSON.parse(String(payload))));
+  await new Promise((resolve, reject) => {
+    listener.once('connect', resolve);
+    listener.once('error', reject);
+  });
+  await listener.subscribeAsync('factory/alerts');
 
   const browser = await launchChromium();
   try {
@@ -193,6 +209,7 @@ async function checkDashboard(demo, label) {
       return (
         machinesDrawn(chart(t2Chart)) &&
         machinesDrawn(chart(speChart)) &&
+        machinesDrawn(chart(barsChart)) &&
         sc &&
         [0, 1, 2].every((i) => sc.datasets.some((d) => d.label === `cluster ${i}` && d.points > 0)) &&
         MACHINES.every((m) => s.strip.some((r) => r.machine === m && r.cells.length > 0))
@@ -210,7 +227,7 @@ async function checkDashboard(demo, label) {
       .waitForFunction(
         ({ id, sensors }) => {
           const el = document.querySelector(`[node-id="${id}"]`);
-          return el && new RegExp(`\\bm\\d\\b[\\s\\S]*\\b(${sensors.join('|')})\\b`).test(el.innerText);
+          return el && new RegExp(`\\bm\\d · (${sensors.join('|')})\\b`).test(el.innerText);
         },
         { id: alertText, sensors: SENSORS },
         { polling: 500, timeout: 90000 },
@@ -266,6 +283,30 @@ async function checkDashboard(demo, label) {
         assert.ok(limit[0].points > 0, 'the limit is drawn');
       });
     }
+
+    // The contributions of each machine's latest window: one bar series per machine, in the
+    // machine colours, one bar per sensor, finite and ≥ 0.
+    check('contributions chart', () => {
+      const c = shown(barsChart);
+      assert.equal(c.type, 'bar');
+      assert.deepEqual(c.labels, SENSORS, 'one bar per sensor');
+      assert.deepEqual(c.datasets.map((d) => d.label).sort(), MACHINES, 'one series per machine');
+      for (const d of c.datasets) {
+        const colours = Array.isArray(d.background) ? d.background : [d.background];
+        for (const colour of colours) {
+          assert.equal(
+            colour,
+            MACHINE_COLOURS[MACHINES.indexOf(d.label)],
+            `${d.label} in its machine colour`,
+          );
+        }
+        assert.equal(d.points, SENSORS.length, `${d.label}: a bar per sensor`);
+        assert.ok(
+          d.values.every((v) => Number.isFinite(v) && v >= 0),
+          `${d.label}: ${d.values}`,
+        );
+      }
+    });
 
     // Operating mode over time: one strip row per machine, cells in the cluster colours.
     check('mode strip', () => {
@@ -361,12 +402,20 @@ async function checkDashboard(demo, label) {
       return el ? el.innerText : '';
     }, alertText);
     check('alert', () => assert.ok(alertShown, `names the machine and the sensor: "${alert}"`));
+    check('alerts on factory/alerts', () => {
+      assert.ok(alerts.length > 0, 'an alert was published');
+      for (const a of alerts) {
+        assert.ok(MACHINES.includes(a.machine), `machine: ${JSON.stringify(a)}`);
+        assert.ok(SENSORS.includes(a.sensor), `sensor: ${JSON.stringify(a)}`);
+      }
+    });
     check('console', () => assert.deepEqual(problems, [], 'the page logged problems'));
     assert.deepEqual(failures, [], `${label}: ${failures.length} checks failed`);
     const points = Object.fromEntries(clusterSets.map((d) => [d.label, d.points]));
     console.log(`      ${label}: scatter ${JSON.stringify(points)}; alert "${alert.replace(/\s+/g, ' ')}"`);
   } finally {
     await browser.close();
+    await listener.endAsync();
   }
 }
 

@@ -78,6 +78,8 @@ const VALUES = {
     whiten: true,
     refitEvery: '50',
     confidence: '0.99',
+    learnOnlyNormal: true,
+    relearnAfter: '25',
     features: 'a, b, c',
   },
   'ml-kmeans': {

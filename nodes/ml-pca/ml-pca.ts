@@ -2,21 +2,30 @@
  * `ml-pca`: streaming principal component analysis with anomaly scores, one model per key
  * (DESIGN §4.3).
  */
-import type { Node, NodeAPI } from 'node-red';
-import { StreamingPCA, type PcaAnomaly, type PcaOptions } from '../../lib/pca';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import {
+  NormalOnlyPCA,
+  StreamingPCA,
+  type NormalOnlyOptions,
+  type PcaAnomaly,
+  type PcaOptions,
+} from '../../lib/pca';
 import { shapeLike } from '../../lib/samples';
 import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
+import { Explainer, type PcaExplanation } from './explain';
 
 interface PcaConfig extends LearnerConfig {
   components?: number | string;
   whiten?: boolean | string;
   refitEvery?: number | string;
   confidence?: number | string;
+  learnOnlyNormal?: boolean | string;
+  relearnAfter?: number | string;
 }
 
 /** What `msg.pca` carries: per-row values are arrays for a batch. */
-interface PcaResult {
+interface PcaResult extends PcaExplanation {
   t2: number | number[];
   spe: number | number[];
   /** `null` while the model has too few samples for a limit (n ≤ components). */
@@ -37,6 +46,15 @@ function defaultWarmup(dimension: number): number {
 
 /** Largest `refitEvery`: a model refitted less often than this would serve stale components. */
 const MAX_REFIT_EVERY = 1_000_000;
+
+/**
+ * Default `relearnAfter`: consecutive flagged samples before they are learned again. 100 is far
+ * beyond chance (at confidence 0.95 a normal sample is flagged with probability about 0.05, so 100
+ * in a row never happen by chance) and beyond a transient fault at typical rates (100 s at one
+ * sample per second), yet short enough that a lasting new operating point is accepted within
+ * minutes rather than flagged for ever (docs/anomaly.md).
+ */
+const DEFAULT_RELEARN_AFTER = 100;
 
 /**
  * Reads `components`: a whole number of components, at most the number of configured Features
@@ -89,10 +107,24 @@ function toArray(values: ArrayLike<number>): number[] {
   return out;
 }
 
+/** The model's key as a message carries it, for warnings; empty when there is one model. */
+function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string): string {
+  if (!keyProperty) return '';
+  let key: unknown;
+  try {
+    key = RED.util.getMessageProperty(msg, keyProperty);
+  } catch {
+    return '';
+  }
+  const text = String(key);
+  return ` (key ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)})`;
+}
+
 export = function register(RED: NodeAPI): void {
   function PcaNode(this: Node, config: PcaConfig): void {
     RED.nodes.createNode(this, config);
-    setupLearnerNode(RED, this, config, (settings): LearnerKind<StreamingPCA> => {
+    const warn = (text: string): void => this.warn(text);
+    setupLearnerNode(RED, this, config, (settings): LearnerKind<NormalOnlyPCA> => {
       const options: PcaOptions = StreamingPCA.checkOptions({
         components: componentsSetting(config.components, settings.features, settings.maxDimension),
         whiten: booleanSetting(config.whiten, 'whiten', false),
@@ -104,63 +136,77 @@ export = function register(RED: NodeAPI): void {
         confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }),
         halfLife: settings.halfLife,
       });
+      const learnOnlyNormal = booleanSetting(config.learnOnlyNormal, 'learnOnlyNormal', false);
+      const relearnAfter = numberSetting(config.relearnAfter, 'relearnAfter', DEFAULT_RELEARN_AFTER, {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        integer: true,
+      });
+      // The warm-up depends on the dimension, known once the first sample arrives.
+      const gateOptions = (dimension: number): NormalOnlyOptions => ({
+        learnOnlyNormal,
+        relearnAfter,
+        warmup: settings.warmupSamples ?? defaultWarmup(dimension),
+      });
+      const wrap = (pca: StreamingPCA): NormalOnlyPCA =>
+        new NormalOnlyPCA(pca, gateOptions(pca.schema.dimension));
       return {
         type: 'ml-pca',
         defaultWarmup,
-        ready: (model, warmup) => model.ready && model.samplesSeen >= warmup,
+        ready: (model, warmup) => model.pca.ready && model.samplesSeen >= warmup,
         batchRows: 2,
-        batchReady: (model) => model.ready,
-        create: (schema) => new StreamingPCA(schema, options),
-        load: (json) => StreamingPCA.load(json, options),
+        batchReady: (model) => model.pca.ready,
+        create: (schema) => wrap(new StreamingPCA(schema, options)),
+        load: (json) => wrap(StreamingPCA.load(json, options)),
         misfit: () => undefined,
-        merge: (a, b) => StreamingPCA.merge(a, b),
-        transform(model, sample, msg, output) {
+        // The merged view shares the run of `a` (this instance's own model), which is what learns.
+        merge: (a, b) => new NormalOnlyPCA(StreamingPCA.merge(a.pca, b.pca), a.options, a.state),
+        transform(gated, sample, msg, output) {
+          if (gated.state.relearnStarted) {
+            gated.state.relearnStarted = false;
+            warn(
+              `${relearnAfter} consecutive anomalous samples${keyOf(RED, msg, settings.keyProperty)}: ` +
+                'learning them again, as the operating point seems to have changed for good ' +
+                '(relearnAfter; set it to 0 to keep flagging them)',
+            );
+          }
+          const model = gated.pca;
           const k = model.nComponents;
           const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
           const ratio = toArray(model.explainedVarianceRatio);
-          let result: PcaResult;
-          let scores: number[][];
-          if (sample.batch) {
-            const rows = sample.rows;
-            const t2 = new Array<number>(rows.length);
-            const spe = new Array<number>(rows.length);
-            const flags = new Array<boolean>(rows.length);
-            scores = rows.map((row, i) => {
-              const out = model.transform(row, new Array<number>(k), anomaly);
-              t2[i] = anomaly.t2;
-              spe[i] = anomaly.spe;
-              flags[i] = anomaly.anomaly;
-              return out;
-            });
-            result = {
-              t2,
-              spe,
-              t2Limit: limit(anomaly.t2Limit),
-              speLimit: limit(anomaly.speLimit),
-              anomaly: flags,
-              explainedVarianceRatio: ratio,
-              n: model.samplesSeen,
-            };
-          } else {
-            scores = [model.transform(sample.rows[0], new Array<number>(k), anomaly)];
-            result = {
-              t2: anomaly.t2,
-              spe: anomaly.spe,
-              t2Limit: limit(anomaly.t2Limit),
-              speLimit: limit(anomaly.speLimit),
-              anomaly: anomaly.anomaly,
-              explainedVarianceRatio: ratio,
-              n: model.samplesSeen,
-            };
-          }
+          const explainer = new Explainer(model);
+          const rows = sample.rows;
+          const t2 = new Array<number>(rows.length);
+          const spe = new Array<number>(rows.length);
+          const flags = new Array<boolean>(rows.length);
+          const scores = rows.map((row, i) => {
+            const out = model.transform(row, new Array<number>(k), anomaly);
+            t2[i] = anomaly.t2;
+            spe[i] = anomaly.spe;
+            flags[i] = anomaly.anomaly;
+            explainer.add(row, anomaly);
+            return out;
+          });
+          const batch = sample.batch;
+          const result: PcaResult = {
+            t2: batch ? t2 : t2[0],
+            spe: batch ? spe : spe[0],
+            t2Limit: limit(anomaly.t2Limit),
+            speLimit: limit(anomaly.speLimit),
+            anomaly: batch ? flags : flags[0],
+            ...explainer.result(batch),
+            explainedVarianceRatio: ratio,
+            n: model.samplesSeen,
+          };
           for (const row of scores) checkFinite(row, 'a PCA score');
-          checkFinite(typeof result.t2 === 'number' ? [result.t2] : result.t2, 'T²');
-          checkFinite(typeof result.spe === 'number' ? [result.spe] : result.spe, 'SPE');
+          checkFinite(t2, 'T²');
+          checkFinite(spe, 'SPE');
           checkFinite(ratio, 'the explained variance ratio');
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
         },
-        status(model) {
+        status(gated) {
+          const model = gated.pca;
           let explained = 0;
           for (const r of model.explainedVarianceRatio) explained += r;
           const k = model.nComponents;

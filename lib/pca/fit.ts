@@ -1,0 +1,266 @@
+/**
+ * One eigen refit of a streaming PCA: the eigen-decomposition of the covariance, the order and
+ * signs of the components, and everything a refit caches for scoring (k, variances, limits).
+ *
+ * Eigen solver: `ml-pca` (a required runtime dependency) given the covariance matrix
+ * (`isCovarianceMatrix`). Only its eigenvectors and eigenvalues are used: its `predict` would
+ * need means we already hold, allocates matrices per call, and it applies no sign convention, so
+ * projection, signs, ordering and limits are done here. Under the hood it is ml-matrix's
+ * symmetric EVD (Householder tridiagonalisation + QL), which is exact to rounding for the
+ * covariance of standardized data (the scikit-learn parity tests agree to ~1e-13).
+ *
+ * Component order and signs, at every refit:
+ * 1. Order is by decreasing eigenvalue, and each component's entry of largest absolute value is
+ *    made positive (scikit-learn's convention, `svd_flip` on the components; the first such entry
+ *    on an exact tie). This alone decides a first fit, a batch learned by a fresh model, and
+ *    anything without a previous fit.
+ * 2. When the model already had a fit (a stream's refit, an export, a merge into `a`, a load that
+ *    refits from the stored statistics), the previous components are followed where rule 1 is
+ *    ill-defined, so that scores do not flip or swap on noise:
+ *    - Nearly equal eigenvalues (consecutive λ differing by at most 1e-2 of the larger, or both
+ *      zero to 1e-12 of the total variance): within such a group the eigenvectors are arbitrary,
+ *      so each previous component at those positions takes the new one it matches best (largest
+ *      |dot|, greedily) and the sign agreeing with it; the rest keep rule 1.
+ *    - Otherwise, a component continuing the previous one at its position (|dot| ≥ 0.5) whose
+ *      previous largest positive entry is within 1e-3 (relative) of its new largest |entry| keeps
+ *      that entry positive: when the two largest entries are that close, which one wins is noise.
+ *    Outside these bands the signs are exactly scikit-learn's, so a component whose largest
+ *    entry genuinely moves to an entry of opposite sign does change sign, as scikit-learn's would.
+ */
+import { PCA } from 'ml-pca';
+import type { RunningCovariance } from '../covariance';
+import { MIN_T2_VARIANCE, speLimit, t2Limit, ZERO_VARIANCE } from './limits';
+import type { PcaOptions } from './options';
+
+/** Relative gap under which two eigenvalues are "nearly equal" (see the rules above). */
+const EIGEN_TIE = 1e-2;
+/** Band within which the largest entry of a component is taken to be ambiguous. */
+const PIVOT_BAND = 1e-3;
+/** |cos| above which a new component is the continuation of a previous one. */
+const SAME_AXIS = 0.5;
+
+/** One eigen refit: immutable once built, so arrays handed out stay a consistent snapshot. */
+export interface Fit {
+  k: number;
+  /** All d eigenvalues (divisor W − 1) in model order. */
+  values: Float64Array;
+  /** All d unit eigenvectors, in model order. */
+  vectors: Float64Array[];
+  /** The first k of `vectors`, flat k × d row-major (the hot loop reads this). */
+  components: Float64Array;
+  explainedVariance: Float64Array;
+  explainedVarianceRatio: Float64Array;
+  /** 1/λₐ (with the zero-variance floor) for T². */
+  inverseVariance: Float64Array;
+  /** 1/√λₐ for whitening, 0 for a component with no variance. */
+  whitenScale: Float64Array;
+  /** The n the limits were computed with: the sum of weights. */
+  n: number;
+  t2Limit: number;
+  speLimit: number;
+}
+
+/**
+ * Eigen-decomposes the covariance of `covariance` (divisor W − 1, or 1 while W ≤ 1) and builds a
+ * fit, ordered and signed by the rules above, following `previous` where they are ill-defined.
+ * @param covariance statistics with at least one sample.
+ * @param previous components to keep the orientation of (the last fit's), or null.
+ * @param options the model's settings (components, confidence).
+ */
+export function solveFit(
+  covariance: RunningCovariance,
+  previous: Float64Array[] | null,
+  options: PcaOptions,
+): Fit {
+  const d = covariance.dimension;
+  const weight = covariance.weight;
+  const divisor = weight > 1 ? weight - 1 : 1;
+  const solved = new PCA(covariance.covarianceRows(divisor), { isCovarianceMatrix: true });
+  const rawValues = solved.getEigenvalues();
+  const rawVectors = solved.getEigenvectors();
+  // ml-pca returns decreasing eigenvalues today; sorting (stably) keeps that a checked fact.
+  const order = Array.from({ length: d }, (_, i) => i).sort((i, j) => rawValues[j] - rawValues[i]);
+  const values = new Float64Array(d);
+  const vectors: Float64Array[] = [];
+  order.forEach((column, m) => {
+    // Rounding can make a zero eigenvalue slightly negative; a variance is ≥ 0.
+    values[m] = Math.max(0, rawValues[column]);
+    vectors.push(Float64Array.from({ length: d }, (_, j) => rawVectors.get(j, column)));
+  });
+  const trace = values.reduce((sum, v) => sum + v, 0);
+  orient(vectors, values, previous, trace);
+  return buildFit(vectors, values, trace, options, weight);
+}
+
+/** The dot product of two vectors of the same length. */
+export function dot(u: ArrayLike<number>, v: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < u.length; j++) s += u[j] * v[j];
+  return s;
+}
+
+function negate(v: Float64Array): void {
+  for (let j = 0; j < v.length; j++) v[j] = -v[j];
+}
+
+/** Index of the entry of largest absolute value (the first on an exact tie, as numpy's argmax). */
+function pivotOf(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let j = 1; j < v.length; j++) if (Math.abs(v[j]) > Math.abs(v[best])) best = j;
+  return best;
+}
+
+/** Index of the largest (signed) entry. */
+function largestOf(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let j = 1; j < v.length; j++) if (v[j] > v[best]) best = j;
+  return best;
+}
+
+/**
+ * Orders and signs freshly solved eigenvectors (sorted by decreasing eigenvalue) in place, by the
+ * rules in the {@link StreamingPCA} comment; `values` is permuted with them.
+ */
+function orient(
+  vectors: Float64Array[],
+  values: Float64Array,
+  previous: Float64Array[] | null,
+  trace: number,
+): void {
+  const d = vectors.length;
+  for (const v of vectors) if (v[pivotOf(v)] < 0) negate(v);
+  if (previous === null || previous.length === 0 || previous[0].length !== d) return;
+  const zero = ZERO_VARIANCE * trace;
+  const tied = new Uint8Array(d);
+  let start = 0;
+  for (let m = 1; m <= d; m++) {
+    const closes = m === d || values[m - 1] - values[m] > EIGEN_TIE * values[m - 1] + zero;
+    if (!closes) continue;
+    if (m - start > 1) {
+      alignGroup(vectors, values, previous, start, m);
+      tied.fill(1, start, m);
+    }
+    start = m;
+  }
+  const limit = Math.min(d, previous.length);
+  for (let m = 0; m < limit; m++) {
+    if (tied[m]) continue;
+    const v = vectors[m];
+    const before = previous[m];
+    if (Math.abs(dot(v, before)) < SAME_AXIS) continue;
+    const kept = largestOf(before);
+    if (Math.abs(v[kept]) >= (1 - PIVOT_BAND) * Math.abs(v[pivotOf(v)]) && v[kept] < 0) negate(v);
+  }
+}
+
+/**
+ * Within positions [start, end) of nearly equal eigenvalues, gives each previous component the new
+ * vector it matches best (largest |dot|, greedily) with the sign agreeing with it.
+ */
+function alignGroup(
+  vectors: Float64Array[],
+  values: Float64Array,
+  previous: Float64Array[],
+  start: number,
+  end: number,
+): void {
+  const slots = [];
+  for (let p = start; p < Math.min(end, previous.length); p++) slots.push(p);
+  if (slots.length === 0) return;
+  const candidates = vectors.slice(start, end);
+  const candidateValues = Array.from(values.subarray(start, end));
+  const placed = new Array<number>(end - start).fill(-1); // position offset → candidate index
+  const used = new Set<number>();
+  const open = new Set(slots);
+  while (open.size > 0) {
+    let best = -1;
+    let bestSlot = -1;
+    let bestCandidate = -1;
+    for (const p of open) {
+      for (let c = 0; c < candidates.length; c++) {
+        if (used.has(c)) continue;
+        const score = Math.abs(dot(candidates[c], previous[p]));
+        if (score > best) {
+          best = score;
+          bestSlot = p;
+          bestCandidate = c;
+        }
+      }
+    }
+    if (bestCandidate < 0) break;
+    placed[bestSlot - start] = bestCandidate;
+    used.add(bestCandidate);
+    open.delete(bestSlot);
+    if (dot(candidates[bestCandidate], previous[bestSlot]) < 0) negate(candidates[bestCandidate]);
+  }
+  // Unmatched new vectors fill the remaining positions in eigenvalue order.
+  let next = 0;
+  for (let offset = 0; offset < placed.length; offset++) {
+    if (placed[offset] >= 0) continue;
+    while (used.has(next)) next++;
+    placed[offset] = next;
+    used.add(next);
+  }
+  placed.forEach((c, offset) => {
+    vectors[start + offset] = candidates[c];
+    values[start + offset] = candidateValues[c];
+  });
+}
+
+/** Everything a refit caches: k, the kept components, variances and both limits. */
+function buildFit(
+  vectors: Float64Array[],
+  values: Float64Array,
+  trace: number,
+  options: PcaOptions,
+  weight: number,
+): Fit {
+  const d = vectors.length;
+  const ratioOf = (v: number): number => (trace > 0 ? v / trace : 0);
+  let k: number;
+  if (options.components >= 1) {
+    k = options.components;
+  } else {
+    // The fewest components explaining at least the fraction (all of them if rounding keeps the
+    // cumulative share just under it; one when nothing varies).
+    k = d;
+    let cumulative = 0;
+    for (let m = 0; m < d; m++) {
+      cumulative += ratioOf(values[m]);
+      if (cumulative >= options.components) {
+        k = m + 1;
+        break;
+      }
+    }
+    if (trace === 0) k = 1;
+  }
+  const zero = ZERO_VARIANCE * trace;
+  const components = new Float64Array(k * d);
+  const explainedVariance = new Float64Array(k);
+  const explainedVarianceRatio = new Float64Array(k);
+  const inverseVariance = new Float64Array(k);
+  const whitenScale = new Float64Array(k);
+  for (let a = 0; a < k; a++) {
+    components.set(vectors[a], a * d);
+    const lambda = values[a];
+    explainedVariance[a] = lambda;
+    explainedVarianceRatio[a] = ratioOf(lambda);
+    const varies = lambda > zero;
+    inverseVariance[a] = 1 / Math.max(varies ? lambda : zero, MIN_T2_VARIANCE);
+    whitenScale[a] = varies ? 1 / Math.sqrt(lambda) : 0;
+  }
+  const n = weight;
+  return {
+    k,
+    values,
+    vectors,
+    components,
+    explainedVariance,
+    explainedVarianceRatio,
+    inverseVariance,
+    whitenScale,
+    n,
+    t2Limit: t2Limit(k, n, options.confidence),
+    speLimit: speLimit(values, k, trace, options.confidence),
+  };
+}

@@ -1,0 +1,331 @@
+/**
+ * Streaming principal component analysis with scikit-learn's numbers: an exact running mean and
+ * co-moment matrix (O(d²) per sample, mergeable, forgetting like the moments), eigen-decomposed on
+ * a schedule (./fit), with Hotelling T² and SPE (Q) anomaly scores and their limits (./limits).
+ * How the scores and limits are meant to be read is in docs/anomaly.md.
+ */
+import { RunningCovariance } from '../covariance';
+import { ModelError } from '../errors';
+import { checkCapacity, describeSchema, sameSchema } from '../model';
+import { decayFactor } from '../moments';
+import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from '../samples';
+import type { PcaBasis } from './contributions';
+import { solveFit, type Fit } from './fit';
+import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
+import { checkPcaOptions, type PcaAnomaly, type PcaModelJSON, type PcaOptions } from './options';
+
+/**
+ * Streaming PCA over a fixed set of features; see the module comment and {@link PcaOptions}.
+ *
+ * Between refits the mean is the live running mean (always up to date with every sample) and the
+ * components, explained variances and limits are those of the last refit.
+ *
+ * Forgetting (`halfLife` > 0): every statistic is weighted; n is then the sum of weights W (an
+ * effective sample count), so explained_variance divides the co-moment by W − 1 (n − 1 without
+ * forgetting, as scikit-learn) and the limits use n = W. While W ≤ 1 the divisor is 1 (the
+ * co-moment is still zero then).
+ *
+ * Component order and signs at every refit follow scikit-learn's convention, and the previous
+ * components where that convention is ill-defined (nearly equal eigenvalues, near-tied largest
+ * entries); the rules are in ./fit.
+ */
+export class StreamingPCA {
+  readonly schema: Schema;
+  readonly options: Readonly<PcaOptions>;
+  private readonly covariance: RunningCovariance;
+  private fit: Fit | null = null;
+  /** Components to keep the orientation of at the next refit (the last fit's, or a loaded model's). */
+  private previous: Float64Array[] | null = null;
+  private sinceRefit = 0;
+  /** Samples seen at the last refit: the early-stream doubling rule of {@link learnOne} reads it. */
+  private countAtRefit = 0;
+  private readonly centred: Float64Array;
+  private readonly scores: Float64Array;
+
+  /**
+   * @param schema the features this model reads.
+   * @param options merged over {@link PCA_DEFAULTS}.
+   * @param covariance statistics to start from (for {@link load} and {@link merge}); fresh by default.
+   * @throws RangeError for an invalid option, or an integer `components` above the dimension.
+   */
+  constructor(schema: Schema, options: Partial<PcaOptions> = {}, covariance?: RunningCovariance) {
+    const widest = MAX_DIMENSION_SETTING['ml-pca'];
+    if (schema.dimension > widest) {
+      // Refused before the d × d co-moment is allocated.
+      throw new RangeError(
+        `PCA takes at most ${widest} features (its model holds a ${widest} × ${widest} matrix), got ${schema.dimension}`,
+      );
+    }
+    this.options = StreamingPCA.checkOptions(options, schema.dimension);
+    this.schema = schema;
+    this.covariance =
+      covariance ?? new RunningCovariance(schema.dimension, decayFactor(this.options.halfLife));
+    this.centred = new Float64Array(schema.dimension);
+    this.scores = new Float64Array(schema.dimension);
+  }
+
+  /**
+   * Merges `options` over the defaults and validates them.
+   * @param dimension when given, an integer `components` must not exceed it.
+   */
+  static checkOptions(options: Partial<PcaOptions>, dimension?: number): PcaOptions {
+    return checkPcaOptions(options, dimension);
+  }
+
+  /** Samples learned so far. */
+  get samplesSeen(): number {
+    return this.covariance.count;
+  }
+
+  /** Sum of the samples' weights (W): the n of the formulas; equals {@link samplesSeen} without forgetting. */
+  get sumWeights(): number {
+    return this.covariance.weight;
+  }
+
+  /** True once a fit exists (after the first sample learned); transforms need one. */
+  get ready(): boolean {
+    return this.fit !== null;
+  }
+
+  /** Components kept by the last refit (0 before any). */
+  get nComponents(): number {
+    return this.fit?.k ?? 0;
+  }
+
+  /** Live running mean (read only). */
+  get mean(): Readonly<Float64Array> {
+    return this.covariance.mean;
+  }
+
+  /** Explained variance of the k components at the last refit (a snapshot; do not modify). */
+  get explainedVariance(): Readonly<Float64Array> {
+    return this.fit?.explainedVariance ?? new Float64Array(0);
+  }
+
+  /** Share of the total variance of each of the k components at the last refit (a snapshot). */
+  get explainedVarianceRatio(): Readonly<Float64Array> {
+    return this.fit?.explainedVarianceRatio ?? new Float64Array(0);
+  }
+
+  /** All d eigenvalues at the last refit, in model order (a snapshot). */
+  get eigenvalues(): Readonly<Float64Array> {
+    return this.fit?.values ?? new Float64Array(0);
+  }
+
+  /** The k components at the last refit, one unit row each (copies). */
+  get components(): Float64Array[] {
+    return this.fit ? this.fit.vectors.slice(0, this.fit.k).map((v) => Float64Array.from(v)) : [];
+  }
+
+  /** The last fit's basis, read only, for explanations (./contributions); null before any sample. */
+  get basis(): PcaBasis | null {
+    const fit = this.fit;
+    return (
+      fit && { k: fit.k, vectors: fit.vectors, values: fit.values, inverseVariance: fit.inverseVariance }
+    );
+  }
+
+  /** T² limit of the last refit (Infinity before enough samples). */
+  get t2Limit(): number {
+    return this.fit?.t2Limit ?? Infinity;
+  }
+
+  /** SPE limit of the last refit. */
+  get speLimit(): number {
+    return this.fit?.speLimit ?? Infinity;
+  }
+
+  /**
+   * Learns one sample, then refits when there is no fit yet, when `refitEvery` samples have passed
+   * since the last refit, or when the sample count has doubled since it (samples 1, 2, 4, 8, …):
+   * early fits from a handful of samples are poor, and without doubling the fit of sample 1 would
+   * serve the next `refitEvery` − 1 samples. Doubling adds only log₂(n) refits in all.
+   */
+  learnOne(x: ArrayLike<number>): void {
+    checkRow(x, this.schema.dimension);
+    checkCapacity(this.covariance.count, 1);
+    this.covariance.update(x);
+    this.sinceRefit += 1;
+    if (
+      this.fit === null ||
+      this.sinceRefit >= this.options.refitEvery ||
+      this.covariance.count >= 2 * this.countAtRefit
+    ) {
+      this.refit();
+    }
+  }
+
+  /**
+   * Learns `rows[start..end)` in order (the same statistics as one by one), then refits.
+   * @throws SampleError (model unchanged) when any row is bad.
+   */
+  learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
+    checkRows(rows, this.schema.dimension, start, end);
+    if (end <= start) return;
+    checkCapacity(this.covariance.count, end - start);
+    this.covariance.updateBatch(rows, start, end);
+    this.sinceRefit += end - start;
+    this.refit();
+  }
+
+  /** Eigen-decomposes the current covariance now (see the class comment for order and signs). */
+  refit(): void {
+    this.sinceRefit = 0;
+    this.countAtRefit = this.covariance.count;
+    const covariance = this.covariance;
+    if (covariance.count === 0) {
+      this.fit = null;
+      return;
+    }
+    this.fit = solveFit(covariance, this.previous, this.options);
+    this.previous = this.fit.vectors;
+  }
+
+  /**
+   * Scores one sample: out[a] = (x − mean)·componentₐ (divided by √λₐ when whitening).
+   * Allocates nothing.
+   * @param x a sample of `schema.dimension` values.
+   * @param out receives the k scores; returned.
+   * @param anomaly when given, also receives T², SPE, their limits and the verdict.
+   * @throws Error before the first sample is learned.
+   */
+  transform<T extends { [a: number]: number }>(x: ArrayLike<number>, out: T, anomaly?: PcaAnomaly): T {
+    const fit = this.project(x);
+    const { scores } = this;
+    if (this.options.whiten) {
+      for (let a = 0; a < fit.k; a++) out[a] = scores[a] * fit.whitenScale[a];
+    } else {
+      for (let a = 0; a < fit.k; a++) out[a] = scores[a];
+    }
+    if (anomaly) this.assess(fit, anomaly);
+    return out;
+  }
+
+  /**
+   * Anomaly scores of one sample (see {@link PcaAnomaly}).
+   * @param into object to fill (to avoid allocating); a new one by default.
+   */
+  anomaly(x: ArrayLike<number>, into?: PcaAnomaly): PcaAnomaly {
+    const fit = this.project(x);
+    const result = into ?? { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
+    this.assess(fit, result);
+    return result;
+  }
+
+  /**
+   * Maps k scores back to feature space: mean + Σₐ sₐ·componentₐ (scores unwhitened first when
+   * whitening). What is lost is the part of the sample outside the kept components (its SPE).
+   * @param scores k scores as produced by {@link transform}.
+   * @param out receives the d reconstructed values; returned.
+   */
+  inverse<T extends { [j: number]: number }>(scores: ArrayLike<number>, out: T): T {
+    const fit = this.requireFit();
+    const d = this.schema.dimension;
+    const mean = this.covariance.mean;
+    for (let j = 0; j < d; j++) out[j] = mean[j];
+    for (let a = 0; a < fit.k; a++) {
+      const s = this.options.whiten
+        ? fit.whitenScale[a] > 0
+          ? scores[a] / fit.whitenScale[a]
+          : 0
+        : scores[a];
+      const at = a * d;
+      for (let j = 0; j < d; j++) out[j] += s * fit.components[at + j];
+    }
+    return out;
+  }
+
+  private requireFit(): Fit {
+    if (this.fit === null)
+      throw new Error('the PCA model has learned no sample yet: learn at least one first');
+    return this.fit;
+  }
+
+  /** Centres x into `centred` and writes its k unwhitened scores into `scores`. */
+  private project(x: ArrayLike<number>): Fit {
+    const fit = this.requireFit();
+    const d = this.schema.dimension;
+    const { centred, scores } = this;
+    const mean = this.covariance.mean;
+    for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
+    const components = fit.components;
+    for (let a = 0; a < fit.k; a++) {
+      const at = a * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += centred[j] * components[at + j];
+      scores[a] = s;
+    }
+    return fit;
+  }
+
+  /** T² and SPE of the sample last projected. */
+  private assess(fit: Fit, into: PcaAnomaly): void {
+    const d = this.schema.dimension;
+    const { centred, scores } = this;
+    let t2 = 0;
+    for (let a = 0; a < fit.k; a++) {
+      const s = scores[a];
+      // Skipping exact zeros keeps 0 · Infinity (no variance, no move) from becoming NaN.
+      if (s !== 0) t2 += s * s * fit.inverseVariance[a];
+    }
+    // The residual itself, not ‖x‖² − ‖t‖², whose cancellation would drown a small SPE.
+    let spe = 0;
+    const components = fit.components;
+    for (let j = 0; j < d; j++) {
+      let r = centred[j];
+      for (let a = 0; a < fit.k; a++) r -= scores[a] * components[a * d + j];
+      spe += r * r;
+    }
+    into.t2 = t2;
+    into.spe = spe;
+    into.t2Limit = fit.t2Limit;
+    into.speLimit = fit.speLimit;
+    into.anomaly = t2 > fit.t2Limit || spe > fit.speLimit;
+  }
+
+  /** The model as plain JSON, up to date with every sample learned (it refits first if needed). */
+  toJSON(): PcaModelJSON {
+    if (this.sinceRefit > 0 || (this.fit === null && this.covariance.count > 0)) this.refit();
+    return pcaToJSON(this.schema, this.covariance, this.fit);
+  }
+
+  /**
+   * Reads a model JSON (from {@link toJSON}, a file or another machine) and refits it from its
+   * statistics, keeping the orientation of its stored components; the result transforms exactly
+   * as the model that wrote it.
+   * @param json the model.
+   * @param options settings of the node that will use it; `components` must give the model's k.
+   * @throws ModelError naming the first wrong field, or saying how the model disagrees with itself
+   *   (components that are not the eigenvectors of its co-moment) or with `options`.
+   */
+  static load(json: unknown, options: Partial<PcaOptions> = {}): StreamingPCA {
+    const read = readPcaModel(json, options);
+    const pca = new StreamingPCA(read.schema, read.options, read.covariance);
+    if (read.samples === 0) return pca;
+    pca.previous = read.components;
+    pca.refit();
+    checkLoadedFit(pca.fit!, read);
+    return pca;
+  }
+
+  /**
+   * Combines two models of the same features into a new one, exactly as if one model had learned
+   * both streams (Chan et al.'s parallel update), then refits keeping `a`'s orientation; neither
+   * input changes. Settings are `a`'s.
+   * @throws ModelError when the features differ.
+   */
+  static merge(a: StreamingPCA, b: StreamingPCA): StreamingPCA {
+    if (!sameSchema(a.schema, b.schema)) {
+      throw new ModelError(
+        `cannot merge PCA models of different features (${describeSchema(a.schema)} and ${describeSchema(b.schema)})`,
+      );
+    }
+    checkCapacity(a.samplesSeen, b.samplesSeen);
+    const covariance = a.covariance.clone();
+    covariance.merge(b.covariance);
+    const merged = new StreamingPCA(a.schema, a.options, covariance);
+    merged.previous = a.fit?.vectors ?? b.fit?.vectors ?? null;
+    merged.refit();
+    return merged;
+  }
+}
