@@ -5,6 +5,7 @@
 import type { Node } from 'node-red';
 import { ModelError, SampleError } from '../../lib/errors';
 import { WindowOverflowError } from '../../lib/window';
+import type { Done } from './message';
 
 const REDRAW_MS = 250;
 
@@ -58,6 +59,21 @@ export class StatusLine {
   close(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+}
+
+/**
+ * Runs the work of one input message the way every node of the package does: `done()` and a
+ * status redraw when it went through; `done(err)` and a red ring when it threw, so that a Catch
+ * node receives the error and the flow goes on.
+ */
+export function handleInput(status: StatusLine, done: Done, work: () => void): void {
+  try {
+    work();
+    status.changed();
+    done();
+  } catch (err) {
+    status.fail(err, done);
   }
 }
 
