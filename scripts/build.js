@@ -4,8 +4,9 @@
 // nodes/shared/editor and nodes/shared/locales and are included here:
 //   <!-- @include NAME -->  and  /* @include NAME */  are replaced by nodes/shared/editor/NAME,
 //   with __TYPE__ replaced by the node's type;
-//   nodes/shared/locales/<lang>/learner.json is merged under the node's type in its messages
-//   when the node's .html includes learner-form.html.
+//   nodes/shared/locales/<lang>/node.json (the runtime messages of the shared node code) is merged
+//   under the node's type in every node's messages, and learner.json too when the node's .html
+//   includes learner-form.html.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -41,11 +42,13 @@ function copyLocales(source, target, type, learner) {
       const to = path.join(target, lang, file);
       if (file.endsWith('.html')) {
         fs.writeFileSync(to, expand(fs.readFileSync(from, 'utf8'), type));
-      } else if (file === `${type}.json` && learner) {
+      } else if (file === `${type}.json`) {
         const messages = JSON.parse(fs.readFileSync(from, 'utf8'));
-        const common = path.join(shared, 'locales', lang, 'learner.json');
-        if (fs.existsSync(common)) {
-          messages[type] = mergeDeep(messages[type] || {}, JSON.parse(fs.readFileSync(common, 'utf8')));
+        for (const name of learner ? ['node.json', 'learner.json'] : ['node.json']) {
+          const common = path.join(shared, 'locales', lang, name);
+          if (fs.existsSync(common)) {
+            messages[type] = mergeDeep(messages[type] || {}, JSON.parse(fs.readFileSync(common, 'utf8')));
+          }
         }
         fs.writeFileSync(to, JSON.stringify(messages, null, 2));
       } else {

@@ -3,6 +3,7 @@
  * (with `msg.peer`) and `msg.export` (docs/nodes.md). They are read and checked before anything
  * changes, so that a misspelt switch fails the message instead of silently learning or resetting.
  */
+import type { Translate } from './i18n';
 import { readSwitch } from './message';
 
 /** What a message asks of a learner besides its sample. */
@@ -32,9 +33,10 @@ export const NO_CONTROL: Readonly<Control> = Object.freeze({
  * Reads the control properties of a message.
  * @returns `undefined` when the message carries none (then it must carry a sample); a message with
  *   any is consumed without a sample when it has none.
+ * @param t the node's messages.
  * @throws Error naming the property and what it accepts.
  */
-export function readControl(msg: Record<string, unknown>): Readonly<Control> | undefined {
+export function readControl(msg: Record<string, unknown>, t: Translate): Readonly<Control> | undefined {
   if (
     msg.reset === undefined &&
     msg.learn === undefined &&
@@ -46,10 +48,10 @@ export function readControl(msg: Record<string, unknown>): Readonly<Control> | u
   }
   const peer = msg.peer;
   if (peer !== undefined && (typeof peer !== 'string' || peer === '')) {
-    throw new Error('msg.peer must be the non-empty id of the instance the model comes from');
+    throw new Error(t('runtime.errors.peerEmpty'));
   }
   if (peer !== undefined && msg.model === undefined) {
-    throw new Error('msg.peer names the instance of a model, but the message has no msg.model');
+    throw new Error(t('runtime.errors.peerWithoutModel'));
   }
   const reset = readSwitch(msg, 'reset');
   const learn = readSwitch(msg, 'learn');

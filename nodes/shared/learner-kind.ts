@@ -55,16 +55,28 @@ export interface LearnerKind<M extends Learner> {
 }
 
 /**
- * The last guard before a result leaves the node: every number a transform writes must be finite.
- * @throws Error naming the value, so that a model that went wrong is an error and not a NaN downstream.
+ * A transform produced a number that is not finite. The learner node reports it with the full
+ * message (`runtime.errors.nonFinite`: what happened and what to do).
+ */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+
+  constructor(
+    /** What came out wrong, e.g. `a scaled value`. */
+    readonly what: string,
+    readonly value: number,
+  ) {
+    super(`${what} came out as ${String(value)}`);
+  }
+}
+
+/**
+ * The last guard before a result leaves the node: every number a transform writes must be finite,
+ * so that a model that went wrong is an error and not a NaN downstream.
+ * @throws NonFiniteError naming the value.
  */
 export function checkFinite(values: ArrayLike<number>, what: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new Error(
-        `${what} came out as ${String(values[i])}: the model cannot transform this sample. Nothing was sent; ` +
-          'send msg.reset to start the model again if this repeats',
-      );
-    }
+    if (!Number.isFinite(values[i])) throw new NonFiniteError(what, values[i]);
   }
 }

@@ -11,17 +11,22 @@ import { ModelError } from '../../lib/errors';
 import { describeSchema, sameSchema } from '../../lib/model';
 import { SampleReader, type Sample, type SampleNodeType } from '../../lib/samples';
 import { NO_CONTROL, readControl, type Control } from './control';
-import type { Learner, LearnerKind } from './learner-kind';
-import { readLearnerSettings, type LearnerConfig, type LearnerSettings } from './learner-settings';
+import { translator, type Translate } from './i18n';
+import { NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
+import {
+  featuresMisfit,
+  readLearnerSettings,
+  type LearnerConfig,
+  type LearnerSettings,
+} from './learner-settings';
 import { MessageProperty, readKey, type Done, type Send } from './message';
-import { ModelStore, type ModelEntry } from './model-store';
+import { evictionReport, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
 import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
 import { handleInput, StatusLine } from './status';
-import { BurstReport } from './throttle';
 
-export { checkFinite, type Learner, type LearnerKind } from './learner-kind';
+export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 export {
   LEARNER_LIMITS,
   readLearnerSettings,
@@ -63,16 +68,17 @@ export function setupLearnerNode<M extends Learner>(
   config: LearnerConfig,
   makeKind: (settings: LearnerSettings) => LearnerKind<M>,
 ): void {
+  const t = translator(RED, node.type);
   let settings: LearnerSettings;
   let kind: LearnerKind<M>;
   try {
     settings = readLearnerSettings(config, node.type as SampleNodeType, RED);
     kind = makeKind(settings);
   } catch (err) {
-    reportSettingError(node, err);
+    reportSettingError(node, err, t);
     return;
   }
-  new LearnerNode(RED, node, settings, kind);
+  new LearnerNode(RED, node, settings, kind, t);
 }
 
 class LearnerNode<M extends Learner> {
@@ -82,7 +88,7 @@ class LearnerNode<M extends Learner> {
   private readonly models: ModelStore<M>;
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
-  private readonly evictions: BurstReport;
+  private readonly evictions: EvictionReport;
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
@@ -92,32 +98,28 @@ class LearnerNode<M extends Learner> {
     private readonly node: Node,
     private readonly settings: LearnerSettings,
     private readonly kind: LearnerKind<M>,
+    private readonly t: Translate,
   ) {
     this.input = new MessageProperty(RED, settings.property);
     this.key = settings.keyProperty ? new MessageProperty(RED, settings.keyProperty) : undefined;
     this.reader = new SampleReader(settings.features, { maxDimension: settings.maxDimension });
-    this.evictions = new BurstReport(
-      (text) => node.warn(text),
-      (count, latest) =>
-        `dropped ${count} more least recently used model${count === 1 ? '' : 's'} (the latest: key ` +
-        `${latest}): maxKeys (${settings.maxKeys}) reached`,
-    );
+    this.evictions = evictionReport(node, settings.maxKeys, t);
     this.models = new ModelStore<M>(
       settings.maxKeys,
       (a, b) => kind.merge(a, b),
       (key) => {
-        const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
-        this.evictions.add(
-          `dropped the model of key ${shown}, the least recently used: maxKeys (${settings.maxKeys}) reached`,
-          shown,
-        );
+        this.evictions.add(key);
         this.persistence.changed(key);
       },
     );
-    this.persistence = new ModelPersistence(node, settings.store, kind.type, (key) =>
-      saveEntry(this.models.peek(key)),
+    this.persistence = new ModelPersistence(
+      node,
+      settings.store,
+      kind.type,
+      (key) => saveEntry(this.models.peek(key)),
+      t,
     );
-    this.status = new StatusLine(node, () => this.statusText());
+    this.status = new StatusLine(node, () => this.statusText(), t);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (this.pending) this.pending.push([msg, send, done]);
@@ -130,7 +132,7 @@ class LearnerNode<M extends Learner> {
       else this.persistence.write(done);
     });
     this.persistence.restore((err, entries, problems) => {
-      if (err) node.warn(`could not read the saved models, starting fresh: ${err.message}`);
+      if (err) node.warn(t('runtime.warnings.restoreFailed', { message: err.message }));
       else this.restore(entries, problems);
       const queued = this.pending ?? [];
       this.pending = undefined;
@@ -159,15 +161,7 @@ class LearnerNode<M extends Learner> {
   }
 
   private misfit(model: M): string | undefined {
-    const configured = this.settings.features;
-    const features = model.schema.features;
-    if (configured && (!features || features.join(',') !== configured.join(','))) {
-      return (
-        `the model's features (${features ? features.join(', ') : `${model.schema.dimension} unnamed`}) ` +
-        `are not the node's Features (${configured.join(', ')})`
-      );
-    }
-    return this.kind.misfit(model);
+    return featuresMisfit(this.settings.features, model.schema, this.t) ?? this.kind.misfit(model);
   }
 
   private restore(entries: RestoredEntry[], problems: string[]): void {
@@ -180,14 +174,10 @@ class LearnerNode<M extends Learner> {
       (key) => this.persistence.changed(key),
     );
     if (unreadable.length > 0) {
-      this.node.warn(
-        `saved models that could not be read were not used, starting fresh: ${listProblems(unreadable)}`,
-      );
+      this.node.warn(this.t('runtime.warnings.unreadable', { list: listProblems(unreadable) }));
     }
     if (misfits.length > 0) {
-      this.node.warn(
-        `saved models that do not fit this node's settings were not used, starting fresh: ${listProblems(misfits)}`,
-      );
+      this.node.warn(this.t('runtime.warnings.misfits', { list: listProblems(misfits) }));
     }
   }
 
@@ -201,7 +191,7 @@ class LearnerNode<M extends Learner> {
    * @throws SampleError, ModelError or Error naming what to fix.
    */
   private validate(msg: NodeMessageInFlow): Checked<M> {
-    const controls = readControl(msg as unknown as Record<string, unknown>);
+    const controls = readControl(msg as unknown as Record<string, unknown>, this.t);
     const control = controls ?? NO_CONTROL;
     const key = this.key ? readKey(this.key, msg) : SINGLE_KEY;
     const value = this.input.get(msg);
@@ -210,10 +200,7 @@ class LearnerNode<M extends Learner> {
 
     const incoming = control.model === undefined ? undefined : this.loadChecked(control.model);
     if ((hasSample || incoming) && key === undefined) {
-      throw new Error(
-        `${this.key!.label} is missing: this node keeps one model per ${this.key!.label}, so every sample ` +
-          'and msg.model needs one',
-      );
+      throw new Error(this.t('runtime.errors.keyMissing', { key: this.key!.label }));
     }
     const entry = key === undefined || control.reset ? undefined : this.models.peek(key);
     if (incoming && entry) this.checkCompatible(entry, incoming, control.peer);
@@ -223,8 +210,7 @@ class LearnerNode<M extends Learner> {
     const sample = this.reader.read(value, target?.schema ?? null, this.input.label);
     if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
       throw new Error(
-        `learning is off and there is no model${key ? ` for key "${key}"` : ''} to transform with: ` +
-          'send a msg.model first, or set Learning to continuous or warm-up',
+        this.t(key ? 'runtime.errors.learningOffKey' : 'runtime.errors.learningOff', { key: key ?? '' }),
       );
     }
     return { control, key, incoming, sample, entry };
@@ -286,8 +272,10 @@ class LearnerNode<M extends Learner> {
     for (const other of others) {
       if (other && !sameSchema(other.schema, incoming.schema)) {
         throw new ModelError(
-          `the model's features (${describeSchema(incoming.schema)}) differ from those of the models it ` +
-            `would be combined with (${describeSchema(other.schema)}); send msg.reset first to replace them all`,
+          this.t('runtime.errors.featuresDiffer', {
+            model: describeSchema(incoming.schema),
+            other: describeSchema(other.schema),
+          }),
         );
       }
     }
@@ -360,7 +348,12 @@ class LearnerNode<M extends Learner> {
       model !== undefined &&
       (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
     if (ready) {
-      this.kind.transform(model, sample, msg, this.input);
+      try {
+        this.kind.transform(model, sample, msg, this.input);
+      } catch (err) {
+        if (!(err instanceof NonFiniteError)) throw err;
+        throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
+      }
       send([msg, null]);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
@@ -381,7 +374,9 @@ class LearnerNode<M extends Learner> {
     }
     if (out.length === 0) {
       this.node.warn(
-        `nothing to export: ${key ? `no model for key "${key}"` : 'no model'} has been learned or loaded yet`,
+        this.t(key ? 'runtime.warnings.nothingToExportKey' : 'runtime.warnings.nothingToExport', {
+          key: key ?? '',
+        }),
       );
       return;
     }
@@ -392,15 +387,24 @@ class LearnerNode<M extends Learner> {
     if (this.key && this.models.size !== 1) {
       let total = 0;
       for (const [, entry] of this.models) total += entry.effective()?.samplesSeen ?? 0;
-      return { text: `${this.models.size} keys, n=${total}`, ready: this.models.size > 0 };
+      return {
+        text: this.t('runtime.status.keys', { keys: this.models.size, samples: total }),
+        ready: this.models.size > 0,
+      };
     }
     const model = this.models.peek(this.lastKey)?.effective() ?? [...this.models][0]?.[1].effective();
     if (model !== undefined && this.isReady(model)) return { text: this.kind.status(model), ready: true };
     if (model === undefined) {
-      if (this.settings.learning === 'off') return { text: 'no model loaded', ready: false };
+      if (this.settings.learning === 'off') return { text: this.t('runtime.status.noModel'), ready: false };
       const warmup = this.settings.warmupSamples;
-      return { text: warmup ? `warming up 0/${warmup}` : 'waiting for data', ready: false };
+      const text = warmup
+        ? this.t('runtime.status.warmingUp', { seen: 0, warmup })
+        : this.t('runtime.status.waiting');
+      return { text, ready: false };
     }
-    return { text: `warming up ${model.samplesSeen}/${this.warmupOf(model)}`, ready: false };
+    return {
+      text: this.t('runtime.status.warmingUp', { seen: model.samplesSeen, warmup: this.warmupOf(model) }),
+      ready: false,
+    };
   }
 }

@@ -3,6 +3,7 @@
  * half-life, store, maxDimension), read once in the node's constructor.
  */
 import type { NodeAPI, NodeDef } from 'node-red';
+import type { Schema } from '../../lib/samples';
 import {
   DEFAULT_MAX_DIMENSION,
   MAX_DIMENSION_SETTING,
@@ -17,6 +18,7 @@ import {
   SettingError,
   storeSetting,
 } from './settings';
+import type { Translate } from './i18n';
 
 /** Settings every learner has; the editor may omit any of them. */
 export interface LearnerConfig extends NodeDef {
@@ -111,4 +113,23 @@ export function readLearnerSettings(
     store: storeSetting(config.store, RED ? contextStorage(RED) : undefined),
     maxDimension,
   };
+}
+
+/**
+ * Why a model of `schema` does not fit the node's Features setting (`configured`), or `undefined`:
+ * a model must name the same features in the same order, since the node reads samples by them.
+ */
+export function featuresMisfit(
+  configured: string[] | null,
+  schema: Schema,
+  t: Translate,
+): string | undefined {
+  const features = schema.features;
+  if (!configured || (features && features.join(',') === configured.join(','))) return undefined;
+  return t('runtime.errors.featuresMisfit', {
+    model: features
+      ? features.join(', ')
+      : t('runtime.errors.unnamedFeatures', { dimension: schema.dimension }),
+    configured: configured.join(', '),
+  });
 }
