@@ -1,9 +1,10 @@
 'use strict';
 // Compiles lib/ and nodes/ to dist/ and puts each node's editor files beside its compiled .js,
 // where Node-RED looks for them. Parts every learner's editor shares live once in
-// nodes/shared/editor and nodes/shared/locales and are included here:
-//   <!-- @include NAME -->  and  /* @include NAME */  are replaced by nodes/shared/editor/NAME,
-//   with __TYPE__ replaced by the node's type;
+// nodes/shared/editor and nodes/shared/locales and are included here (docs/architecture.md,
+// "The build"):
+//   <!-- @include NAME -->  is replaced by nodes/shared/editor/NAME, with __TYPE__ replaced by the
+//   node's type (the form's ids and i18n keys name the node type);
 //   nodes/shared/locales/<lang>/node.json (the runtime messages of the shared node code) is merged
 //   under the node's type in every node's messages, and learner.json too when the node's .html
 //   includes learner-form.html.
@@ -14,11 +15,11 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 const shared = path.join(root, 'nodes', 'shared');
-const INCLUDE = /<!--\s*@include\s+([\w.-]+)\s*-->|\/\*\s*@include\s+([\w.-]+)\s*\*\//g;
+const INCLUDE = /<!--\s*@include\s+([\w.-]+)\s*-->/g;
 
 function expand(text, type) {
-  return text.replace(INCLUDE, (_, htmlName, jsName) => {
-    const included = fs.readFileSync(path.join(shared, 'editor', htmlName || jsName), 'utf8');
+  return text.replace(INCLUDE, (_, name) => {
+    const included = fs.readFileSync(path.join(shared, 'editor', name), 'utf8');
     return expand(included, type).replace(/__TYPE__/g, type);
   });
 }
