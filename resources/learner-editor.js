@@ -52,7 +52,7 @@ window.StreamMLEditor =
       return blank(value) || RED.utils.validatePropertyExpression(String(value), opt);
     }
 
-    /** Defaults of the settings every learner has (DESIGN §3). */
+    /** Defaults of the settings every learner has; the runtime gives each the same default when blank. */
     function learnerDefaults() {
       return {
         name: { value: '' },
