@@ -8,6 +8,7 @@
  */
 import type { Node } from 'node-red';
 import type { Translate } from './i18n';
+import { quoteKey } from './message';
 import { BurstReport } from './throttle';
 
 /** What the store needs of a model. */
@@ -130,7 +131,7 @@ export function evictionReport(node: Node, maxKeys: number, t: Translate): Evict
   );
   return {
     add(key) {
-      const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+      const shown = quoteKey(key);
       burst.add(t('runtime.warnings.evicted', { key: shown, maxKeys }), shown);
     },
     close: () => burst.close(),

@@ -5,6 +5,7 @@
  */
 import type { Node } from 'node-red';
 import { englishOf, type Translate } from './i18n';
+import { quoteKey } from './message';
 
 /** A setting that cannot be used; the node reports it at start and on every message. */
 export class SettingError extends Error {
@@ -127,7 +128,7 @@ export function storeSetting(raw: unknown, contextStorage: unknown): string | un
   const known = configured.length > 0 ? configured : ['memory'];
   if (!known.includes(name)) {
     throw new SettingError(
-      `setting "store" names the context store ${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}, ` +
+      `setting "store" names the context store ${quoteKey(name)}, ` +
         `which this Node-RED does not have (its stores: ${known.join(', ')}). Leave it empty for the default ` +
         'store, or add the store to contextStorage in settings.js',
     );
