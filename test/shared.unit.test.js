@@ -391,6 +391,18 @@ describe('nodes/shared', () => {
       assert.equal(entry.effective().samplesSeen, 6);
     });
 
+    it('a model kept as own meets the peers; kept as a peer, the own model and the other peers', () => {
+      const store = new ModelStore(10, add, () => {});
+      const entry = store.obtain('k');
+      const [own, p, q] = [counted(1), counted(2), counted(3)];
+      entry.own = own;
+      entry.peers.set('p', p);
+      entry.peers.set('q', q);
+      assert.deepEqual(entry.partners(undefined), [p, q]);
+      assert.deepEqual(entry.partners('p'), [own, q]);
+      assert.deepEqual(entry.partners('r'), [own, p, q]);
+    });
+
     it('the eviction report names the first key and counts the rest of the burst', async () => {
       const { node } = await realNode();
       const report = evictionReport(node, 3, english);

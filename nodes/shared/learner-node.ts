@@ -265,20 +265,10 @@ class LearnerNode<M extends Learner> {
    * features. @throws ModelError
    */
   private checkCompatible(entry: ModelEntry<M>, incoming: M, peer: string | undefined): void {
-    const others = [
-      ...(peer ? [entry.own] : []),
-      ...[...entry.peers].filter(([id]) => id !== peer).map(([, m]) => m),
-    ];
-    for (const other of others) {
-      if (other && !sameSchema(other.schema, incoming.schema)) {
-        throw new ModelError(
-          this.t('runtime.errors.featuresDiffer', {
-            model: describeSchema(incoming.schema),
-            other: describeSchema(other.schema),
-          }),
-        );
-      }
-    }
+    const other = entry.partners(peer).find((model) => !sameSchema(model.schema, incoming.schema));
+    if (other === undefined) return;
+    const vars = { model: describeSchema(incoming.schema), other: describeSchema(other.schema) };
+    throw new ModelError(this.t('runtime.errors.featuresDiffer', vars));
   }
 
   private reset(key: string | undefined): void {

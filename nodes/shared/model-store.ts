@@ -41,6 +41,16 @@ export class ModelEntry<M extends StoredModel> {
     return this.combined;
   }
 
+  /**
+   * The models a model would be merged with, kept as the own model (`peer` undefined) or as the
+   * model of instance `peer`: the other models of the key, which it would not replace.
+   */
+  partners(peer: string | undefined): M[] {
+    const partners = [...this.peers].filter(([id]) => id !== peer).map(([, model]) => model);
+    if (peer !== undefined && this.own !== undefined) partners.unshift(this.own);
+    return partners;
+  }
+
   /** Call after the own model learned or was replaced, or a peer's model changed. */
   changed(): void {
     this.combined = undefined;
