@@ -74,6 +74,25 @@ describe('nodes/shared', () => {
       }
     });
 
+    it("a reader's error text comes from the node's messages when it is given them", () => {
+      const t = (key, vars) => `${key} ${JSON.stringify(vars ?? {})}`;
+      assert.throws(
+        () => settings.numberSetting('0', 'maxKeys', 1, { min: 1, max: 10, integer: true }, t),
+        (err) =>
+          err.message.startsWith('runtime.settings.number ') &&
+          JSON.parse(err.message.slice(err.message.indexOf('{'))).range ===
+            'runtime.settings.between {"min":1,"max":10}',
+      );
+      assert.throws(
+        () => settings.choiceSetting('x', 'mode', ['a'], t),
+        /^SettingError: runtime\.settings\.choice /,
+      );
+      assert.throws(
+        () => settings.storeSetting(1, undefined, t),
+        /^SettingError: runtime\.settings\.storeName /,
+      );
+    });
+
     it('a property path drops "msg.", and never names __proto__, constructor or prototype', async () => {
       const { RED } = await realNode();
       const parse = (p) => RED.util.normalisePropertyExpression(p);
