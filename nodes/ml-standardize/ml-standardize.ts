@@ -1,5 +1,6 @@
 /**
- * `ml-standardize`: online z-score or min-max scaling, one model per key (DESIGN §4.2).
+ * `ml-standardize`: online z-score or min-max scaling, one model per key, with the numbers of
+ * scikit-learn's StandardScaler and MinMaxScaler fitted by partial_fit (docs/nodes.md).
  */
 import type { Node, NodeAPI } from 'node-red';
 import { shapeLike } from '../../lib/samples';
@@ -19,11 +20,11 @@ const DEFAULT_WARMUP = 10;
 export = function register(RED: NodeAPI): void {
   function StandardizeNode(this: Node, config: StandardizeConfig): void {
     RED.nodes.createNode(this, config);
-    setupLearnerNode(RED, this, config, (settings): LearnerKind<Standardizer> => {
+    setupLearnerNode(RED, this, config, (settings, t): LearnerKind<Standardizer> => {
       const options: StandardizeOptions = Standardizer.checkOptions({
-        method: choiceSetting(config.method, 'method', ['zscore', 'minmax'] as const),
-        withMean: booleanSetting(config.withMean, 'withMean', true),
-        withStd: booleanSetting(config.withStd, 'withStd', true),
+        method: choiceSetting(config.method, 'method', ['zscore', 'minmax'] as const, t),
+        withMean: booleanSetting(config.withMean, 'withMean', true, t),
+        withStd: booleanSetting(config.withStd, 'withStd', true, t),
         halfLife: settings.halfLife,
       });
       return {

@@ -2,10 +2,14 @@
  * The models of one learner node, one per key, bounded by `maxKeys` (least recently used evicted).
  *
  * Each key keeps this instance's own model apart from the latest model received from each peer
- * instance (DESIGN §3.3): the node learns into its own model and transforms with own ⊕ peers, so a
+ * instance (docs/architecture.md, "Several instances"): the node learns into its own model and transforms with own ⊕ peers, so a
  * peer that republishes its cumulative model replaces its earlier contribution instead of adding
  * to it, and `export = "own"` can publish exactly what this instance learned.
  */
+import type { Node } from 'node-red';
+import type { Translate } from './i18n';
+import { quoteKey } from './message';
+import { BurstReport } from './throttle';
 
 /** What the store needs of a model. */
 export interface StoredModel {
@@ -35,6 +39,16 @@ export class ModelEntry<M extends StoredModel> {
       this.combined = combined;
     }
     return this.combined;
+  }
+
+  /**
+   * The models a model would be merged with, kept as the own model (`peer` undefined) or as the
+   * model of instance `peer`: the other models of the key, which it would not replace.
+   */
+  partners(peer: string | undefined): M[] {
+    const partners = [...this.peers].filter(([id]) => id !== peer).map(([, model]) => model);
+    if (peer !== undefined && this.own !== undefined) partners.unshift(this.own);
+    return partners;
   }
 
   /** Call after the own model learned or was replaced, or a peer's model changed. */
@@ -104,4 +118,32 @@ export class ModelStore<M extends StoredModel> {
   [Symbol.iterator](): IterableIterator<[string, ModelEntry<M>]> {
     return this.entries.entries();
   }
+}
+
+/** Warns about models dropped at `maxKeys`, one line per burst. */
+export interface EvictionReport {
+  /** The least recently used model of `key` was dropped. */
+  add(key: string): void;
+  /** Writes what is pending (the node closes). */
+  close(): void;
+}
+
+/** An {@link EvictionReport} that warns on `node`. */
+export function evictionReport(node: Node, maxKeys: number, t: Translate): EvictionReport {
+  const burst = new BurstReport(
+    (text) => node.warn(text),
+    (count, key) =>
+      t(count === 1 ? 'runtime.warnings.evictedMoreOne' : 'runtime.warnings.evictedMore', {
+        count,
+        key,
+        maxKeys,
+      }),
+  );
+  return {
+    add(key) {
+      const shown = quoteKey(key);
+      burst.add(t('runtime.warnings.evicted', { key: shown, maxKeys }), shown);
+    },
+    close: () => burst.close(),
+  };
 }
