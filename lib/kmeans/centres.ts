@@ -1,0 +1,117 @@
+/**
+ * What every k-means step shares: the row-major centres, distances to them, and the state a
+ * model is made of (so that loading, copying and merging build a model from its state).
+ */
+
+import { hashUniform } from '../random';
+
+/** Rows of a batch, each `dimension` numbers long. */
+export type Rows = ReadonlyArray<ArrayLike<number>>;
+
+/** Everything a k-means model has learned, beside its schema and settings. */
+export interface KMeansState {
+  /** k × d centres, row-major, or `null` while warming up. */
+  centers: Float64Array | null;
+  /** Forgetting-weighted samples absorbed by each centre. */
+  weights: Float64Array;
+  /** Samples absorbed by each centre. */
+  counts: Float64Array;
+  /** The warm-up buffer (see warmupCapacity); empty once the centres exist. */
+  warmup: Float64Array[];
+  /** Samples learned, warm-up included. */
+  seen: number;
+  /** Centres re-seeded because they starved. */
+  reseeds: number;
+  /** Seed of the k-means++ draws and of the warm-up reservoir. */
+  seed: number;
+}
+
+/** An independent copy of `state`. */
+export function copyState(state: KMeansState): KMeansState {
+  return {
+    centers: state.centers ? Float64Array.from(state.centers) : null,
+    weights: Float64Array.from(state.weights),
+    counts: Float64Array.from(state.counts),
+    warmup: state.warmup.map((row) => Float64Array.from(row)),
+    seen: state.seen,
+    reseeds: state.reseeds,
+    seed: state.seed,
+  };
+}
+
+/** Squared Euclidean distance of `x` to centre `j` of the row-major centres. */
+export function squaredDistance(x: ArrayLike<number>, centers: Float64Array, j: number, d: number): number {
+  let sum = 0;
+  const offset = j * d;
+  for (let f = 0; f < d; f++) {
+    const delta = x[f] - centers[offset + f];
+    sum += delta * delta;
+  }
+  return sum;
+}
+
+/** Index of the nearest centre; ties go to the lowest index. */
+export function nearestCenter(x: ArrayLike<number>, centers: Float64Array, k: number, d: number): number {
+  let best = 0;
+  let bestDistance = Infinity;
+  for (let j = 0; j < k; j++) {
+    const distance = squaredDistance(x, centers, j, d);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = j;
+    }
+  }
+  return best;
+}
+
+/** Copies row `x` into centre `j`. */
+export function setCenter(centers: Float64Array, j: number, x: ArrayLike<number>, d: number): void {
+  for (let f = 0; f < d; f++) centers[j * d + f] = x[f];
+}
+
+/** Row-major k × d values as k plain arrays. */
+export function rowsOf(flat: Float64Array, k: number, d: number): number[][] {
+  return Array.from({ length: k }, (_, j) => Array.from(flat.subarray(j * d, (j + 1) * d)));
+}
+
+/** Row-major values of k rows of d numbers. */
+export function flatten(rows: Rows, d: number): Float64Array {
+  const flat = new Float64Array(rows.length * d);
+  rows.forEach((row, j) => setCenter(flat, j, row, d));
+  return flat;
+}
+
+/**
+ * Offers one warm-up sample to the buffer of `state` (see warmupCapacity) and counts it. The row
+ * is copied: the caller's may be a scratch buffer that the next read overwrites.
+ * @param capacity the most rows the buffer keeps.
+ * @param forgetting true with a half-life: the buffer then keeps the newest rows.
+ */
+export function offerWarmup(
+  state: KMeansState,
+  x: ArrayLike<number>,
+  d: number,
+  capacity: number,
+  forgetting: boolean,
+): void {
+  const index = state.seen;
+  state.seen += 1;
+  const warmup = state.warmup;
+  if (warmup.length < capacity) {
+    warmup.push(Float64Array.from({ length: d }, (_, f) => x[f]));
+    return;
+  }
+  if (forgetting) {
+    // Keep the newest, in arrival order (the oldest weighs least).
+    const reused = warmup.shift()!;
+    for (let f = 0; f < d; f++) reused[f] = x[f];
+    warmup.push(reused);
+    return;
+  }
+  // Algorithm R: sample number `index` (0-based) replaces a kept one with probability capacity/(index + 1).
+  const slot = Math.floor(hashUniform(state.seed, index) * (index + 1));
+  if (slot < capacity) {
+    const row = warmup[slot];
+    for (let f = 0; f < d; f++) row[f] = x[f];
+  }
+}
