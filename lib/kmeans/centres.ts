@@ -74,10 +74,15 @@ export function rowsOf(flat: Float64Array, k: number, d: number): number[][] {
   return Array.from({ length: k }, (_, j) => Array.from(flat.subarray(j * d, (j + 1) * d)));
 }
 
-/** Row-major values of k rows of d numbers. */
+/** Row-major values of n rows of d numbers. */
 export function flatten(rows: Rows, d: number): Float64Array {
-  const flat = new Float64Array(rows.length * d);
-  rows.forEach((row, j) => setCenter(flat, j, row, d));
+  const n = rows.length;
+  const flat = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i];
+    const o = i * d;
+    for (let f = 0; f < d; f++) flat[o + f] = row[f];
+  }
   return flat;
 }
 

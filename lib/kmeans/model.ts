@@ -204,22 +204,27 @@ export class StreamingKMeans {
         for (const row of batch) this.offerWarmup(row);
         return null;
       }
-      const nIter = this.fit([...state.warmup, ...batch], null);
+      const pool = flatten([...state.warmup, ...batch], d);
+      const nIter = this.fit(pool, null);
+      const data = pool.subarray(state.warmup.length * d);
       state.warmup = [];
       state.seen += batch.length;
-      return this.describeBatch(batch, nIter);
+      return this.describeBatch(data, nIter);
     }
     if (state.seen === 0) {
-      const nIter = this.fit(batch, state.centers);
+      const data = flatten(batch, d);
+      const nIter = this.fit(data, state.centers);
       state.seen = batch.length;
-      return this.describeBatch(batch, nIter);
+      return this.describeBatch(data, nIter);
     }
     const aged = Math.pow(this.decay, batch.length);
     const prior = { centers: state.centers, weights: state.weights.map((w) => w * aged) };
-    const result = lloyd(batch, ageWeights(batch.length, this.decay), state.centers, prior, {
+    const data = flatten(batch, d);
+    const n = batch.length;
+    const result = lloyd(data, n, ageWeights(n, this.decay), state.centers, prior, {
       k,
       d,
-      tolerance: absoluteTolerance(batch, d, this.options.tol),
+      tolerance: absoluteTolerance(data, n, d, this.options.tol),
       maxIter: this.options.maxIter,
     });
     state.centers = result.centers;
@@ -229,7 +234,7 @@ export class StreamingKMeans {
     // A batch can starve several centres at once; each split re-seeds one (at most k − 1).
     let splits = 0;
     while (splits < k - 1 && this.reseedStarving() >= 0) splits++;
-    return this.describeBatch(batch, result.nIter);
+    return this.describeBatch(data, result.nIter);
   }
 
   /**
@@ -345,22 +350,23 @@ export class StreamingKMeans {
 
   /** Initialises from the full warm-up buffer. */
   private initialise(): void {
-    this.fit(this.state.warmup, null);
+    this.fit(flatten(this.state.warmup, this.schema.dimension), null);
     this.state.warmup = [];
   }
 
   /**
-   * Fits the centres to `rows` from scratch (see fitCenters); rows are weighted by forgetting, the
-   * last the newest.
+   * Fits the centres to n × d row-major `data` from scratch (see fitCenters); rows are weighted by
+   * forgetting, the last the newest.
    * @returns Lloyd's iterations of the kept run.
    */
-  private fit(rows: Rows, start: Float64Array | null): number {
+  private fit(data: Float64Array, start: Float64Array | null): number {
     const { k, restarts, tol, maxIter } = this.options;
     const d = this.schema.dimension;
-    const best = fitCenters(rows, ageWeights(rows.length, this.decay), start, {
+    const n = data.length / d;
+    const best = fitCenters(data, n, ageWeights(n, this.decay), start, {
       k,
       d,
-      tolerance: absoluteTolerance(rows, d, tol),
+      tolerance: absoluteTolerance(data, n, d, tol),
       maxIter,
       restarts,
       seed: this.state.seed,
@@ -373,11 +379,40 @@ export class StreamingKMeans {
     return best.nIter;
   }
 
-  /** Labels (nearest final centre), distances and inertia of the batch's rows. */
-  private describeBatch(batch: Rows, nIter: number): KMeansBatchResult {
-    const { labels, distances } = this.transformBatch(batch);
+  /**
+   * Labels (nearest final centre), distances and inertia of the batch's n × d row-major rows, as
+   * {@link transform} computes them; the distance rows are views of one buffer.
+   */
+  private describeBatch(data: Float64Array, nIter: number): KMeansBatchResult {
+    const centers = this.requireCenters();
+    const { k } = this.options;
+    const d = this.schema.dimension;
+    const n = data.length / d;
+    const labels = new Int32Array(n);
+    const all = new Float64Array(n * k);
+    const distances = new Array<Float64Array>(n);
     let inertia = 0;
-    for (let i = 0; i < batch.length; i++) inertia += distances[i][labels[i]] ** 2;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let best = 0;
+      let bestDistance = Infinity;
+      for (let j = 0; j < k; j++) {
+        const c = j * d;
+        let sum = 0;
+        for (let f = 0; f < d; f++) {
+          const delta = data[o + f] - centers[c + f];
+          sum += delta * delta;
+        }
+        all[i * k + j] = Math.sqrt(sum);
+        if (sum < bestDistance) {
+          bestDistance = sum;
+          best = j;
+        }
+      }
+      labels[i] = best;
+      distances[i] = all.subarray(i * k, i * k + k);
+      inertia += all[i * k + best] ** 2;
+    }
     return { labels, distances, inertia, nIter };
   }
 
