@@ -4,6 +4,7 @@
  */
 
 import { hashUniform } from '../random';
+import { STARVING_FRACTION } from './options';
 
 /** Rows of a batch, each `dimension` numbers long. */
 export type Rows = ReadonlyArray<ArrayLike<number>>;
@@ -24,6 +25,28 @@ export interface KMeansState {
   reseeds: number;
   /** Seed of the k-means++ draws and of the warm-up reservoir. */
   seed: number;
+  /** Per cluster, the weighted mean squared distance of its members to its centre (see outlier.ts). */
+  spreads: Float64Array;
+  /** Per cluster, the forgetting-weighted samples `spreads` rests on; 0 while unknown. */
+  spreadWeights: Float64Array;
+  /** Consecutive samples scored as outliers, up to the latest (not saved with the model). */
+  outlierRun: number;
+}
+
+/** The state of a new model of k clusters, warming up. */
+export function emptyState(k: number, seed: number): KMeansState {
+  return {
+    centers: null,
+    weights: new Float64Array(k),
+    counts: new Float64Array(k),
+    warmup: [],
+    seen: 0,
+    reseeds: 0,
+    seed,
+    spreads: new Float64Array(k),
+    spreadWeights: new Float64Array(k),
+    outlierRun: 0,
+  };
 }
 
 /** An independent copy of `state`. */
@@ -36,6 +59,9 @@ export function copyState(state: KMeansState): KMeansState {
     seen: state.seen,
     reseeds: state.reseeds,
     seed: state.seed,
+    spreads: Float64Array.from(state.spreads),
+    spreadWeights: Float64Array.from(state.spreadWeights),
+    outlierRun: state.outlierRun,
   };
 }
 
@@ -119,4 +145,84 @@ export function offerWarmup(
     const row = warmup[slot];
     for (let f = 0; f < d; f++) row[f] = x[f];
   }
+}
+
+/**
+ * Spark's rule: when the lightest centre weighs less than STARVING_FRACTION of the
+ * heaviest, the heaviest cluster is split in two — the starving centre moves onto it, both
+ * nudged apart by 1e-14 relative and sharing its weight and count; the next samples pull the two
+ * apart. Splitting the heaviest (rather than jumping to a random sample, as MiniBatchKMeans does)
+ * puts the new centre where most data are, typically where two clusters have been merged.
+ * @returns the index re-seeded, or −1.
+ */
+export function reseedStarving(state: KMeansState, k: number, d: number): number {
+  if (k < 2) return -1;
+  const { weights, counts, spreads, spreadWeights } = state;
+  let largest = 0;
+  let smallest = 0;
+  for (let j = 1; j < k; j++) {
+    if (weights[j] > weights[largest]) largest = j;
+    if (weights[j] < weights[smallest]) smallest = j;
+  }
+  if (!(weights[smallest] < STARVING_FRACTION * weights[largest])) return -1;
+  const centers = state.centers!;
+  const shared = (weights[largest] + weights[smallest]) / 2;
+  weights[largest] = shared;
+  weights[smallest] = shared;
+  const count = counts[largest];
+  counts[largest] = Math.ceil(count / 2);
+  counts[smallest] = Math.floor(count / 2);
+  for (let f = 0; f < d; f++) {
+    const value = centers[largest * d + f];
+    const nudge = 1e-14 * Math.max(Math.abs(value), 1);
+    centers[largest * d + f] = value + nudge;
+    centers[smallest * d + f] = value - nudge;
+  }
+  // Both halves start with the split cluster's spread.
+  spreads[smallest] = spreads[largest];
+  const sharedSpread = (spreadWeights[largest] + spreadWeights[smallest]) / 2;
+  spreadWeights[largest] = sharedSpread;
+  spreadWeights[smallest] = sharedSpread;
+  state.reseeds += 1;
+  return smallest;
+}
+
+/**
+ * Labels (nearest centre, ties to the lowest index), Euclidean distances to every centre and
+ * inertia of n × d row-major rows, as a model's transform computes them one by one; the distance
+ * rows are views of one buffer.
+ */
+export function describeRows(
+  data: Float64Array,
+  centers: Float64Array,
+  k: number,
+  d: number,
+): { labels: Int32Array; distances: Float64Array[]; inertia: number } {
+  const n = data.length / d;
+  const labels = new Int32Array(n);
+  const all = new Float64Array(n * k);
+  const distances = new Array<Float64Array>(n);
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    let best = 0;
+    let bestDistance = Infinity;
+    for (let j = 0; j < k; j++) {
+      const c = j * d;
+      let sum = 0;
+      for (let f = 0; f < d; f++) {
+        const delta = data[o + f] - centers[c + f];
+        sum += delta * delta;
+      }
+      all[i * k + j] = Math.sqrt(sum);
+      if (sum < bestDistance) {
+        bestDistance = sum;
+        best = j;
+      }
+    }
+    labels[i] = best;
+    distances[i] = all.subarray(i * k, i * k + k);
+    inertia += all[i * k + best] ** 2;
+  }
+  return { labels, distances, inertia };
 }

@@ -14,7 +14,7 @@ import {
 } from '../model';
 import { decayFactor } from '../moments';
 import { MAX_MAGNITUDE, type Schema } from '../samples';
-import { offerWarmup, rowsOf, type KMeansState } from './centres';
+import { emptyState, offerWarmup, rowsOf, type KMeansState } from './centres';
 import {
   KMEANS_DEFAULTS,
   KMEANS_TYPE,
@@ -45,6 +45,12 @@ export interface KMeansModelJSON extends ModelHeader {
   random_state: number;
   /** Centres re-seeded because they starved. */
   n_reseeds: number;
+  /**
+   * Optional (models saved before it load without it): each cluster's weighted mean squared
+   * distance of its members to its centre, the spread the outlier score divides by; `null` while
+   * warming up. Without it the spreads are learned afresh from the next samples.
+   */
+  cluster_spreads?: number[] | null;
 }
 
 /** The model JSON of a model's schema, settings and state. */
@@ -70,6 +76,7 @@ export function writeKMeansJSON(
     warmup_samples: state.warmup.map((row) => Array.from(row)),
     random_state: state.seed,
     n_reseeds: state.reseeds,
+    cluster_spreads: ready ? Array.from(state.spreads) : null,
   };
 }
 
@@ -110,20 +117,15 @@ export function readKMeansJSON(json: unknown, options: Partial<KMeansOptions>): 
   } catch (err) {
     throw new ModelError(`the model does not fit the settings: ${(err as Error).message}`);
   }
-  const state: KMeansState = {
-    centers: null,
-    weights: new Float64Array(k),
-    counts: new Float64Array(k),
-    warmup: [],
-    seen: samples,
-    reseeds,
-    seed: seed as number,
-  };
+  const state: KMeansState = { ...emptyState(k, seed as number), seen: samples, reseeds };
   if (centers === null || centers === undefined) {
     if (init === 'given')
       throw new ModelError('model cluster_centers is missing; a model with init "given" has centres');
     if (model.counts !== null && model.counts !== undefined) {
       throw new ModelError('model counts must be null while cluster_centers is null (warming up)');
+    }
+    if (model.cluster_spreads !== null && model.cluster_spreads !== undefined) {
+      throw new ModelError('model cluster_spreads must be null while cluster_centers is null (warming up)');
     }
     readWarmupState(state, warmup, checked, d);
     return { schema, options: checked, state };
@@ -136,6 +138,10 @@ export function readKMeansJSON(json: unknown, options: Partial<KMeansOptions>): 
   state.centers = flat;
   state.counts.set(counts);
   state.weights.set(model.cluster_weights === undefined ? counts : readWeights(model, k));
+  if (model.cluster_spreads !== undefined && model.cluster_spreads !== null) {
+    state.spreads.set(readSpreads(model, k));
+    state.spreadWeights.set(state.weights);
+  }
   return { schema, options: checked, state };
 }
 
@@ -219,6 +225,23 @@ function readCounts(model: JsonObject, k: number, samples: number): Float64Array
     throw new ModelError(`model counts add up to ${total}, more than n_samples_seen (${samples})`);
   }
   return counts;
+}
+
+function readSpreads(model: JsonObject, k: number): Float64Array {
+  const raw = model.cluster_spreads;
+  if (!Array.isArray(raw) || raw.length !== k) {
+    throw new ModelError(`model cluster_spreads must be null or an array of ${k} numbers ≥ 0`);
+  }
+  const spreads = new Float64Array(k);
+  raw.forEach((v: unknown, j) => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ModelError(
+        `model cluster_spreads[${j}] must be a finite number ≥ 0, got ${describeValue(v)}`,
+      );
+    }
+    spreads[j] = v;
+  });
+  return spreads;
 }
 
 /** The largest cluster weight a loaded model may hold: 2^54, twice the most samples a model can count. */

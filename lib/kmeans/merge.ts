@@ -6,6 +6,7 @@
  */
 import { minimumCostAssignment } from './assignment';
 import type { KMeansState } from './centres';
+import { centreOffset, pooledSpread } from './outlier';
 
 /**
  * The permutation that best matches `centers` to `reference` (minimum total Euclidean distance):
@@ -44,6 +45,8 @@ export function permuteState(state: KMeansState, match: Int32Array, d: number): 
   permuteRows(state.centers!, match, d);
   permuteRows(state.weights, match, 1);
   permuteRows(state.counts, match, 1);
+  permuteRows(state.spreads, match, 1);
+  permuteRows(state.spreadWeights, match, 1);
 }
 
 /**
@@ -60,10 +63,23 @@ export function mergeCentred(into: KMeansState, b: KMeansState, k: number, d: nu
     const wa = into.weights[j];
     const wb = b.weights[m];
     const total = wa + wb;
+    const before = Float64Array.from(centers.subarray(j * d, j * d + d));
     if (total > 0) {
       for (let f = 0; f < d; f++)
         centers[j * d + f] = (wa * centers[j * d + f] + wb * other[m * d + f]) / total;
     }
+    // Spreads pool about the merged centre, each weighted by the weight it rests on.
+    const sa = into.spreadWeights[j];
+    const sb = b.spreadWeights[m];
+    into.spreads[j] = pooledSpread(
+      sa,
+      into.spreads[j],
+      centreOffset(before, 0, centers, j, d),
+      sb,
+      b.spreads[m],
+      centreOffset(other, m, centers, j, d),
+    );
+    into.spreadWeights[j] = sa + sb;
     into.weights[j] = total;
     into.counts[j] += b.counts[m];
   }

@@ -18,9 +18,12 @@ import { decayFactor } from '../moments';
 import { checkRow, checkRows, type Schema } from '../samples';
 import {
   copyState,
+  describeRows,
+  emptyState,
   flatten,
   nearestCenter,
   offerWarmup,
+  reseedStarving,
   rowsOf,
   squaredDistance,
   type KMeansState,
@@ -29,11 +32,11 @@ import {
 import { readKMeansJSON, writeKMeansJSON, type KMeansModelJSON } from './json';
 import { absoluteTolerance, ageWeights, fitCenters, lloyd } from './lloyd';
 import { matchCenters, mergeCentred, permuteState } from './merge';
+import { admits, batchSpreads, learnSpread, outlierScore } from './outlier';
 import {
   checkCenters,
   GIVEN_CENTER_WEIGHT,
   resolveKMeansOptions,
-  STARVING_FRACTION,
   warmupCapacity,
   type KMeansOptions,
   type ResolvedKMeansOptions,
@@ -76,16 +79,7 @@ export class StreamingKMeans {
     this.options = Object.freeze(resolveKMeansOptions(options, schema.dimension, state === undefined));
     this.schema = schema;
     this.decay = decayFactor(this.options.halfLife);
-    const k = this.options.k;
-    this.state = state ?? {
-      centers: null,
-      weights: new Float64Array(k),
-      counts: new Float64Array(k),
-      warmup: [],
-      seen: 0,
-      reseeds: 0,
-      seed: this.options.seed,
-    };
+    this.state = state ?? emptyState(this.options.k, this.options.seed);
     if (state === undefined && this.options.init === 'given') {
       this.state.centers = flatten(this.options.centers!, schema.dimension);
       this.state.weights.fill(GIVEN_CENTER_WEIGHT);
@@ -151,9 +145,24 @@ export class StreamingKMeans {
   }
 
   /**
+   * The outlier score of a sample at `distance` from centre `cluster`: that distance over the
+   * cluster's RMS member distance (see outlier.ts); `null` while the spread is not known.
+   */
+  outlierScore(cluster: number, distance: number): number | null {
+    return outlierScore(this.state, cluster, distance);
+  }
+
+  /** Consecutive samples scored above `outlierLimit`, up to the latest learned or skipped. */
+  get outlierRun(): number {
+    return this.state.outlierRun;
+  }
+
+  /**
    * Learns one sample: buffers it while warming up (initialising when the buffer is full), else
-   * moves its nearest centre and re-seeds a starving centre.
-   * @returns the index of the centre that absorbed the sample, or −1 while warming up.
+   * moves its nearest centre and re-seeds a starving centre. With `learnOnlyNormal` an outlier is
+   * not learned (see `relearnAfter`).
+   * @returns the index of the centre that absorbed the sample, or −1 while warming up or when the
+   *   sample was not learned.
    */
   learnOne(x: ArrayLike<number>): number {
     checkRow(x, this.schema.dimension);
@@ -168,15 +177,18 @@ export class StreamingKMeans {
     const d = this.schema.dimension;
     const k = this.options.k;
     const j = nearestCenter(x, centers, k, d);
+    const squared = squaredDistance(x, centers, j, d);
+    if (!admits(state, this.options, j, Math.sqrt(squared))) return -1;
     const weights = state.weights;
     if (this.decay !== 1) for (let c = 0; c < k; c++) weights[c] *= this.decay;
+    learnSpread(state, j, squared, this.decay);
     const weight = (weights[j] += 1);
     state.counts[j] += 1;
     const share = 1 / weight;
     const offset = j * d;
     for (let f = 0; f < d; f++) centers[offset + f] += (x[f] - centers[offset + f]) * share;
     state.seen += 1;
-    this.reseedStarving();
+    reseedStarving(state, k, d);
     return j;
   }
 
@@ -217,11 +229,20 @@ export class StreamingKMeans {
       state.seen = batch.length;
       return this.describeBatch(data, nIter);
     }
-    const aged = Math.pow(this.decay, batch.length);
-    const prior = { centers: state.centers, weights: state.weights.map((w) => w * aged) };
-    const data = flatten(batch, d);
-    const n = batch.length;
-    const result = lloyd(data, n, ageWeights(n, this.decay), state.centers, prior, {
+    const all = flatten(batch, d);
+    const learned = this.options.learnOnlyNormal ? batch.filter((row) => this.admitsRow(row)) : batch;
+    if (learned.length === 0) return this.describeBatch(all, 0);
+    const n = learned.length;
+    const data = learned === batch ? all : flatten(learned, d);
+    const aged = Math.pow(this.decay, n);
+    const prior = {
+      centers: state.centers,
+      weights: state.weights.map((w) => w * aged),
+      spreads: Float64Array.from(state.spreads),
+      spreadWeights: state.spreadWeights.map((w) => w * aged),
+    };
+    const rowWeights = ageWeights(n, this.decay);
+    const result = lloyd(data, n, rowWeights, state.centers, prior, {
       k,
       d,
       tolerance: absoluteTolerance(data, n, d, this.options.tol),
@@ -229,12 +250,21 @@ export class StreamingKMeans {
     });
     state.centers = result.centers;
     state.weights.set(result.weights);
-    for (let i = 0; i < batch.length; i++) state.counts[result.labels[i]] += 1;
-    state.seen += batch.length;
+    batchSpreads(state, data, rowWeights, result.labels, prior, k, d);
+    for (let i = 0; i < n; i++) state.counts[result.labels[i]] += 1;
+    state.seen += n;
     // A batch can starve several centres at once; each split re-seeds one (at most k − 1).
     let splits = 0;
-    while (splits < k - 1 && this.reseedStarving() >= 0) splits++;
-    return this.describeBatch(data, result.nIter);
+    while (splits < k - 1 && reseedStarving(state, k, d) >= 0) splits++;
+    return this.describeBatch(all, result.nIter);
+  }
+
+  /** Whether to learn a row of a batch (see admits), scored against the centres before the batch. */
+  private admitsRow(row: ArrayLike<number>): boolean {
+    const centers = this.state.centers!;
+    const d = this.schema.dimension;
+    const j = nearestCenter(row, centers, this.options.k, d);
+    return admits(this.state, this.options, j, Math.sqrt(squaredDistance(row, centers, j, d)));
   }
 
   /**
@@ -374,83 +404,15 @@ export class StreamingKMeans {
     const state = this.state;
     state.centers = best.centers;
     state.weights.set(best.weights);
+    batchSpreads(state, data, ageWeights(n, this.decay), best.labels, null, k, d);
     state.counts.fill(0);
     for (let i = 0; i < best.labels.length; i++) state.counts[best.labels[i]] += 1;
     return best.nIter;
   }
 
-  /**
-   * Labels (nearest final centre), distances and inertia of the batch's n × d row-major rows, as
-   * {@link transform} computes them; the distance rows are views of one buffer.
-   */
+  /** Labels, distances (as {@link transform}) and inertia of n × d row-major rows, after learning them. */
   private describeBatch(data: Float64Array, nIter: number): KMeansBatchResult {
-    const centers = this.requireCenters();
-    const { k } = this.options;
-    const d = this.schema.dimension;
-    const n = data.length / d;
-    const labels = new Int32Array(n);
-    const all = new Float64Array(n * k);
-    const distances = new Array<Float64Array>(n);
-    let inertia = 0;
-    for (let i = 0; i < n; i++) {
-      const o = i * d;
-      let best = 0;
-      let bestDistance = Infinity;
-      for (let j = 0; j < k; j++) {
-        const c = j * d;
-        let sum = 0;
-        for (let f = 0; f < d; f++) {
-          const delta = data[o + f] - centers[c + f];
-          sum += delta * delta;
-        }
-        all[i * k + j] = Math.sqrt(sum);
-        if (sum < bestDistance) {
-          bestDistance = sum;
-          best = j;
-        }
-      }
-      labels[i] = best;
-      distances[i] = all.subarray(i * k, i * k + k);
-      inertia += all[i * k + best] ** 2;
-    }
-    return { labels, distances, inertia, nIter };
-  }
-
-  /**
-   * Spark's rule: when the lightest centre weighs less than {@link STARVING_FRACTION} of the
-   * heaviest, the heaviest cluster is split in two — the starving centre moves onto it, both
-   * nudged apart by 1e-14 relative and sharing its weight and count; the next samples pull the two
-   * apart. Splitting the heaviest (rather than jumping to a random sample, as MiniBatchKMeans does)
-   * puts the new centre where most data are, typically where two clusters have been merged.
-   * @returns the index re-seeded, or −1.
-   */
-  private reseedStarving(): number {
-    const k = this.options.k;
-    if (k < 2) return -1;
-    const { weights, counts } = this.state;
-    let largest = 0;
-    let smallest = 0;
-    for (let j = 1; j < k; j++) {
-      if (weights[j] > weights[largest]) largest = j;
-      if (weights[j] < weights[smallest]) smallest = j;
-    }
-    if (!(weights[smallest] < STARVING_FRACTION * weights[largest])) return -1;
-    const centers = this.state.centers!;
-    const d = this.schema.dimension;
-    const shared = (weights[largest] + weights[smallest]) / 2;
-    weights[largest] = shared;
-    weights[smallest] = shared;
-    const count = counts[largest];
-    counts[largest] = Math.ceil(count / 2);
-    counts[smallest] = Math.floor(count / 2);
-    for (let f = 0; f < d; f++) {
-      const value = centers[largest * d + f];
-      const nudge = 1e-14 * Math.max(Math.abs(value), 1);
-      centers[largest * d + f] = value + nudge;
-      centers[smallest * d + f] = value - nudge;
-    }
-    this.state.reseeds += 1;
-    return smallest;
+    return { ...describeRows(data, this.requireCenters(), this.options.k, this.schema.dimension), nIter };
   }
 
   private requireCenters(): Float64Array {

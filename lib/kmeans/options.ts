@@ -29,6 +29,18 @@ export interface KMeansOptions {
   tol: number;
   /** Most Lloyd iterations per run, as scikit-learn's `max_iter`. */
   maxIter: number;
+  /**
+   * Outlier score (distance to the nearest centre over that cluster's RMS member distance) above
+   * which a sample is an outlier; > 0.
+   */
+  outlierLimit: number;
+  /** When true, outliers are scored but not learned (until `relearnAfter` of them in a row). */
+  learnOnlyNormal: boolean;
+  /**
+   * With `learnOnlyNormal`: after this many consecutive outliers, learn them again (a lasting new
+   * operating mode); 0 keeps flagging them for ever.
+   */
+  relearnAfter: number;
 }
 
 export const KMEANS_DEFAULTS: Readonly<KMeansOptions> = Object.freeze({
@@ -41,6 +53,9 @@ export const KMEANS_DEFAULTS: Readonly<KMeansOptions> = Object.freeze({
   warmupSamples: undefined,
   tol: 1e-4,
   maxIter: 300,
+  outlierLimit: 3,
+  learnOnlyNormal: false,
+  relearnAfter: 0,
 });
 
 /** Options with every value resolved. */
@@ -122,6 +137,19 @@ export function resolveKMeansOptions(
     throw new RangeError(`tol must be a finite number ≥ 0, got ${describeValue(tol)}`);
   if (!Number.isInteger(maxIter) || maxIter < 1) {
     throw new RangeError(`maxIter must be an integer ≥ 1, got ${describeValue(maxIter)}`);
+  }
+  if (!(merged.outlierLimit > 0) || !Number.isFinite(merged.outlierLimit)) {
+    throw new RangeError(
+      `outlierLimit must be a finite number > 0, got ${describeValue(merged.outlierLimit)}`,
+    );
+  }
+  if (typeof merged.learnOnlyNormal !== 'boolean') {
+    throw new RangeError(
+      `learnOnlyNormal must be true or false, got ${describeValue(merged.learnOnlyNormal)}`,
+    );
+  }
+  if (!Number.isSafeInteger(merged.relearnAfter) || merged.relearnAfter < 0) {
+    throw new RangeError(`relearnAfter must be an integer ≥ 0, got ${describeValue(merged.relearnAfter)}`);
   }
   if (init === 'given' && needCenters) checkCenters(centers, k, dimension);
   return { ...merged, warmupSamples, centers: needCenters ? centers : null };

@@ -19,7 +19,7 @@ import {
   type LearnerKind,
   type LearnerSettings,
 } from '../shared/learner-node';
-import { choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
+import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {
   /** The number of clusters, k. */
@@ -31,6 +31,9 @@ interface KMeansConfig extends LearnerConfig {
   centers?: string | unknown[];
   seed?: number | string;
   restarts?: number | string;
+  outlierLimit?: number | string;
+  learnOnlyNormal?: boolean | string;
+  relearnAfter?: number | string;
 }
 
 /** The node's own settings, parsed. */
@@ -41,12 +44,22 @@ interface KMeansSettings {
   centers: number[][] | null;
   seed: number;
   restarts: number;
+  outlierLimit: number;
+  learnOnlyNormal: boolean;
+  relearnAfter: number;
 }
 
 /** Most clusters: every sample is compared with each centre, and each centre is saved with the model. */
 const MAX_CLUSTERS = 1000;
 /** Most k-means++ runs on the warm-up buffer: each one clusters the whole buffer. */
 const MAX_RESTARTS = 100;
+/**
+ * Range of the outlier limit, in cluster radii: below 0.1 nearly every member is an outlier; a
+ * sample a million radii away is one whatever the data.
+ */
+const OUTLIER_LIMIT_RANGE = { min: 0.1, max: 1e6 };
+/** Largest relearnAfter: about 11 days of one sample a second; beyond that, 0 (keep flagging) is meant. */
+const MAX_RELEARN_AFTER = 1e6;
 
 /** A short example of the `centers` setting for k rows, for error messages. */
 function centersExample(k: number): string {
@@ -102,7 +115,23 @@ function readKMeansSettings(config: KMeansConfig): KMeansSettings {
     integer: true,
   });
   const centers = init === 'given' ? parseCenters(config.centers, k) : null;
-  return { k, init, centers, seed, restarts };
+  const outlierLimit = numberSetting(
+    config.outlierLimit,
+    'outlierLimit',
+    KMEANS_DEFAULTS.outlierLimit,
+    OUTLIER_LIMIT_RANGE,
+  );
+  const learnOnlyNormal = booleanSetting(
+    config.learnOnlyNormal,
+    'learnOnlyNormal',
+    KMEANS_DEFAULTS.learnOnlyNormal,
+  );
+  const relearnAfter = numberSetting(config.relearnAfter, 'relearnAfter', KMEANS_DEFAULTS.relearnAfter, {
+    min: 0,
+    max: MAX_RELEARN_AFTER,
+    integer: true,
+  });
+  return { k, init, centers, seed, restarts, outlierLimit, learnOnlyNormal, relearnAfter };
 }
 
 /**
@@ -121,6 +150,9 @@ function optionsFor(
     centers: own.centers,
     seed: own.seed,
     restarts: own.restarts,
+    outlierLimit: own.outlierLimit,
+    learnOnlyNormal: own.learnOnlyNormal,
+    relearnAfter: own.relearnAfter,
     halfLife: learner.halfLife,
     warmupSamples: given && warmup !== undefined && warmup < own.k ? undefined : warmup,
   };
@@ -142,14 +174,21 @@ function checkCombination(own: KMeansSettings, learner: LearnerSettings): void {
   }
 }
 
-/** Writes one sample's cluster and distances onto the message. */
+/** Writes one sample's cluster, distances and outlier score onto the message. */
 function writeSample(model: StreamingKMeans, row: ArrayLike<number>, fields: Record<string, unknown>): void {
   // The one allocation a sample needs: its distances go out on the message.
   const distances = new Array<number>(model.k);
   const cluster = model.transform(row, distances);
   checkFinite(distances, 'a distance to a centre');
+  const distance = distances[cluster];
   fields.cluster = cluster;
-  fields.kmeans = { cluster, distance: distances[cluster], distances };
+  fields.kmeans = {
+    cluster,
+    distance,
+    distances,
+    outlier: model.outlierScore(cluster, distance),
+    outlierLimit: model.options.outlierLimit,
+  };
 }
 
 /** Writes a batch's clusters and distances, as plain arrays so that debug, JSON and function nodes see numbers. */
@@ -158,6 +197,7 @@ function writeBatch(model: StreamingKMeans, rows: Sample['rows'], fields: Record
   const clusters = new Array<number>(n);
   const nearest = new Array<number>(n);
   const all = new Array<number[]>(n);
+  const outliers = new Array<number | null>(n);
   for (let i = 0; i < n; i++) {
     const distances = new Array<number>(model.k);
     const cluster = model.transform(rows[i], distances);
@@ -165,9 +205,16 @@ function writeBatch(model: StreamingKMeans, rows: Sample['rows'], fields: Record
     clusters[i] = cluster;
     nearest[i] = distances[cluster];
     all[i] = distances;
+    outliers[i] = model.outlierScore(cluster, distances[cluster]);
   }
   fields.cluster = clusters;
-  fields.kmeans = { cluster: clusters, distance: nearest, distances: all };
+  fields.kmeans = {
+    cluster: clusters,
+    distance: nearest,
+    distances: all,
+    outlier: outliers,
+    outlierLimit: model.options.outlierLimit,
+  };
 }
 
 /** Why a model does not fit this node's settings, or `undefined`. */
@@ -186,8 +233,25 @@ function misfit(model: StreamingKMeans, own: KMeansSettings, learner: LearnerSet
   return undefined;
 }
 
+/**
+ * Warns when a run of outliers reaches `relearnAfter` and the model, which learns only normal
+ * samples, learns them again: a new operating mode, or a lasting fault, is now being learned.
+ * Once per run: the run must end (a normal sample) before the next warning.
+ */
+function warnOnRelearn(model: StreamingKMeans, own: KMeansSettings, warn: (text: string) => void): void {
+  if (!own.learnOnlyNormal || own.relearnAfter === 0 || model.outlierRun !== own.relearnAfter) return;
+  warn(
+    `${own.relearnAfter} samples in a row scored above the outlier limit (${own.outlierLimit}): learning them ` +
+      'again (setting "relearnAfter"), as a lasting new operating mode. Send msg.reset if it is a fault.',
+  );
+}
+
 /** The k-means learner: how the shared learner node makes, loads, merges and applies its models. */
-function kmeansKind(own: KMeansSettings, learner: LearnerSettings): LearnerKind<StreamingKMeans> {
+function kmeansKind(
+  own: KMeansSettings,
+  learner: LearnerSettings,
+  warn: (text: string) => void,
+): LearnerKind<StreamingKMeans> {
   checkCombination(own, learner);
   const width = own.centers ? own.centers[0].length : undefined;
   const input = `msg.${learner.property}`;
@@ -222,6 +286,7 @@ function kmeansKind(own: KMeansSettings, learner: LearnerSettings): LearnerKind<
       const fields = msg as unknown as Record<string, unknown>;
       if (sample.batch) writeBatch(model, sample.rows, fields);
       else writeSample(model, sample.rows[0], fields);
+      warnOnRelearn(model, own, warn);
     },
     status: (model) => `k=${model.k} n=${model.samplesSeen}`,
   };
@@ -230,7 +295,8 @@ function kmeansKind(own: KMeansSettings, learner: LearnerSettings): LearnerKind<
 export = function register(RED: NodeAPI): void {
   function KMeansNode(this: Node, config: KMeansConfig): void {
     RED.nodes.createNode(this, config);
-    setupLearnerNode(RED, this, config, (learner) => kmeansKind(readKMeansSettings(config), learner));
+    const warn = (text: string): void => this.warn(text);
+    setupLearnerNode(RED, this, config, (learner) => kmeansKind(readKMeansSettings(config), learner, warn));
   }
   RED.nodes.registerType('ml-kmeans', KMeansNode);
 };
