@@ -456,7 +456,7 @@ describe('lib/kmeans', () => {
       [{ seed: 1.5 }, /seed must be an integer/],
       [{ restarts: 0 }, /restarts must be an integer ≥ 1/],
       [{ halfLife: -1 }, /halfLife must be a finite number ≥ 0/],
-      [{ warmupSamples: 2 }, /warmupSamples \(2\) must be an integer at least k \(3\)/],
+      [{ warmupSamples: 2 }, /warmupSamples \(2\) must be at least k \(3\) and a whole number/],
       [{ tol: -1 }, /tol must be a finite number ≥ 0/],
       [{ maxIter: 0 }, /maxIter must be an integer ≥ 1/],
     ];

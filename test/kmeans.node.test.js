@@ -445,32 +445,32 @@ describe('ml-kmeans node', () => {
       [
         'centers not an array',
         { init: 'given', centers: '{"a": 1}' },
-        /setting centers must be an array of k = 3 rows .*got an object/,
+        /setting "centers" must be an array of k = 3 rows .*got an object/,
       ],
       [
         'too few centres',
         { init: 'given', centers: '[[0, 0], [1, 1]]' },
-        /setting centers must be an array of k = 3 rows \(one centre each\) for init "given", got 2 rows/,
+        /setting "centers" must be an array of k = 3 rows \(one centre each\) for init "given", got 2 rows/,
       ],
       [
         'a ragged centre',
         { k: 2, init: 'given', centers: '[[0, 0], [1]]' },
-        /setting centers\[1\] must be an array of 2 numbers \(one per feature\), got an array of 1 item/,
+        /setting "centers\[1\]" must be an array of 2 numbers \(one per feature\), got an array of 1 item/,
       ],
       [
         'a bad value',
         { k: 2, init: 'given', centers: '[[0, 0], [1, "x"]]' },
-        /setting centers\[1\]\[1\] must be a finite number, got "x"/,
+        /setting "centers\[1\]\[1\]" must be a finite number, got "x"/,
       ],
       [
         'a row not an array',
         { k: 2, init: 'given', centers: '[[0, 0], 5]' },
-        /setting centers\[1\] must be an array of 2 numbers \(one per feature\), got 5/,
+        /setting "centers\[1\]" must be an array of 2 numbers \(one per feature\), got 5/,
       ],
       [
         'centres unlike Features',
         { k: 2, init: 'given', centers: '[[0, 0], [1, 1]]', features: 'a, b, c' },
-        /setting centers\[0\] must be an array of 3 numbers .*\(Features: a, b, c\)/,
+        /setting "centers\[0\]" must be an array of 3 numbers .*\(Features: a, b, c\)/,
       ],
       ['clusters = 0', { clusters: 0 }, /setting "clusters" must be a whole number between 1 and 1000/],
       ['a legacy k = 0', { k: 0 }, /setting "k" must be a whole number between 1 and 1000/],
@@ -481,7 +481,7 @@ describe('ml-kmeans node', () => {
       [
         'warm-up below k',
         { k: 5, warmupSamples: 3 },
-        /setting warmupSamples \(3\) must be an integer at least k \(5\): k-means\+\+ picks/,
+        /setting "warmupSamples" \(3\) must be at least k \(5\) and a whole number: k-means\+\+ picks/,
       ],
     ];
     for (const [what, settings, message] of badSettings) {

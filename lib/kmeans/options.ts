@@ -129,8 +129,8 @@ export function resolveKMeansOptions(
   const warmupSamples = merged.warmupSamples ?? 10 * k;
   if (!Number.isInteger(warmupSamples) || warmupSamples < k) {
     throw new RangeError(
-      `warmupSamples (${describeValue(warmupSamples)}) must be an integer at least k (${k}): k-means++ picks ` +
-        'its k centres among the warm-up samples',
+      `warmupSamples (${describeValue(warmupSamples)}) must be at least k (${k}) and a whole number: k-means++ ` +
+        'picks its k centres among the warm-up samples',
     );
   }
   if (!(tol >= 0) || !Number.isFinite(tol))

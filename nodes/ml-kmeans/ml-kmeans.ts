@@ -167,10 +167,11 @@ function checkCombination(own: KMeansSettings, learner: LearnerSettings): void {
   try {
     resolveKMeansOptions(optionsFor(own, learner, learner.warmupSamples), learner.features?.length);
   } catch (err) {
-    const features = learner.features ? ` (Features: ${learner.features.join(', ')})` : '';
-    throw new SettingError(
-      `setting ${(err as Error).message}${/^centers/.test((err as Error).message) ? features : ''}`,
-    );
+    const text = (err as Error).message;
+    const features =
+      learner.features && /^centers/.test(text) ? ` (Features: ${learner.features.join(', ')})` : '';
+    // The lib's message starts with the option's name, which is also the setting's.
+    throw new SettingError(`${text.replace(/^[\w[\]]+/, (name) => `setting "${name}"`)}${features}`);
   }
 }
 
