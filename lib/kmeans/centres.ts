@@ -226,3 +226,21 @@ export function describeRows(
   }
   return { labels, distances, inertia };
 }
+
+/** Squared distance of row `i` of `data` to centre `j`, summed in feature order. */
+export function rowDistance(
+  data: Float64Array,
+  i: number,
+  centers: Float64Array,
+  j: number,
+  d: number,
+): number {
+  let sum = 0;
+  const o = i * d;
+  const c = j * d;
+  for (let f = 0; f < d; f++) {
+    const delta = data[o + f] - centers[c + f];
+    sum += delta * delta;
+  }
+  return sum;
+}

@@ -1,5 +1,6 @@
 /** k-means++ initialisation, as scikit-learn's greedy variant, on row-major rows. */
 import type { SeededRandom } from '../random';
+import { rowDistance } from './centres';
 import { PRUNE_MARGIN } from './prune';
 
 /** Buffers of one k-means++ run over n rows, reused by the next restart. */
@@ -51,13 +52,7 @@ export function kmeansPlusPlus(
   centers.set(data.subarray(first * d, first * d + d), 0);
   let potential = 0;
   for (let i = 0; i < n; i++) {
-    let sum = 0;
-    const o = i * d;
-    const c = first * d;
-    for (let f = 0; f < d; f++) {
-      const delta = data[o + f] - data[c + f];
-      sum += delta * delta;
-    }
+    const sum = rowDistance(data, i, centers, 0, d);
     closest[i] = sum;
     potential += weights[i] * sum;
   }

@@ -11,6 +11,7 @@
  * k-means++ Lloyd takes two or three iterations here, too few for bounds to pay for their upkeep.
  */
 import { SeededRandom } from '../random';
+import { rowDistance } from './centres';
 import { kmeansPlusPlus, PlusPlusScratch } from './init';
 import { matchCenters, permuteRows } from './merge';
 import { PRUNE_MARGIN } from './prune';
@@ -38,18 +39,6 @@ export interface LloydSettings {
   /** Absolute tolerance on the summed squared centre shift (see {@link absoluteTolerance}). */
   tolerance: number;
   maxIter: number;
-}
-
-/** Squared distance of row `i` of `data` to centre `j`, summed in feature order. */
-function rowDistance(data: Float64Array, i: number, centers: Float64Array, j: number, d: number): number {
-  let sum = 0;
-  const o = i * d;
-  const c = j * d;
-  for (let f = 0; f < d; f++) {
-    const delta = data[o + f] - centers[c + f];
-    sum += delta * delta;
-  }
-  return sum;
 }
 
 /**

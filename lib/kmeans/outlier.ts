@@ -116,9 +116,17 @@ export function batchSpreads(
 }
 
 /**
+ * Members a cluster's spread must rest on before learn-only-normal skips samples it flags: a
+ * spread from a handful of samples is too uncertain to refuse data on (it would lock a young
+ * cluster out of the very samples that widen it to its true size).
+ */
+export const MIN_SPREAD_WEIGHT = 10;
+
+/**
  * Scores a sample at `distance` from centre `j`, counts the run of outliers, and says whether to
- * learn it: always, unless `learnOnlyNormal` and it is an outlier; then only once `relearnAfter`
- * outliers came in a row (a lasting new operating mode rather than a fault), and 0 never.
+ * learn it: always, unless `learnOnlyNormal` and it is an outlier of a cluster whose spread rests
+ * on at least {@link MIN_SPREAD_WEIGHT} members; then only once `relearnAfter` outliers came in a
+ * row (a lasting new operating mode rather than a fault), and with 0 never.
  */
 export function admits(
   state: KMeansState,
@@ -129,6 +137,6 @@ export function admits(
   const score = outlierScore(state, j, distance);
   const outlier = score !== null && score > options.outlierLimit;
   state.outlierRun = outlier ? state.outlierRun + 1 : 0;
-  if (!outlier || !options.learnOnlyNormal) return true;
+  if (!outlier || !options.learnOnlyNormal || state.spreadWeights[j] < MIN_SPREAD_WEIGHT) return true;
   return options.relearnAfter > 0 && state.outlierRun >= options.relearnAfter;
 }
