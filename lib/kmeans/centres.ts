@@ -189,19 +189,18 @@ export function reseedStarving(state: KMeansState, k: number, d: number): number
 
 /**
  * Labels (nearest centre, ties to the lowest index), Euclidean distances to every centre and
- * inertia of n × d row-major rows, as a model's transform computes them one by one; the distance
- * rows are views of one buffer.
+ * inertia of n × d row-major rows, as a model's transform computes them one by one; the
+ * distances as one n × k row-major matrix.
  */
 export function describeRows(
   data: Float64Array,
   centers: Float64Array,
   k: number,
   d: number,
-): { labels: Int32Array; distances: Float64Array[]; inertia: number } {
+): { labels: Int32Array; distanceMatrix: Float64Array; inertia: number } {
   const n = data.length / d;
   const labels = new Int32Array(n);
   const all = new Float64Array(n * k);
-  const distances = new Array<Float64Array>(n);
   let inertia = 0;
   for (let i = 0; i < n; i++) {
     const o = i * d;
@@ -221,10 +220,9 @@ export function describeRows(
       }
     }
     labels[i] = best;
-    distances[i] = all.subarray(i * k, i * k + k);
     inertia += all[i * k + best] ** 2;
   }
-  return { labels, distances, inertia };
+  return { labels, distanceMatrix: all, inertia };
 }
 
 /** Squared distance of row `i` of `data` to centre `j`, summed in feature order. */

@@ -45,6 +45,8 @@ export function kmeansPlusPlus(
   const centers = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
   const { cumulative, closest, kept, nearest, radius } = scratch;
+  // Afterwards `nearest` holds each row's nearest centre, ties to the lowest index (a centre
+  // replaces the nearest only when strictly nearer, and skipped ones are farther).
   nearest.fill(0);
   let total = 0;
   for (let i = 0; i < n; i++) cumulative[i] = total += weights[i];

@@ -162,6 +162,8 @@ export function ageWeights(n: number, decay: number): Float64Array {
  * re-assign the labels once to the final centres. Empty clusters take the rows farthest from their
  * centres (`_relocate_empty_clusters_dense`). With a `prior`, each old centre adds its weight at
  * its old place to its own cluster, so learned clusters keep their index and their history.
+ * `initialLabels`, when given, are the rows' nearest initial centres (ties to the lowest index),
+ * which the first iteration then need not measure.
  * @param data n × d rows, row-major.
  */
 export function lloyd(
@@ -171,12 +173,13 @@ export function lloyd(
   init: Float64Array,
   prior: Prior | null,
   settings: LloydSettings,
+  initialLabels: Int32Array | null = null,
 ): LloydResult {
   const { k, d, tolerance, maxIter } = settings;
   let centers = Float64Array.from(init);
   let next = new Float64Array(k * d);
   const clusterWeights = new Float64Array(k);
-  const labels = new Int32Array(n).fill(-1);
+  const labels = initialLabels ? Int32Array.from(initialLabels) : new Int32Array(n).fill(-1);
   const previous = new Int32Array(n).fill(-1);
   const scratch = { gaps: new Float64Array(k * k), sums: next, weights: clusterWeights };
   let strict = false;
@@ -184,7 +187,8 @@ export function lloyd(
   for (let iteration = 0; iteration < maxIter; iteration++) {
     nIter = iteration + 1;
     scratch.sums = next;
-    assignAndAccumulate(data, n, rowWeights, centers, labels, true, prior, settings, scratch);
+    const reassign = iteration > 0 || initialLabels === null;
+    assignAndAccumulate(data, n, rowWeights, centers, labels, reassign, prior, settings, scratch);
     relocateEmptyClusters(data, n, rowWeights, labels, centers, k, d, next, clusterWeights);
     let shift = 0;
     for (let j = 0; j < k; j++) {
@@ -283,7 +287,8 @@ export function fitCenters(
   const scratch = new PlusPlusScratch(n, k);
   for (let run = 0; run < settings.restarts; run++) {
     const init = kmeansPlusPlus(data, n, rowWeights, k, d, random, scratch);
-    const result = lloyd(data, n, rowWeights, init, null, settings);
+    // k-means++ already knows each row's nearest centre: Lloyd's first labels, bit for bit.
+    const result = lloyd(data, n, rowWeights, init, null, settings, scratch.nearest);
     first ??= result.centers;
     if (best === null || result.inertia < best.inertia) best = result;
   }

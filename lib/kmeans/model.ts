@@ -46,8 +46,13 @@ import {
 export interface KMeansBatchResult {
   /** Index of the nearest centre of each row. */
   labels: Int32Array;
-  /** Euclidean distances of each row to every centre (k per row). */
-  distances: Float64Array[];
+  /** Euclidean distances of each row to every centre, n × k row-major (scikit-learn's `fit_transform`). */
+  distanceMatrix: Float64Array;
+  /**
+   * The same distances as one k-number view per row of `distanceMatrix`, made on first read (100k
+   * small arrays cost more to allocate and collect than the distances cost to compute).
+   */
+  readonly distances: Float64Array[];
   /** Sum of squared distances of the batch's rows to their nearest centre. */
   inertia: number;
   /** Lloyd iterations run (of the kept restart), as scikit-learn's `n_iter_`. */
@@ -412,7 +417,18 @@ export class StreamingKMeans {
 
   /** Labels, distances (as {@link transform}) and inertia of n × d row-major rows, after learning them. */
   private describeBatch(data: Float64Array, nIter: number): KMeansBatchResult {
-    return { ...describeRows(data, this.requireCenters(), this.options.k, this.schema.dimension), nIter };
+    const k = this.options.k;
+    const described = describeRows(data, this.requireCenters(), k, this.schema.dimension);
+    let views: Float64Array[] | undefined;
+    return {
+      ...described,
+      nIter,
+      get distances(): Float64Array[] {
+        const matrix = described.distanceMatrix;
+        views ??= Array.from({ length: matrix.length / k }, (_, i) => matrix.subarray(i * k, i * k + k));
+        return views;
+      },
+    };
   }
 
   private requireCenters(): Float64Array {
