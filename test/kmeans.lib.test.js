@@ -485,7 +485,7 @@ describe('lib/kmeans', () => {
       return model;
     }
 
-    it('has the DESIGN §3.1 fields', () => {
+    it('has the fields docs/model-json.md lists', () => {
       const json = trained().toJSON();
       assert.equal(json.type, 'ml-kmeans');
       assert.equal(json.version, 1);

@@ -79,7 +79,7 @@ describe('ml-kmeans node', () => {
     });
   });
 
-  describe('batch into a fresh node (DESIGN §4.1)', () => {
+  describe('batch into a fresh node (a batch is fit_transform)', () => {
     const SIX = [
       [0, 0],
       [0.1, 0],

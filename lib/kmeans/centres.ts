@@ -187,17 +187,35 @@ export function reseedStarving(state: KMeansState, k: number, d: number): number
   return smallest;
 }
 
+/** Result of StreamingKMeans.learnBatch, as scikit-learn's `fit_transform` and `labels_`. */
+export interface KMeansBatchResult {
+  /** Index of the nearest centre of each row. */
+  labels: Int32Array;
+  /** Euclidean distances of each row to every centre, n × k row-major (scikit-learn's `fit_transform`). */
+  distanceMatrix: Float64Array;
+  /**
+   * The same distances as one k-number view per row of `distanceMatrix`, made on first read (100k
+   * small arrays cost more to allocate and collect than the distances cost to compute).
+   */
+  readonly distances: Float64Array[];
+  /** Sum of squared distances of the batch's rows to their nearest centre. */
+  inertia: number;
+  /** Lloyd iterations run (of the kept restart), as scikit-learn's `n_iter_`. */
+  nIter: number;
+}
+
 /**
  * Labels (nearest centre, ties to the lowest index), Euclidean distances to every centre and
  * inertia of n × d row-major rows, as a model's transform computes them one by one; the
- * distances as one n × k row-major matrix.
+ * distances as one n × k row-major matrix; `nIter` is passed through.
  */
 export function describeRows(
   data: Float64Array,
   centers: Float64Array,
   k: number,
   d: number,
-): { labels: Int32Array; distanceMatrix: Float64Array; inertia: number } {
+  nIter: number,
+): KMeansBatchResult {
   const n = data.length / d;
   const labels = new Int32Array(n);
   const all = new Float64Array(n * k);
@@ -222,7 +240,17 @@ export function describeRows(
     labels[i] = best;
     inertia += all[i * k + best] ** 2;
   }
-  return { labels, distanceMatrix: all, inertia };
+  let views: Float64Array[] | undefined;
+  return {
+    labels,
+    distanceMatrix: all,
+    inertia,
+    nIter,
+    get distances(): Float64Array[] {
+      views ??= Array.from({ length: n }, (_, i) => all.subarray(i * k, i * k + k));
+      return views;
+    },
+  };
 }
 
 /** Squared distance of row `i` of `data` to centre `j`, summed in feature order. */
@@ -242,3 +270,10 @@ export function rowDistance(
   }
   return sum;
 }
+
+/**
+ * A margin for the triangle-inequality skips: a centre is skipped only when it is provably farther
+ * by more than rounding could blur (relative 1e-9, against rounding errors near 1e-15), so that a
+ * skipped comparison is one the full sum would have lost too.
+ */
+export const PRUNE_MARGIN = 1 + 1e-9;

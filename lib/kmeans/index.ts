@@ -4,11 +4,11 @@
  * and the model JSON (json).
  */
 export { minimumCostAssignment } from './assignment';
-export type { KMeansState } from './centres';
+export type { KMeansBatchResult, KMeansState } from './centres';
 export { readKMeansJSON, writeKMeansJSON } from './json';
 export type { KMeansModelJSON } from './json';
 export { StreamingKMeans } from './model';
-export type { KMeansBatchResult, KMeansTransformResult } from './model';
+export type { KMeansTransformResult } from './model';
 export {
   checkCenters,
   GIVEN_CENTER_WEIGHT,

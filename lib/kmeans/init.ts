@@ -1,7 +1,6 @@
 /** k-means++ initialisation, as scikit-learn's greedy variant, on row-major rows. */
 import type { SeededRandom } from '../random';
-import { rowDistance } from './centres';
-import { PRUNE_MARGIN } from './prune';
+import { PRUNE_MARGIN, rowDistance } from './centres';
 
 /** Buffers of one k-means++ run over n rows, reused by the next restart. */
 export class PlusPlusScratch {

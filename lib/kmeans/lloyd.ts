@@ -11,10 +11,9 @@
  * k-means++ Lloyd takes two or three iterations here, too few for bounds to pay for their upkeep.
  */
 import { SeededRandom } from '../random';
-import { rowDistance } from './centres';
+import { PRUNE_MARGIN, rowDistance } from './centres';
 import { kmeansPlusPlus, PlusPlusScratch } from './init';
 import { matchCenters, permuteRows } from './merge';
-import { PRUNE_MARGIN } from './prune';
 
 /** Centres of a model that earlier samples pin: each keeps its own cluster as a weighted point. */
 export interface Prior {

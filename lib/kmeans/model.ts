@@ -32,6 +32,7 @@ import {
 import { readKMeansJSON, writeKMeansJSON, type KMeansModelJSON } from './json';
 import { absoluteTolerance, ageWeights, fitCenters, lloyd } from './lloyd';
 import { matchCenters, mergeCentred, permuteState } from './merge';
+import type { KMeansBatchResult } from './centres';
 import { admits, batchSpreads, learnSpread, outlierScore } from './outlier';
 import {
   checkCenters,
@@ -41,23 +42,6 @@ import {
   type KMeansOptions,
   type ResolvedKMeansOptions,
 } from './options';
-
-/** Result of {@link StreamingKMeans.learnBatch}, as scikit-learn's `fit_transform` and `labels_`. */
-export interface KMeansBatchResult {
-  /** Index of the nearest centre of each row. */
-  labels: Int32Array;
-  /** Euclidean distances of each row to every centre, n × k row-major (scikit-learn's `fit_transform`). */
-  distanceMatrix: Float64Array;
-  /**
-   * The same distances as one k-number view per row of `distanceMatrix`, made on first read (100k
-   * small arrays cost more to allocate and collect than the distances cost to compute).
-   */
-  readonly distances: Float64Array[];
-  /** Sum of squared distances of the batch's rows to their nearest centre. */
-  inertia: number;
-  /** Lloyd iterations run (of the kept restart), as scikit-learn's `n_iter_`. */
-  nIter: number;
-}
 
 /** Labels and distances of a batch under the current centres. */
 export interface KMeansTransformResult {
@@ -417,18 +401,7 @@ export class StreamingKMeans {
 
   /** Labels, distances (as {@link transform}) and inertia of n × d row-major rows, after learning them. */
   private describeBatch(data: Float64Array, nIter: number): KMeansBatchResult {
-    const k = this.options.k;
-    const described = describeRows(data, this.requireCenters(), k, this.schema.dimension);
-    let views: Float64Array[] | undefined;
-    return {
-      ...described,
-      nIter,
-      get distances(): Float64Array[] {
-        const matrix = described.distanceMatrix;
-        views ??= Array.from({ length: matrix.length / k }, (_, i) => matrix.subarray(i * k, i * k + k));
-        return views;
-      },
-    };
+    return describeRows(data, this.requireCenters(), this.options.k, this.schema.dimension, nIter);
   }
 
   private requireCenters(): Float64Array {
