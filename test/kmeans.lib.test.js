@@ -4,7 +4,7 @@
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
 const { StreamingKMeans, STARVING_FRACTION } = dist('lib/kmeans');
-const { minimumCostAssignment } = dist('lib/assignment');
+const { minimumCostAssignment } = dist('lib/kmeans');
 const { ModelError } = dist('lib/errors');
 
 const iris = require('./fixtures/iris.json');
@@ -456,7 +456,7 @@ describe('lib/kmeans', () => {
       [{ seed: 1.5 }, /seed must be an integer/],
       [{ restarts: 0 }, /restarts must be an integer ≥ 1/],
       [{ halfLife: -1 }, /halfLife must be a finite number ≥ 0/],
-      [{ warmupSamples: 2 }, /warmupSamples must be an integer ≥ k \(3\)/],
+      [{ warmupSamples: 2 }, /warmupSamples \(2\) must be at least k \(3\) and a whole number/],
       [{ tol: -1 }, /tol must be a finite number ≥ 0/],
       [{ maxIter: 0 }, /maxIter must be an integer ≥ 1/],
     ];
@@ -485,7 +485,7 @@ describe('lib/kmeans', () => {
       return model;
     }
 
-    it('has the DESIGN §3.1 fields', () => {
+    it('has the fields docs/model-json.md lists', () => {
       const json = trained().toJSON();
       assert.equal(json.type, 'ml-kmeans');
       assert.equal(json.version, 1);

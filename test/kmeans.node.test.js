@@ -80,7 +80,7 @@ describe('ml-kmeans node', () => {
     });
   });
 
-  describe('batch into a fresh node (DESIGN §4.1)', () => {
+  describe('batch into a fresh node (a batch is fit_transform)', () => {
     const SIX = [
       [0, 0],
       [0.1, 0],
@@ -361,28 +361,32 @@ describe('ml-kmeans node', () => {
       [
         'centers not an array',
         { init: 'given', centers: '{"a": 1}' },
-        /setting "centers" must be a JSON array of k = 3 rows/,
+        /setting "centers" must be an array of k = 3 rows .*got an object/,
       ],
-      ['too few centres', { init: 'given', centers: '[[0, 0], [1, 1]]' }, /"centers" has 2 rows but k is 3/],
+      [
+        'too few centres',
+        { init: 'given', centers: '[[0, 0], [1, 1]]' },
+        /setting "centers" must be an array of k = 3 rows \(one centre each\) for init "given", got 2 rows/,
+      ],
       [
         'a ragged centre',
         { k: 2, init: 'given', centers: '[[0, 0], [1]]' },
-        /row 1 has 1 values but row 0 has 2/,
+        /setting "centers\[1\]" must be an array of 2 numbers \(one per feature\), got an array of 1 item/,
       ],
       [
         'a bad value',
         { k: 2, init: 'given', centers: '[[0, 0], [1, "x"]]' },
-        /row 1, value 1 must be a finite number, got "x"/,
+        /setting "centers\[1\]\[1\]" must be a finite number, got "x"/,
       ],
       [
         'a row not an array',
         { k: 2, init: 'given', centers: '[[0, 0], 5]' },
-        /row 1 must be a non-empty array/,
+        /setting "centers\[1\]" must be an array of 2 numbers \(one per feature\), got 5/,
       ],
       [
         'centres unlike Features',
         { k: 2, init: 'given', centers: '[[0, 0], [1, 1]]', features: 'a, b, c' },
-        /rows of 2 values but Features lists 3 \(a, b, c\)/,
+        /setting "centers\[0\]" must be an array of 3 numbers .*\(Features: a, b, c\)/,
       ],
       ['clusters = 0', { clusters: 0 }, /setting "clusters" must be a whole number between 1 and 1000/],
       ['a legacy k = 0', { k: 0 }, /setting "k" must be a whole number between 1 and 1000/],
@@ -390,7 +394,11 @@ describe('ml-kmeans node', () => {
       ['an unknown init', { init: 'random' }, /setting "init" must be one of "kmeans\+\+", "given"/],
       ['restarts = 0', { restarts: 0 }, /setting "restarts"/],
       ['a fractional seed', { seed: 1.5 }, /setting "seed" must be a whole number/],
-      ['warm-up below k', { k: 5, warmupSamples: 3 }, /"warmupSamples" \(3\) must be at least k \(5\)/],
+      [
+        'warm-up below k',
+        { k: 5, warmupSamples: 3 },
+        /setting "warmupSamples" \(3\) must be at least k \(5\) and a whole number: k-means\+\+ picks/,
+      ],
     ];
     for (const [what, settings, message] of badSettings) {
       it(`${what}: reported at start (red status) and on every message`, async () => {

@@ -1,11 +1,17 @@
 /**
- * `ml-kmeans`: streaming k-means clustering, one model per key (DESIGN §4.4). The payload passes
+ * `ml-kmeans`: streaming k-means clustering, one model per key (docs/nodes.md). The payload passes
  * through; the node adds `msg.cluster` and `msg.kmeans = {cluster, distance, distances}`.
  */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { SampleError } from '../../lib/errors';
-import { KMEANS_DEFAULTS, StreamingKMeans, type KMeansInit, type KMeansOptions } from '../../lib/kmeans';
-import type { Schema } from '../../lib/samples';
+import {
+  KMEANS_DEFAULTS,
+  resolveKMeansOptions,
+  StreamingKMeans,
+  type KMeansInit,
+  type KMeansOptions,
+} from '../../lib/kmeans';
+import type { Sample, Schema } from '../../lib/samples';
 import {
   checkFinite,
   setupLearnerNode,
@@ -13,7 +19,7 @@ import {
   type LearnerKind,
   type LearnerSettings,
 } from '../shared/learner-node';
-import { choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
+import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {
   /** The number of clusters, k. */
@@ -25,6 +31,9 @@ interface KMeansConfig extends LearnerConfig {
   centers?: string | unknown[];
   seed?: number | string;
   restarts?: number | string;
+  outlierLimit?: number | string;
+  learnOnlyNormal?: boolean | string;
+  relearnAfter?: number | string;
 }
 
 /** The node's own settings, parsed. */
@@ -35,12 +44,22 @@ interface KMeansSettings {
   centers: number[][] | null;
   seed: number;
   restarts: number;
+  outlierLimit: number;
+  learnOnlyNormal: boolean;
+  relearnAfter: number;
 }
 
 /** Most clusters: every sample is compared with each centre, and each centre is saved with the model. */
 const MAX_CLUSTERS = 1000;
 /** Most k-means++ runs on the warm-up buffer: each one clusters the whole buffer. */
 const MAX_RESTARTS = 100;
+/**
+ * Range of the outlier limit, in cluster radii: below 0.1 nearly every member is an outlier; a
+ * sample a million radii away is one whatever the data.
+ */
+const OUTLIER_LIMIT_RANGE = { min: 0.1, max: 1e6 };
+/** Largest relearnAfter: about 11 days of one sample a second; beyond that, 0 (keep flagging) is meant. */
+const MAX_RELEARN_AFTER = 1e6;
 
 /** A short example of the `centers` setting for k rows, for error messages. */
 function centersExample(k: number): string {
@@ -49,82 +68,41 @@ function centersExample(k: number): string {
 }
 
 /**
- * Reads the `centers` setting: JSON text (or an array, from a hand-written flow) of k rows of
- * finite numbers, all of one length, equal to the number of configured Features when there are.
- * Checked here, at start, so that a typo shows as a configuration error before any data arrive.
- * @throws SettingError saying which row or value is wrong.
+ * Parses the `centers` setting's JSON text (a hand-written flow may hold the array itself). The
+ * rows themselves are checked by the model's options check, with the rest of the settings.
+ * @throws SettingError when the text is empty or not JSON.
  */
-function readCenters(raw: unknown, k: number, features: readonly string[] | null): number[][] {
-  let parsed: unknown = raw;
-  if (typeof raw === 'string') {
-    if (raw.trim() === '') {
-      throw new SettingError(
-        `setting "centers" is empty: with init "given", write the k = ${k} initial centres as JSON, ` +
-          `e.g. ${centersExample(k)}`,
-      );
-    }
-    try {
-      parsed = JSON.parse(raw);
-    } catch (err) {
-      throw new SettingError(
-        `setting "centers" is not valid JSON (${(err as Error).message}): write k = ${k} rows such as ${centersExample(k)}`,
-      );
-    }
-  }
-  if (!Array.isArray(parsed)) {
+function parseCenters(raw: unknown, k: number): number[][] {
+  if (typeof raw !== 'string') return raw as number[][];
+  if (raw.trim() === '') {
     throw new SettingError(
-      `setting "centers" must be a JSON array of k = ${k} rows (one centre each), got ${
-        parsed === undefined ? 'nothing' : JSON.stringify(parsed)
-      }`,
+      `setting "centers" is empty: with init "given", write the k = ${k} initial centres as JSON, ` +
+        `e.g. ${centersExample(k)}`,
     );
   }
-  if (parsed.length !== k) {
+  try {
+    return JSON.parse(raw) as number[][];
+  } catch (err) {
     throw new SettingError(
-      `setting "centers" has ${parsed.length} row${parsed.length === 1 ? '' : 's'} but k is ${k}: give one centre per cluster`,
+      `setting "centers" is not valid JSON (${(err as Error).message}): write k = ${k} rows such as ${centersExample(k)}`,
     );
   }
-  const rows: number[][] = [];
-  let width = -1;
-  parsed.forEach((row: unknown, j: number) => {
-    if (!Array.isArray(row) || row.length === 0) {
-      throw new SettingError(
-        `setting "centers": row ${j} must be a non-empty array of numbers (one per feature), got ${JSON.stringify(row)}`,
-      );
-    }
-    if (j === 0) width = row.length;
-    else if (row.length !== width) {
-      throw new SettingError(
-        `setting "centers": row ${j} has ${row.length} values but row 0 has ${width}; every centre needs one value per feature`,
-      );
-    }
-    row.forEach((value: unknown, f: number) => {
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new SettingError(
-          `setting "centers": row ${j}, value ${f} must be a finite number, got ${JSON.stringify(value)}`,
-        );
-      }
-    });
-    rows.push(row as number[]);
-  });
-  if (features && width !== features.length) {
-    throw new SettingError(
-      `setting "centers" has rows of ${width} values but Features lists ${features.length} ` +
-        `(${features.join(', ')}); give each centre one value per feature, in that order`,
-    );
-  }
-  return rows;
 }
 
-/** Parses the node's own settings. @throws SettingError */
-function readKMeansSettings(config: KMeansConfig, learner: LearnerSettings): KMeansSettings {
-  // Flows saved before the setting was named `clusters` (the editor reserves one-letter names)
-  // hold it as `k`; an error names the setting the flow holds.
+/** The number of clusters; flows saved before the setting was named `clusters` hold it as `k`. */
+function readClusters(config: KMeansConfig): number {
+  // The editor reserves one-letter names, hence `clusters`; an error names the setting the flow holds.
   const legacy = isBlank(config.clusters) && !isBlank(config.k);
-  const k = numberSetting(legacy ? config.k : config.clusters, legacy ? 'k' : 'clusters', KMEANS_DEFAULTS.k, {
+  return numberSetting(legacy ? config.k : config.clusters, legacy ? 'k' : 'clusters', KMEANS_DEFAULTS.k, {
     min: 1,
     max: MAX_CLUSTERS,
     integer: true,
   });
+}
+
+/** Parses the node's own settings. @throws SettingError */
+function readKMeansSettings(config: KMeansConfig): KMeansSettings {
+  const k = readClusters(config);
   const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const);
   const seed = numberSetting(config.seed, 'seed', KMEANS_DEFAULTS.seed, {
     min: 0,
@@ -136,114 +114,190 @@ function readKMeansSettings(config: KMeansConfig, learner: LearnerSettings): KMe
     max: MAX_RESTARTS,
     integer: true,
   });
-  const centers = init === 'given' ? readCenters(config.centers, k, learner.features) : null;
-  if (init === 'kmeans++' && learner.warmupSamples !== undefined && learner.warmupSamples < k) {
-    throw new SettingError(
-      `setting "warmupSamples" (${learner.warmupSamples}) must be at least k (${k}): k-means++ picks its ` +
-        'k centres among the warm-up samples',
+  const centers = init === 'given' ? parseCenters(config.centers, k) : null;
+  const outlierLimit = numberSetting(
+    config.outlierLimit,
+    'outlierLimit',
+    KMEANS_DEFAULTS.outlierLimit,
+    OUTLIER_LIMIT_RANGE,
+  );
+  const learnOnlyNormal = booleanSetting(
+    config.learnOnlyNormal,
+    'learnOnlyNormal',
+    KMEANS_DEFAULTS.learnOnlyNormal,
+  );
+  const relearnAfter = numberSetting(config.relearnAfter, 'relearnAfter', KMEANS_DEFAULTS.relearnAfter, {
+    min: 0,
+    max: MAX_RELEARN_AFTER,
+    integer: true,
+  });
+  return { k, init, centers, seed, restarts, outlierLimit, learnOnlyNormal, relearnAfter };
+}
+
+/**
+ * The lib options for a model that warms up on `warmup` samples. Given centres start ready, so
+ * for them a warm-up below k only limits learning "warmup" and the lib's default stands.
+ */
+function optionsFor(
+  own: KMeansSettings,
+  learner: LearnerSettings,
+  warmup: number | undefined,
+): Partial<KMeansOptions> {
+  const given = own.init === 'given';
+  return {
+    k: own.k,
+    init: own.init,
+    centers: own.centers,
+    seed: own.seed,
+    restarts: own.restarts,
+    outlierLimit: own.outlierLimit,
+    learnOnlyNormal: own.learnOnlyNormal,
+    relearnAfter: own.relearnAfter,
+    halfLife: learner.halfLife,
+    warmupSamples: given && warmup !== undefined && warmup < own.k ? undefined : warmup,
+  };
+}
+
+/**
+ * Checks the combination once, at start, with the model's own check, so that the first sample
+ * cannot fail on a setting. Given centres must have one value per configured feature.
+ * @throws SettingError
+ */
+function checkCombination(own: KMeansSettings, learner: LearnerSettings): void {
+  try {
+    resolveKMeansOptions(optionsFor(own, learner, learner.warmupSamples), learner.features?.length);
+  } catch (err) {
+    const text = (err as Error).message;
+    const features =
+      learner.features && /^centers/.test(text) ? ` (Features: ${learner.features.join(', ')})` : '';
+    // The lib's message starts with the option's name, which is also the setting's.
+    throw new SettingError(`${text.replace(/^[\w[\]]+/, (name) => `setting "${name}"`)}${features}`);
+  }
+}
+
+/** Writes one sample's cluster, distances and outlier score onto the message. */
+function writeSample(model: StreamingKMeans, row: ArrayLike<number>, fields: Record<string, unknown>): void {
+  // The one allocation a sample needs: its distances go out on the message.
+  const distances = new Array<number>(model.k);
+  const cluster = model.transform(row, distances);
+  checkFinite(distances, 'a distance to a centre');
+  const distance = distances[cluster];
+  fields.cluster = cluster;
+  fields.kmeans = {
+    cluster,
+    distance,
+    distances,
+    outlier: model.outlierScore(cluster, distance),
+    outlierLimit: model.options.outlierLimit,
+  };
+}
+
+/** Writes a batch's clusters and distances, as plain arrays so that debug, JSON and function nodes see numbers. */
+function writeBatch(model: StreamingKMeans, rows: Sample['rows'], fields: Record<string, unknown>): void {
+  const n = rows.length;
+  const clusters = new Array<number>(n);
+  const nearest = new Array<number>(n);
+  const all = new Array<number[]>(n);
+  const outliers = new Array<number | null>(n);
+  for (let i = 0; i < n; i++) {
+    const distances = new Array<number>(model.k);
+    const cluster = model.transform(rows[i], distances);
+    checkFinite(distances, 'a distance to a centre');
+    clusters[i] = cluster;
+    nearest[i] = distances[cluster];
+    all[i] = distances;
+    outliers[i] = model.outlierScore(cluster, distances[cluster]);
+  }
+  fields.cluster = clusters;
+  fields.kmeans = {
+    cluster: clusters,
+    distance: nearest,
+    distances: all,
+    outlier: outliers,
+    outlierLimit: model.options.outlierLimit,
+  };
+}
+
+/** Why a model does not fit this node's settings, or `undefined`. */
+function misfit(model: StreamingKMeans, own: KMeansSettings, learner: LearnerSettings): string | undefined {
+  const width = own.centers ? own.centers[0].length : undefined;
+  if (model.k !== own.k) return `the model has ${model.k} clusters but this node is set to k = ${own.k}`;
+  if (width !== undefined && model.schema.dimension !== width) {
+    return `the model has ${model.schema.dimension} features but the given centres (setting "centers") have ${width}`;
+  }
+  if (learner.learning === 'off' && !model.ready) {
+    return (
+      'the model is still warming up (cluster_centers is null) and learning is off, so it could never ' +
+      'cluster: send a model with cluster_centers, or set Learning to continuous or warm-up'
     );
   }
-  return { k, init, centers, seed, restarts };
+  return undefined;
+}
+
+/**
+ * Warns when a run of outliers reaches `relearnAfter` and the model, which learns only normal
+ * samples, learns them again: a new operating mode, or a lasting fault, is now being learned.
+ * Once per run: the run must end (a normal sample) before the next warning.
+ */
+function warnOnRelearn(model: StreamingKMeans, own: KMeansSettings, warn: (text: string) => void): void {
+  if (!own.learnOnlyNormal || own.relearnAfter === 0 || model.outlierRun !== own.relearnAfter) return;
+  warn(
+    `${own.relearnAfter} samples in a row scored above the outlier limit (${own.outlierLimit}): learning them ` +
+      'again (setting "relearnAfter"), as a lasting new operating mode. Send msg.reset if it is a fault.',
+  );
+}
+
+/** The k-means learner: how the shared learner node makes, loads, merges and applies its models. */
+function kmeansKind(
+  own: KMeansSettings,
+  learner: LearnerSettings,
+  warn: (text: string) => void,
+): LearnerKind<StreamingKMeans> {
+  checkCombination(own, learner);
+  const width = own.centers ? own.centers[0].length : undefined;
+  const input = `msg.${learner.property}`;
+  return {
+    type: 'ml-kmeans',
+    defaultWarmup: () => 10 * own.k,
+    // Given centres are ready at once; k-means++ once its warm-up buffer has been clustered.
+    ready: (model) => model.ready,
+    readyWithoutData: own.init === 'given',
+    batchRows: own.k,
+    batchReady: (model) => model.ready,
+    forBatch(model, rows) {
+      // A batch is fit_transform: a model still buffering for k-means++ whose buffer and batch hold
+      // at least k rows fits them at once, as the same buffer with a warm-up that ends with this batch.
+      if (model.ready || model.samplesSeen + rows >= model.options.warmupSamples) return model;
+      return StreamingKMeans.load(model.toJSON(), optionsFor(own, learner, model.samplesSeen + rows));
+    },
+    create(schema: Schema, warmup: number) {
+      if (width !== undefined && schema.dimension !== width) {
+        // Only reachable without configured Features: then the first sample fixes the dimension.
+        throw new SampleError(
+          `${input} has ${schema.dimension} feature${schema.dimension === 1 ? '' : 's'} but the given ` +
+            `centres (setting "centers") have ${width}. Send samples of ${width} values, or change the centres.`,
+        );
+      }
+      return new StreamingKMeans(schema, optionsFor(own, learner, warmup));
+    },
+    load: (json) => StreamingKMeans.load(json, optionsFor(own, learner, learner.warmupSamples)),
+    misfit: (model) => misfit(model, own, learner),
+    merge: (a, b) => StreamingKMeans.merge(a, b),
+    transform(model, sample, msg: NodeMessage) {
+      const fields = msg as unknown as Record<string, unknown>;
+      if (sample.batch) writeBatch(model, sample.rows, fields);
+      else writeSample(model, sample.rows[0], fields);
+      warnOnRelearn(model, own, warn);
+    },
+    status: (model) => `k=${model.k} n=${model.samplesSeen}`,
+  };
 }
 
 export = function register(RED: NodeAPI): void {
   function KMeansNode(this: Node, config: KMeansConfig): void {
     RED.nodes.createNode(this, config);
-    setupLearnerNode(RED, this, config, (settings): LearnerKind<StreamingKMeans> => {
-      const own = readKMeansSettings(config, settings);
-      const { k, init, centers } = own;
-      const width = centers ? centers[0].length : undefined;
-      const input = `msg.${settings.property}`;
-      /** Lib options for `warmup` samples before k-means++ (ignored by given centres, which start ready). */
-      const optionsFor = (warmup: number | undefined): Partial<KMeansOptions> => ({
-        k,
-        init,
-        centers,
-        seed: own.seed,
-        restarts: own.restarts,
-        halfLife: settings.halfLife,
-        // The lib needs warmupSamples ≥ k; with given centres a smaller warm-up only limits learning "warmup".
-        warmupSamples: warmup !== undefined && warmup >= k ? warmup : undefined,
-      });
-      // Check the combination once, at start, so the first sample cannot fail on a setting.
-      try {
-        StreamingKMeans.checkOptions(optionsFor(settings.warmupSamples), width);
-      } catch (err) {
-        throw new SettingError((err as Error).message);
-      }
-      return {
-        type: 'ml-kmeans',
-        defaultWarmup: () => 10 * k,
-        // Given centres are ready at once; k-means++ once its warm-up buffer has been clustered.
-        ready: (model) => model.ready,
-        readyWithoutData: init === 'given',
-        batchRows: k,
-        batchReady: (model) => model.ready,
-        forBatch(model, rows) {
-          // A model still buffering for k-means++ whose buffer and batch hold at least k rows fits
-          // them at once (DESIGN §4.1): the same buffer, with a warm-up that ends with this batch.
-          if (model.ready || model.samplesSeen + rows >= model.options.warmupSamples) return model;
-          return StreamingKMeans.load(model.toJSON(), optionsFor(model.samplesSeen + rows));
-        },
-        create(schema: Schema, warmup: number) {
-          if (width !== undefined && schema.dimension !== width) {
-            // Only reachable without configured Features: then the first sample fixes the dimension.
-            throw new SampleError(
-              `${input} has ${schema.dimension} feature${schema.dimension === 1 ? '' : 's'} but the given ` +
-                `centres (setting "centers") have ${width}. Send samples of ${width} values, or change the centres.`,
-            );
-          }
-          return new StreamingKMeans(schema, optionsFor(warmup));
-        },
-        load: (json) => StreamingKMeans.load(json, optionsFor(settings.warmupSamples)),
-        misfit(model) {
-          if (model.k !== k) return `the model has ${model.k} clusters but this node is set to k = ${k}`;
-          if (width !== undefined && model.schema.dimension !== width) {
-            return (
-              `the model has ${model.schema.dimension} features but the given centres (setting "centers") ` +
-              `have ${width}`
-            );
-          }
-          if (settings.learning === 'off' && !model.ready) {
-            return (
-              'the model is still warming up (cluster_centers is null) and learning is off, so it could never ' +
-              'cluster: send a model with cluster_centers, or set Learning to continuous or warm-up'
-            );
-          }
-          return undefined;
-        },
-        merge: (a, b) => StreamingKMeans.merge(a, b),
-        transform(model, sample, msg) {
-          const fields = msg as unknown as Record<string, unknown>;
-          const rows = sample.rows;
-          if (!sample.batch) {
-            // The one allocation a sample needs: its distances go out on the message.
-            const distances = new Array<number>(k);
-            const cluster = model.transform(rows[0], distances);
-            checkFinite(distances, 'a distance to a centre');
-            fields.cluster = cluster;
-            fields.kmeans = { cluster, distance: distances[cluster], distances };
-            return;
-          }
-          // Plain arrays (not the lib's typed arrays), so that debug, JSON and function nodes see numbers.
-          const n = rows.length;
-          const clusters = new Array<number>(n);
-          const nearest = new Array<number>(n);
-          const all = new Array<number[]>(n);
-          for (let i = 0; i < n; i++) {
-            const distances = new Array<number>(k);
-            const cluster = model.transform(rows[i], distances);
-            checkFinite(distances, 'a distance to a centre');
-            clusters[i] = cluster;
-            nearest[i] = distances[cluster];
-            all[i] = distances;
-          }
-          fields.cluster = clusters;
-          fields.kmeans = { cluster: clusters, distance: nearest, distances: all };
-        },
-        status: (model) => `k=${model.k} n=${model.samplesSeen}`,
-      };
-    });
+    const warn = (text: string): void => this.warn(text);
+    setupLearnerNode(RED, this, config, (learner) => kmeansKind(readKMeansSettings(config), learner, warn));
   }
   RED.nodes.registerType('ml-kmeans', KMeansNode);
 };
