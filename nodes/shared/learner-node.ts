@@ -29,6 +29,7 @@ import {
   SettingError,
   storeSetting,
 } from './settings';
+import { readSharingSettings, Sharing, type SharingConfig, type SharingSettings } from './sharing';
 import { StatusLine } from './status';
 import { BurstReport } from './throttle';
 
@@ -79,7 +80,7 @@ export interface LearnerKind<M extends Learner> {
 }
 
 /** Settings every learner has (DESIGN §3); the editor may omit any of them. */
-export interface LearnerConfig extends NodeDef {
+export interface LearnerConfig extends NodeDef, SharingConfig {
   property?: string;
   keyProperty?: string;
   features?: string;
@@ -105,6 +106,8 @@ export interface LearnerSettings {
   store: string | undefined;
   /** The most features a sample may have. */
   maxDimension: number;
+  /** Model sharing between instances (docs/scale-out.md). */
+  sharing: SharingSettings;
 }
 
 /** Bounds of the learner settings, checked at deploy (the limits contract in docs/limits.md). */
@@ -170,6 +173,7 @@ export function readLearnerSettings(
     halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }),
     store: storeSetting(config.store, RED ? contextStorage(RED) : undefined),
     maxDimension,
+    sharing: readSharingSettings(config),
   };
 }
 
@@ -272,6 +276,7 @@ class LearnerNode<M extends Learner> {
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
   private readonly evictions: BurstReport;
+  private readonly sharing: Sharing<M>;
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
@@ -305,6 +310,19 @@ class LearnerNode<M extends Learner> {
     );
     this.persistence = new ModelPersistence(node, settings.store, kind.type, (key) => this.serialise(key));
     this.status = new StatusLine(node, () => this.statusText());
+    this.sharing = new Sharing<M>(
+      node,
+      settings.sharing,
+      kind.type,
+      {
+        models: this.models,
+        load: (json) => this.loadChecked(json),
+        check: (entry, incoming, peer) => this.checkCompatible(entry, incoming, peer),
+        changed: (key) => this.persistence.changed(key),
+      },
+      (messages) => node.send([null, messages]),
+    );
+    this.persistence.onChanged = (key) => this.sharing.touched(key);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (this.pending) this.pending.push([msg, send, done]);
@@ -313,6 +331,7 @@ class LearnerNode<M extends Learner> {
     node.on('close', (removed: boolean, done: () => void) => {
       this.status.close();
       this.evictions.close();
+      this.sharing.close();
       if (removed) this.persistence.remove(done);
       else this.persistence.write(done);
     });
@@ -413,7 +432,8 @@ class LearnerNode<M extends Learner> {
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
     try {
-      this.process(msg, send);
+      // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
+      if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) this.process(msg, send);
       this.status.changed();
       done();
     } catch (err) {
