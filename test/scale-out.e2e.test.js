@@ -81,7 +81,20 @@ function flow(port, qos) {
       inputs: 0,
       wires: [Object.keys(LEARNERS)],
     },
-    { id: 'ping', type: 'mqtt in', z: tab, topic: 'stream/ping', qos: '1', datatype: 'utf8', broker: 'broker', nl: false, rap: true, rh: 0, inputs: 0, wires: [['pings']] },
+    {
+      id: 'ping',
+      type: 'mqtt in',
+      z: tab,
+      topic: 'stream/ping',
+      qos: '1',
+      datatype: 'utf8',
+      broker: 'broker',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      wires: [['pings']],
+    },
     { id: 'pings', type: 'probe-sink', z: tab, wires: [] },
     { id: 'ctl', type: 'probe-source', z: tab, wires: [Object.keys(LEARNERS)] },
     {
@@ -163,7 +176,9 @@ async function until(runtimes, ready, what, ms = 30000) {
     if (ready(last)) return last;
     log(what, JSON.stringify(last.map((m) => Object.values(m).map((x) => x.n_samples_seen))));
     if (Date.now() > deadline) {
-      throw new Error(`${what}: ${JSON.stringify(last.map((m) => Object.values(m).map((x) => x.n_samples_seen)))}`);
+      throw new Error(
+        `${what}: ${JSON.stringify(last.map((m) => Object.values(m).map((x) => x.n_samples_seen)))}`,
+      );
     }
     await wait(300);
   }
@@ -177,7 +192,11 @@ function reference(rows) {
   const schema = { dimension: 3, features: null };
   const std = new Standardizer(schema, {});
   const pca = new StreamingPCA(schema, { components: 2 });
-  const km = new StreamingKMeans(schema, { k: KMEANS.k, warmupSamples: KMEANS.warmupSamples, seed: KMEANS.seed });
+  const km = new StreamingKMeans(schema, {
+    k: KMEANS.k,
+    warmupSamples: KMEANS.warmupSamples,
+    seed: KMEANS.seed,
+  });
   for (const row of rows) {
     std.learnOne(row);
     pca.learnOne(row);
@@ -187,7 +206,8 @@ function reference(rows) {
 }
 
 const squared = (a, b) => a.reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0);
-const inertia = (rows, centres) => rows.reduce((sum, row) => sum + Math.min(...centres.map((c) => squared(row, c))), 0);
+const inertia = (rows, centres) =>
+  rows.reduce((sum, row) => sum + Math.min(...centres.map((c) => squared(row, c))), 0);
 
 /**
  * K-means bound (docs/scale-out.md): without forgetting a centre is the mean of the samples
@@ -278,16 +298,32 @@ async function runScaleOut(runtimeOptions, qos) {
     assertExact(merged, rows.slice(0, PHASES.exact), 'three instances');
     const own = await Promise.all(runtimes.map((rt) => exported(rt, 'own')));
     for (const [i, m] of own.entries()) {
-      assert.ok(m.std.n_samples_seen > 0 && m.std.n_samples_seen < PHASES.exact, `${INSTANCES[i]} learned a part`);
+      assert.ok(
+        m.std.n_samples_seen > 0 && m.std.n_samples_seen < PHASES.exact,
+        `${INSTANCES[i]} learned a part`,
+      );
     }
-    assert.equal(own.reduce((sum, m) => sum + m.std.n_samples_seen, 0), PHASES.exact, 'the parts add up');
+    assert.equal(
+      own.reduce((sum, m) => sum + m.std.n_samples_seen, 0),
+      PHASES.exact,
+      'the parts add up',
+    );
     report.parts = own.map((m) => m.std.n_samples_seen);
     const std = merged[0].std;
     const single = reference(rows.slice(0, PHASES.exact));
     report.error = {
-      std: Math.max(...std.mean.map((v, j) => Math.abs(v - single.std.mean[j])), ...std.var.map((v, j) => Math.abs(v - single.std.var[j]) / single.std.var[j])),
-      pca: Math.max(...merged.map((m) => Math.max(...m.pca.components.flat().map((v, j) => Math.abs(v - single.pca.components.flat()[j]))))),
-      kmeans: Math.max(...merged.map((m) => kmeansDifference(rows.slice(0, PHASES.exact), m.km, single.km).centres)),
+      std: Math.max(
+        ...std.mean.map((v, j) => Math.abs(v - single.std.mean[j])),
+        ...std.var.map((v, j) => Math.abs(v - single.std.var[j]) / single.std.var[j]),
+      ),
+      pca: Math.max(
+        ...merged.map((m) =>
+          Math.max(...m.pca.components.flat().map((v, j) => Math.abs(v - single.pca.components.flat()[j]))),
+        ),
+      ),
+      kmeans: Math.max(
+        ...merged.map((m) => kmeansDifference(rows.slice(0, PHASES.exact), m.km, single.km).centres),
+      ),
     };
 
     log('exact', report);
@@ -304,11 +340,14 @@ async function runScaleOut(runtimeOptions, qos) {
       }
     });
     const { child } = runtimes[1];
-    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+    await new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve),
+    );
     // The survivors keep the killed instance's last share: its contribution does not vanish.
     const survivors = [runtimes[0], runtimes[2]];
     const whileDown = await Promise.all(survivors.map((rt) => exported(rt)));
-    for (const m of whileDown) assert.ok(m.std.n_samples_seen >= PHASES.exact, 'the survivors kept i2 in their models');
+    for (const m of whileDown)
+      assert.ok(m.std.n_samples_seen >= PHASES.exact, 'the survivors kept i2 in their models');
 
     // 3. Restart it on the same user directory: own model from its context store or its retained
     // share, peers from the retained shares; then more data.
@@ -334,9 +373,14 @@ async function runScaleOut(runtimeOptions, qos) {
     const ownTotal = finalOwn.reduce((sum, m) => sum + m.std.n_samples_seen, 0);
     const n = settled[0].std.n_samples_seen;
     assert.equal(n, converged[0].std.n_samples_seen, 'stable once converged');
-    assert.equal(n, ownTotal, 'every instance holds the same parts: the merged count is the sum of the own counts');
+    assert.equal(
+      n,
+      ownTotal,
+      'every instance holds the same parts: the merged count is the sum of the own counts',
+    );
     for (const [i, m] of settled.entries()) {
-      for (const id of Object.keys(LEARNERS)) assert.equal(m[id].n_samples_seen, n, `${INSTANCES[i]} ${id} n`);
+      for (const id of Object.keys(LEARNERS))
+        assert.equal(m[id].n_samples_seen, n, `${INSTANCES[i]} ${id} n`);
       assertClose(m.std.mean, settled[0].std.mean, 1e-9, `${INSTANCES[i]}: same standardize model`);
       assertClose(m.pca.components, settled[0].pca.components, 1e-9, `${INSTANCES[i]}: same PCA model`);
     }
@@ -370,17 +414,16 @@ async function runScaleOut(runtimeOptions, qos) {
 describe(`several instances share one stream through ${mosquittoVersion()}`, function () {
   this.timeout(180000);
 
-  for (const qos of [1, 0]) {
-    it(`Node-RED 4, data at QoS ${qos}: exact standardize and PCA, bounded k-means, SIGKILL and restart converge`, async () => {
-      const report = await runScaleOut({}, qos);
-      assert.match(report.version, /^4\./);
-      console.log(`      ${JSON.stringify(report)}`);
-    });
-  }
+  // Each version once, the loss measured at QoS 1 on Node-RED 4 and at QoS 0 on Node-RED 5.
+  it('Node-RED 4, data at QoS 1: exact standardize and PCA, bounded k-means, SIGKILL and restart converge', async () => {
+    const report = await runScaleOut({}, 1);
+    assert.match(report.version, /^4\./);
+    log(JSON.stringify(report));
+  });
 
-  it('Node-RED 5 on Node 22, data at QoS 1: the same', async () => {
-    const report = await runScaleOut({ nodeRed: require.resolve('node-red-5'), execPath: node22() }, 1);
+  it('Node-RED 5 on Node 22, data at QoS 0: the same', async () => {
+    const report = await runScaleOut({ nodeRed: require.resolve('node-red-5'), execPath: node22() }, 0);
     assert.match(report.version, /^5\./);
-    console.log(`      ${JSON.stringify(report)}`);
+    log(JSON.stringify(report));
   });
 });
