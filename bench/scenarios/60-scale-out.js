@@ -10,6 +10,8 @@ const { startMosquitto } = require('../../test/support/mosquitto');
 const D = 16;
 const MESSAGES = Number(process.env.BENCH_SCALE_MESSAGES || 20000);
 const WINDOW = 10;
+const CHUNK = 100;
+const BACKLOG = 500;
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function flow(port) {
@@ -153,18 +155,27 @@ async function measure(instances) {
     }
     const data = rows(MESSAGES).map((row) => JSON.stringify(row));
     const start = process.hrtime.bigint();
-    for (let i = 0; i < data.length; i += 200) {
+    // mosquitto drops QoS 1 messages beyond 1000 queued for a slow subscriber
+    // (max_queued_messages): the publisher keeps at most BACKLOG rows ahead of what was learned.
+    let total = 0;
+    const progress = async () => {
+      const counts = await Promise.all(runtimes.map(learned));
+      total = counts.reduce((a, b) => a + b, 0);
+      if (process.env.BENCH_SCALE_DEBUG) console.error(counts, Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    for (let i = 0; i < data.length; i += CHUNK) {
+      while (i - total > BACKLOG * instances) await progress();
       await Promise.all(
-        data.slice(i, i + 200).map((payload) => client.publishAsync('bench/rows', payload, { qos: 1 })),
+        data.slice(i, i + CHUNK).map((payload) => client.publishAsync('bench/rows', payload, { qos: 1 })),
       );
     }
     // Every window of every instance has gone through k-means (a part window stays open).
     const expected = MESSAGES - (WINDOW - 1) * instances;
-    let total = 0;
     for (let i = 0; i < 600 && total < expected; i++) {
-      total = (await Promise.all(runtimes.map(learned))).reduce((a, b) => a + b, 0);
-      if (total < expected) await wait(50);
+      await progress();
+      if (total < expected) await wait(20);
     }
+    if (total < expected) throw new Error(`${instances} instance(s) learned ${total} of ${expected} rows`);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return { rate: total / seconds, total, seconds };
   } finally {
@@ -175,6 +186,7 @@ async function measure(instances) {
 }
 
 module.exports = {
+  measure,
   title: `scale-out: window → standardize → pca → k-means, d = ${D}, through mosquitto, 1 and 2 instances`,
   async extra() {
     console.log('| instances | rows learned | seconds | messages/s |');
