@@ -31,7 +31,7 @@ module.exports = tseslint.config(
   },
   {
     // The editor scripts run in the browser, beside jQuery and Node-RED's editor API.
-    files: ['nodes/**/*.html', 'nodes/shared/editor/*.js', 'test/support/probe-nodes/*.html'],
+    files: ['nodes/**/*.html', 'resources/*.js', 'test/support/probe-nodes/*.html'],
     plugins: { html },
     languageOptions: {
       sourceType: 'script',

@@ -222,11 +222,4 @@ export class RunningMoments {
   variance(j: number): number {
     return this.weight > 0 ? this.m2[j] / this.weight : 0;
   }
-
-  /** An independent copy. */
-  clone(): RunningMoments {
-    const copy = new RunningMoments(this.dimension, this.decay);
-    copy.merge(this);
-    return copy;
-  }
 }

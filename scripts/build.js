@@ -1,11 +1,13 @@
 'use strict';
 // Compiles lib/ and nodes/ to dist/ and puts each node's editor files beside its compiled .js,
 // where Node-RED looks for them. Parts every learner's editor shares live once in
-// nodes/shared/editor and nodes/shared/locales and are included here:
-//   <!-- @include NAME -->  and  /* @include NAME */  are replaced by nodes/shared/editor/NAME,
-//   with __TYPE__ replaced by the node's type;
-//   nodes/shared/locales/<lang>/learner.json is merged under the node's type in its messages
-//   when the node's .html includes learner-form.html.
+// nodes/shared/editor and nodes/shared/locales and are included here (docs/architecture.md,
+// "The build"):
+//   <!-- @include NAME -->  is replaced by nodes/shared/editor/NAME, with __TYPE__ replaced by the
+//   node's type (the form's ids and i18n keys name the node type);
+//   nodes/shared/locales/<lang>/node.json (the runtime messages of the shared node code) is merged
+//   under the node's type in every node's messages, and learner.json too when the node's .html
+//   includes learner-form.html.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -13,11 +15,11 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 const shared = path.join(root, 'nodes', 'shared');
-const INCLUDE = /<!--\s*@include\s+([\w.-]+)\s*-->|\/\*\s*@include\s+([\w.-]+)\s*\*\//g;
+const INCLUDE = /<!--\s*@include\s+([\w.-]+)\s*-->/g;
 
 function expand(text, type) {
-  return text.replace(INCLUDE, (_, htmlName, jsName) => {
-    const included = fs.readFileSync(path.join(shared, 'editor', htmlName || jsName), 'utf8');
+  return text.replace(INCLUDE, (_, name) => {
+    const included = fs.readFileSync(path.join(shared, 'editor', name), 'utf8');
     return expand(included, type).replace(/__TYPE__/g, type);
   });
 }
@@ -41,11 +43,13 @@ function copyLocales(source, target, type, learner) {
       const to = path.join(target, lang, file);
       if (file.endsWith('.html')) {
         fs.writeFileSync(to, expand(fs.readFileSync(from, 'utf8'), type));
-      } else if (file === `${type}.json` && learner) {
+      } else if (file === `${type}.json`) {
         const messages = JSON.parse(fs.readFileSync(from, 'utf8'));
-        const common = path.join(shared, 'locales', lang, 'learner.json');
-        if (fs.existsSync(common)) {
-          messages[type] = mergeDeep(messages[type] || {}, JSON.parse(fs.readFileSync(common, 'utf8')));
+        for (const name of learner ? ['node.json', 'learner.json'] : ['node.json']) {
+          const common = path.join(shared, 'locales', lang, name);
+          if (fs.existsSync(common)) {
+            messages[type] = mergeDeep(messages[type] || {}, JSON.parse(fs.readFileSync(common, 'utf8')));
+          }
         }
         fs.writeFileSync(to, JSON.stringify(messages, null, 2));
       } else {

@@ -1,7 +1,8 @@
 'use strict';
 // ml-kmeans through node-red-node-test-helper: scikit-learn parity of a batch, warm-up and
-// streaming, output shapes, keys, control messages, settings errors and bad input. The math
-// itself is tested in kmeans.lib.test.js.
+// streaming, output shapes, given centres, its own settings. What every learner does (bad
+// samples, control messages, keys, warm-up, persistence) is in learner-contract.node.test.js;
+// the math itself in kmeans.lib.test.js.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
 const { helper, load } = require('./support/helper');
@@ -239,43 +240,6 @@ describe('ml-kmeans node', () => {
   });
 
   describe('keys and models', () => {
-    it('keeps one model per key', async () => {
-      const t = await start({ ...TWO_CENTRES, keyProperty: 'topic' });
-      await t.send(
-        { topic: 'a', payload: [1, 0] },
-        { topic: 'b', payload: [9, 10] },
-        { topic: 'b', payload: [11, 10] },
-      );
-      assert.deepEqual(
-        t.seen.out.map((m) => m.cluster),
-        [0, 1, 1],
-      );
-      const models = await t.exported();
-      assert.deepEqual(
-        t.seen.models.map((m) => m.topic),
-        ['a', 'b'],
-      );
-      assert.deepEqual(
-        models.map((m) => [m.n_samples_seen, m.cluster_centers]),
-        [
-          [
-            1,
-            [
-              [0.5, 0],
-              [10, 10],
-            ],
-          ],
-          [
-            2,
-            [
-              [0, 0],
-              [10, 10],
-            ],
-          ],
-        ],
-      );
-    });
-
     it('msg.reset forgets the model of its key; given centres start again', async () => {
       const t = await start({ ...TWO_CENTRES, keyProperty: 'topic' });
       await t.send(
@@ -376,57 +340,9 @@ describe('ml-kmeans node', () => {
       await t.send({ model: warming });
       assert.match(t.seen.errors[0].error.message, /still warming up.*learning is off/);
     });
-
-    it('a bad msg.model is an error and changes nothing', async () => {
-      const t = await start(TWO_CENTRES);
-      await t.send({ payload: [1, 1] });
-      const before = await t.exported();
-      const bad = [
-        [{ ...before[0], type: 'ml-pca' }, /type is "ml-pca"/],
-        [{ ...before[0], counts: [1, -1] }, /counts\[1\]/],
-        [
-          {
-            ...before[0],
-            cluster_centers: [
-              [0, 0],
-              [1, 'x'],
-            ],
-          },
-          /cluster_centers/,
-        ],
-        ['not a model', /JSON object/],
-      ];
-      for (const [model, message] of bad) {
-        await t.send({ model, payload: [5, 6] });
-        assert.match(t.seen.errors.at(-1).error.message, message);
-      }
-      assert.deepEqual(await t.exported(), before);
-      assert.equal(t.seen.out.length, 1);
-    });
   });
 
   describe('warm-up', () => {
-    it('drops messages until the centres exist (they still complete)', async () => {
-      const t = await start({ k: 2, warmupSamples: 3 });
-      await t.send({ payload: [0, 0] }, { payload: [1, 1] }, { payload: [9, 9] }, { payload: [10, 10] });
-      assert.equal(t.seen.out.length, 2);
-      assert.equal(t.seen.completed.length, 4);
-    });
-
-    it('whileWarmingUp "pass" passes them on unchanged with msg.ready = false', async () => {
-      const t = await start({ k: 2, warmupSamples: 3, whileWarmingUp: 'pass' });
-      await t.send({ payload: [0, 0] }, { payload: [1, 1] }, { payload: [9, 9] });
-      assert.deepEqual(
-        t.seen.out.map((m) => [m.ready, m.cluster, m.kmeans === undefined]),
-        [
-          [false, undefined, true],
-          [false, undefined, true],
-          [undefined, t.seen.out[2].cluster, false],
-        ],
-      );
-      assert.deepEqual(t.seen.out[0].payload, [0, 0]);
-    });
-
     it('the default warm-up is 10·k samples', async () => {
       const t = await start({ k: 2 });
       for (let i = 0; i < 20; i++) await t.send({ payload: [i % 2 ? 10 + i : i, 0] });
@@ -509,56 +425,6 @@ describe('ml-kmeans node', () => {
   });
 
   describe('bad samples', () => {
-    const badSamples = [
-      ['a string', '21.5', /is a string \("21\.5"\).*parsed JSON/],
-      ['NaN', [1, NaN], /msg\.payload\[1\] is NaN.*finite/],
-      ['Infinity', [Infinity, 1], /msg\.payload\[0\] is Infinity/],
-      ['-Infinity', [1, -Infinity], /msg\.payload\[1\] is -Infinity/],
-      ['null', null, /msg\.payload is null/],
-      ['a missing payload', undefined, /msg\.payload is missing/],
-      ['a wrong length', [1, 2, 3], /has 3 features but this model has 2/],
-      ['an empty batch', [], /empty array/],
-      ['a ragged batch', [[1, 2], [3]], /msg\.payload\[1\] has 1 values but msg\.payload\[0\] has 2/],
-      [
-        'a bad row in a batch',
-        [
-          [1, 2],
-          [3, 'x'],
-        ],
-        /msg\.payload\[1\]\[1\] is a string/,
-      ],
-      ['a batch of the wrong length', [[1, 2, 3]], /has 3 features but this model has 2/],
-      ['an object for an array model', { a: 1, b: 2 }, /learned from unnamed features/],
-      ['a Buffer', Buffer.from('1,2'), /Buffer/],
-      ['a boolean', true, /a boolean/],
-    ];
-    for (const [what, payload, message] of badSamples) {
-      it(`${what}: a clear error to Catch, nothing sent, the model unchanged`, async () => {
-        const t = await start(TWO_CENTRES);
-        await t.send({ payload: [1, 2] }, { payload: [9, 9] });
-        const before = await t.exported();
-        await t.send({ payload });
-        assert.equal(t.seen.errors.length, 1);
-        assert.match(t.seen.errors[0].error.message, message);
-        assert.equal(t.seen.out.length, 2, 'nothing sent');
-        assert.deepEqual(await t.exported(), before);
-      });
-    }
-
-    it('a bad sample while warming up leaves the warm-up buffer as it was', async () => {
-      const t = await start({ warmupSamples: 10 });
-      await t.send({ payload: [1, 2] });
-      const before = await t.exported();
-      await t.send({
-        payload: [
-          [1, 2],
-          [3, NaN],
-        ],
-      });
-      assert.match(t.seen.errors[0].error.message, /msg\.payload\[1\]\[1\] is NaN/);
-      assert.deepEqual(await t.exported(), before);
-    });
-
     it('a first sample of another dimension than the given centres', async () => {
       const t = await start(TWO_CENTRES);
       await t.send({ payload: [1, 2, 3] });
@@ -571,26 +437,6 @@ describe('ml-kmeans node', () => {
       assert.equal(t.seen.out.length, 1, 'the node goes on with good samples');
       const [model] = await t.exported();
       assert.equal(model.n_samples_seen, 1);
-    });
-
-    it('a missing field of a named model', async () => {
-      const t = await start(TWO_CENTRES);
-      await t.send({ payload: { temp: 1, hum: 1 } });
-      const before = await t.exported();
-      await t.send({ payload: { temp: 21 } });
-      assert.match(t.seen.errors[0].error.message, /no field "hum".*temp, hum/);
-      await t.send({ payload: { temp: 21, hum: null } });
-      assert.match(t.seen.errors[1].error.message, /msg\.payload\.hum is null/);
-      assert.deepEqual(await t.exported(), before);
-    });
-
-    it('__proto__ and constructor never become features', async () => {
-      const t = await start(TWO_CENTRES);
-      await t.send({ payload: JSON.parse('{"__proto__": 1, "a": 2}') });
-      assert.match(t.seen.errors[0].error.message, /"__proto__", which cannot be a feature name/);
-      await t.send({ payload: { constructor: 1, a: 2 } });
-      assert.match(t.seen.errors[1].error.message, /"constructor", which cannot be a feature name/);
-      assert.equal({}.a, undefined);
     });
   });
 
@@ -616,12 +462,6 @@ describe('ml-kmeans node', () => {
       await t.send({ payload: iris.pca['2'].Y });
       await settle();
       assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'k=3 n=150' });
-    });
-
-    it('a red ring after a bad sample', async () => {
-      const t = await start(TWO_CENTRES);
-      await t.send({ payload: 'x' });
-      assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad sample' });
     });
   });
 });

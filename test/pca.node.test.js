@@ -1,5 +1,7 @@
 'use strict';
-// ml-pca through node-red-node-test-helper: parity, output shapes, anomaly scores, bad input.
+// ml-pca through node-red-node-test-helper: parity, output shapes, anomaly scores, its own settings.
+// What every learner does (bad samples, control messages, keys, warm-up, persistence) is in
+// learner-contract.node.test.js.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
 const { helper, load } = require('./support/helper');
@@ -134,15 +136,6 @@ describe('ml-pca node', () => {
     assert.ok(c.seen.out[0].pca.spe.every(Number.isFinite));
   });
 
-  it('rejects a dimension change mid-stream and keeps the model', async () => {
-    const t = await start({ warmupSamples: 3 });
-    await t.send({ payload: iris.scaler.Z.slice(0, 10) });
-    const before = await t.exported();
-    await t.send({ payload: [1, 2, 3] });
-    assert.match(t.seen.errors[0].error.message, /has 3 features but this model has 4/);
-    assert.deepEqual(await t.exported(), before);
-  });
-
   it('rejects a model with another number of components', async () => {
     const source = await start({ components: 3 });
     await source.send({ payload: iris.scaler.Z });
@@ -152,37 +145,6 @@ describe('ml-pca node', () => {
     await t.send({ model });
     assert.match(t.seen.errors[0].error.message, /component/);
     assert.equal(t.seen.models.length, 0);
-  });
-
-  it('every kind of bad sample is a clear error and leaves the model unchanged', async () => {
-    const t = await start({ warmupSamples: 3 });
-    await t.send({ payload: iris.scaler.Z.slice(0, 10) });
-    const before = await t.exported();
-    const bad = [
-      ['2,3,4,5', /string/],
-      [[1, NaN, 2, 3], /NaN/],
-      [[1, 2, 3, Infinity], /Infinity/],
-      [null, /null/],
-      [[], /empty/],
-      [
-        [
-          [1, 2, 3, 4],
-          [1, 2, 3],
-        ],
-        /same length/,
-      ],
-      [
-        [
-          [1, 2, 3, 4],
-          [1, 2, 3, 'x'],
-        ],
-        /\[1\]\[3\]/,
-      ],
-    ];
-    for (const [payload] of bad) await t.send({ payload });
-    assert.equal(t.seen.errors.length, bad.length);
-    bad.forEach(([, message], i) => assert.match(t.seen.errors[i].error.message, message));
-    assert.deepEqual(await t.exported(), before);
   });
 
   it('a bad components setting is reported', async () => {

@@ -1,6 +1,8 @@
 'use strict';
-// ml-standardize through node-red-node-test-helper: shapes, keys, control messages, warm-up,
-// bad input. Persistence and the real runtime are in standardize.runtime.test.js.
+// ml-standardize through node-red-node-test-helper: shapes, scikit-learn's numbers, loading and
+// combining models, its own settings. What every learner does (bad samples, control messages,
+// keys, warm-up, persistence) is in learner-contract.node.test.js; the real runtime in
+// standardize.runtime.test.js.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
 const { helper, load } = require('./support/helper');
@@ -117,84 +119,7 @@ describe('ml-standardize node', () => {
     });
   });
 
-  describe('keys', () => {
-    it('keeps one model per key', async () => {
-      const t = await start({ warmupSamples: 1, keyProperty: 'topic' });
-      await t.send(
-        { topic: 'a', payload: [0] },
-        { topic: 'a', payload: [2] },
-        { topic: 'b', payload: [100] },
-        { topic: 'b', payload: [300] },
-      );
-      assert.deepEqual(
-        t.seen.out.map((m) => m.payload[0]),
-        [0, 1, 0, 1],
-      );
-      const models = await t.exported();
-      assert.deepEqual(
-        t.seen.models.map((m) => m.topic),
-        ['a', 'b'],
-      );
-      assert.deepEqual(
-        models.map((m) => m.mean[0]),
-        [1, 200],
-      );
-    });
-
-    it('evicts the least recently used key beyond maxKeys, with a warning', async () => {
-      const t = await start({ warmupSamples: 1, keyProperty: 'topic', maxKeys: 2 });
-      await t.send({ topic: 'a', payload: 1 }, { topic: 'b', payload: 1 }, { topic: 'a', payload: 2 });
-      await t.send({ topic: 'c', payload: 1 });
-      await t.exported();
-      assert.deepEqual(
-        t.seen.models.map((m) => m.topic),
-        ['a', 'c'],
-      );
-      const warned = t.node.warn.args.map((a) => String(a[0]));
-      assert.ok(
-        warned.some((w) => /key "b".*maxKeys \(2\)/.test(w)),
-        warned.join('\n'),
-      );
-    });
-
-    it('a sample without its key is an error', async () => {
-      const t = await start({ keyProperty: 'topic' });
-      await t.send({ payload: 1 });
-      assert.match(t.seen.errors[0].error.message, /msg\.topic is missing/);
-    });
-  });
-
-  describe('control messages', () => {
-    it('msg.reset forgets the key of the message only, or all', async () => {
-      const t = await start({ warmupSamples: 1, keyProperty: 'topic' });
-      await t.send({ topic: 'a', payload: 1 }, { topic: 'b', payload: 1 }, { topic: 'a', reset: true });
-      await t.exported();
-      assert.deepEqual(
-        t.seen.models.map((m) => m.topic),
-        ['b'],
-      );
-      await t.send({ reset: true });
-      assert.equal(t.seen.out.length, 2, 'control-only messages send nothing on output 1');
-      await t.send({ export: true });
-      assert.equal(t.seen.models.length, 1, 'nothing left to export');
-    });
-
-    it('msg.reset with a sample resets first, then learns', async () => {
-      const t = await start({ warmupSamples: 1 });
-      await t.send({ payload: 100 }, { payload: 5, reset: true });
-      const [model] = await t.exported();
-      assert.equal(model.n_samples_seen, 1);
-      assert.equal(model.mean[0], 5);
-    });
-
-    it('msg.learn = false transforms without learning', async () => {
-      const t = await start({ warmupSamples: 1 });
-      await t.send({ payload: [0] }, { payload: [2] }, { payload: [10], learn: false });
-      assert.equal(t.seen.out[2].payload[0], 9);
-      const [model] = await t.exported();
-      assert.equal(model.n_samples_seen, 2);
-    });
-
+  describe('loading and combining models', () => {
     it('msg.model loads a model; exporting gives it back', async () => {
       const source = await start();
       await source.send({ payload: iris.X });
@@ -222,126 +147,9 @@ describe('ml-standardize node', () => {
       await t.send({ export: 'own' });
       assert.equal(t.seen.models.at(-1).payload.n_samples_seen, 75);
     });
-
-    it('a peer model of other features is an error and changes nothing', async () => {
-      const t = await start({ warmupSamples: 1 });
-      await t.send({ payload: [1, 2] });
-      const before = await t.exported();
-      const other = new Standardizer({ dimension: 3, features: null });
-      other.learnOne([1, 2, 3]);
-      await t.send({ model: other.toJSON(), peer: 'instance-2' });
-      assert.match(t.seen.errors[0].error.message, /3 unnamed\) differ from .*\(2 unnamed\)/);
-      assert.deepEqual(await t.exported(), before);
-    });
-
-    it('a bad msg.model is an error and changes nothing', async () => {
-      const t = await start({ warmupSamples: 1 });
-      await t.send({ payload: [1, 2] }, { payload: [3, 4] });
-      const before = await t.exported();
-      const bad = [
-        [{ ...before[0], type: 'ml-pca' }, /type is "ml-pca"/],
-        [{ ...before[0], var: [1, 'x'] }, /var\[1\]/],
-        ['not a model', /JSON object/],
-      ];
-      for (const [model, message] of bad) {
-        await t.send({ model, payload: [5, 6] });
-        assert.match(t.seen.errors.at(-1).error.message, message);
-      }
-      assert.deepEqual(await t.exported(), before);
-      assert.equal(t.seen.out.length, 2);
-    });
-
-    it('with learning off and no model, a sample is an error that says to load one', async () => {
-      const t = await start({ learning: 'off' });
-      await t.send({ payload: 1 });
-      assert.match(t.seen.errors[0].error.message, /learning is off.*msg\.model/);
-    });
   });
 
-  describe('warm-up', () => {
-    it('drops messages until warmupSamples are seen (they still complete)', async () => {
-      const t = await start({ warmupSamples: 3 });
-      await t.send({ payload: 1 }, { payload: 2 }, { payload: 3 }, { payload: 4 });
-      assert.equal(t.seen.out.length, 2);
-      assert.equal(t.seen.completed.length, 4);
-    });
-
-    it('passes them on unchanged with msg.ready = false', async () => {
-      const t = await start({ warmupSamples: 3, whileWarmingUp: 'pass' });
-      await t.send({ payload: 1 }, { payload: 2 }, { payload: 3 });
-      assert.deepEqual(
-        t.seen.out.map((m) => [m.payload, m.ready]),
-        [
-          [1, false],
-          [2, false],
-          [Math.sqrt(1.5), undefined],
-        ],
-      );
-    });
-
-    it('learning "warmup" freezes the model after warmupSamples', async () => {
-      const t = await start({ warmupSamples: 2, learning: 'warmup' });
-      await t.send({ payload: [[0], [2], [100]] }, { payload: 50 });
-      const [model] = await t.exported();
-      assert.equal(model.n_samples_seen, 2);
-      assert.equal(model.mean[0], 1);
-      assert.equal(t.seen.out[1].payload, 49);
-    });
-  });
-
-  describe('bad samples', () => {
-    const badSamples = [
-      ['a string', '21.5', /is a string \("21\.5"\).*parsed JSON/],
-      ['NaN', [1, NaN], /msg\.payload\[1\] is NaN.*finite/],
-      ['Infinity', [Infinity, 1], /msg\.payload\[0\] is Infinity/],
-      ['null', null, /msg\.payload is null/],
-      ['a missing payload', undefined, /msg\.payload is missing/],
-      ['a wrong length', [1, 2, 3], /has 3 features but this model has 2/],
-      ['an empty batch', [], /empty array/],
-      ['a ragged batch', [[1, 2], [3]], /msg\.payload\[1\] has 1 values but msg\.payload\[0\] has 2/],
-      [
-        'a bad row in a batch',
-        [
-          [1, 2],
-          [3, 'x'],
-        ],
-        /msg\.payload\[1\]\[1\] is a string/,
-      ],
-      ['an object for an array model', { a: 1, b: 2 }, /learned from unnamed features/],
-      ['a Buffer', Buffer.from('1,2'), /Buffer/],
-      ['a boolean', true, /a boolean/],
-    ];
-    for (const [what, payload, message] of badSamples) {
-      it(`${what}: a clear error to Catch, nothing sent, the model unchanged`, async () => {
-        const t = await start({ warmupSamples: 1 });
-        await t.send({ payload: [1, 2] }, { payload: [3, 5] });
-        const before = await t.exported();
-        await t.send({ payload });
-        assert.equal(t.seen.errors.length, 1);
-        assert.match(t.seen.errors[0].error.message, message);
-        assert.equal(t.seen.out.length, 2, 'nothing sent');
-        assert.deepEqual(await t.exported(), before);
-      });
-    }
-
-    it('a missing field of a named model', async () => {
-      const t = await start({ warmupSamples: 1 });
-      await t.send({ payload: { temp: 20, hum: 40 } });
-      const before = await t.exported();
-      await t.send({ payload: { temp: 21 } });
-      assert.match(t.seen.errors[0].error.message, /no field "hum".*temp, hum/);
-      await t.send({ payload: { temp: 21, hum: null } });
-      assert.match(t.seen.errors[1].error.message, /msg\.payload\.hum is null/);
-      assert.deepEqual(await t.exported(), before);
-    });
-
-    it('__proto__ and constructor never become features', async () => {
-      const t = await start({ warmupSamples: 1 });
-      await t.send({ payload: JSON.parse('{"__proto__": 1, "a": 2}') });
-      assert.match(t.seen.errors[0].error.message, /"__proto__", which cannot be a feature name/);
-      assert.equal({}.a, undefined);
-    });
-
+  describe('settings', () => {
     it('a configuration error is reported at start and on every message', async () => {
       const t = await start({ method: 'robust' });
       await t.send({ payload: 1 });

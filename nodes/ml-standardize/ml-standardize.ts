@@ -1,5 +1,6 @@
 /**
- * `ml-standardize`: online z-score or min-max scaling, one model per key (DESIGN §4.2).
+ * `ml-standardize`: online z-score or min-max scaling, one model per key, with the numbers of
+ * scikit-learn's StandardScaler and MinMaxScaler fitted by partial_fit (docs/nodes.md).
  */
 import type { Node, NodeAPI } from 'node-red';
 import { shapeLike } from '../../lib/samples';

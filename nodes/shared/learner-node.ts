@@ -1,248 +1,61 @@
 /**
  * Everything the three learner nodes (standardize, pca, k-means) share, written once: reading the
  * configured property, keyed models bounded by `maxKeys`, the control messages `reset`, `learn`,
- * `model`, `export` (and `peer`), warm-up, persistence, status and errors (DESIGN §2, §3, §5).
+ * `model`, `export` (and `peer`), warm-up, persistence, status and errors. How a message flows
+ * through it (read, validate, plan, apply, send) is described in docs/architecture.md.
  *
  * A node file only describes its model through a {@link LearnerKind}.
  */
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ModelError } from '../../lib/errors';
-import { describeSchema, sameSchema, type ModelHeader } from '../../lib/model';
+import { describeSchema, sameSchema } from '../../lib/model';
+import { SampleReader, type Sample, type SampleNodeType } from '../../lib/samples';
+import { NO_CONTROL, readControl, type Control } from './control';
+import { translator, type Translate } from './i18n';
+import { NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 import {
-  DEFAULT_MAX_DIMENSION,
-  MAX_DIMENSION_SETTING,
-  parseFeatureList,
-  SampleReader,
-  type Sample,
-  type SampleNodeType,
-  type Schema,
-} from '../../lib/samples';
-import { MessageProperty, readKey, readSwitch } from './message';
-import { ModelStore, type ModelEntry, type StoredModel } from './model-store';
-import { ModelPersistence, type RestoredEntry, type SavedEntry } from './persistence';
-import {
-  choiceSetting,
-  numberSetting,
-  optionalNumberSetting,
-  propertySetting,
-  reportSettingError,
-  SettingError,
-  storeSetting,
-} from './settings';
-import { readSharingSettings, Sharing, type SharingConfig, type SharingSettings } from './sharing';
-import { StatusLine } from './status';
-import { BurstReport } from './throttle';
+  featuresMisfit,
+  readLearnerSettings,
+  type LearnerConfig,
+  type LearnerSettings,
+} from './learner-settings';
+import { MessageProperty, readKey, type Done, type Send } from './message';
+import { evictionReport, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
+import { ModelPersistence, type RestoredEntry } from './persistence';
+import { listProblems, restoreEntries, saveEntry } from './saved-models';
+import { reportSettingError } from './settings';
+import { Sharing } from './sharing';
+import { handleInput, StatusLine } from './status';
 
-/** What the shared plumbing needs of a model. */
-export interface Learner extends StoredModel {
-  readonly schema: Schema;
-  learnOne(x: ArrayLike<number>): void;
-  learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start?: number, end?: number): void;
-  toJSON(): ModelHeader;
-}
-
-/** How one node type creates, loads, merges and applies its model. */
-export interface LearnerKind<M extends Learner> {
-  /** The node type and model type tag, e.g. `ml-standardize`. */
-  readonly type: string;
-  /** Samples a model must have seen before it transforms, when `warmupSamples` is blank. */
-  defaultWarmup(dimension: number): number;
-  /**
-   * True when a new model can transform before learning anything (k-means from given centres):
-   * then a sample creates one even while not learning (`msg.learn = false`, learning off).
-   */
-  readonly readyWithoutData?: boolean;
-  /** Whether a model can transform; by default when it has seen `warmup` samples. */
-  ready?(model: M, warmup: number): boolean;
-  /**
-   * Rows a batch needs to be fitted and transformed at once, whatever the warm-up (DESIGN §4.1:
-   * standardize 1, PCA 2, k-means k).
-   */
-  readonly batchRows: number;
-  /** Whether a model that just learned a batch of at least {@link batchRows} rows can transform it. */
-  batchReady?(model: M): boolean;
-  /**
-   * The model to learn a batch of `rows` rows with: a model still warming up may be replaced by
-   * one that fits the batch at once (k-means++ on its buffer and the batch). By default `model`.
-   */
-  forBatch?(model: M, rows: number): M;
-  create(schema: Schema, warmup: number): M;
-  /** @throws ModelError when `json` is not a valid model of this kind. */
-  load(json: unknown): M;
-  /** Why a model does not fit this node's settings (another k, components…), or `undefined`. */
-  misfit(model: M): string | undefined;
-  /** Combines two models of one key (learned on different instances) into a new one. */
-  merge(a: M, b: M): M;
-  /** Writes the result for `sample` onto `msg` (the output property is `output`). */
-  transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): void;
-  /** Status text of a ready model, under 20 characters: `n=1234`, `2 PCs 95.8%`. */
-  status(model: M): string;
-}
-
-/** Settings every learner has (DESIGN §3); the editor may omit any of them. */
-export interface LearnerConfig extends NodeDef, SharingConfig {
-  property?: string;
-  keyProperty?: string;
-  features?: string;
-  maxKeys?: number | string;
-  learning?: string;
-  warmupSamples?: number | string;
-  whileWarmingUp?: string;
-  halfLife?: number | string;
-  store?: string;
-  maxDimension?: number | string;
-}
-
-/** The learner settings, parsed. */
-export interface LearnerSettings {
-  property: string;
-  keyProperty: string;
-  features: string[] | null;
-  maxKeys: number;
-  learning: 'continuous' | 'warmup' | 'off';
-  warmupSamples: number | undefined;
-  whileWarmingUp: 'drop' | 'pass';
-  halfLife: number;
-  store: string | undefined;
-  /** The most features a sample may have. */
-  maxDimension: number;
-  /** Model sharing between instances (docs/scale-out.md). */
-  sharing: SharingSettings;
-}
-
-/** Bounds of the learner settings, checked at deploy (the limits contract in docs/limits.md). */
-export const LEARNER_LIMITS = {
-  /** Models kept per node. */
-  maxKeys: 1_000_000,
-  /** Samples before a model transforms (k-means keeps them all in its warm-up buffer). */
-  warmupSamples: 1_000_000,
-  /** Half-life in samples: beyond this the decay factor is 1 to within 1e-12. */
-  halfLife: 1e12,
-} as const;
-
-/** Node-RED's `contextStorage` setting (`undefined` when none is configured). */
-function contextStorage(RED: NodeAPI): unknown {
-  try {
-    return RED.settings.get('contextStorage');
-  } catch {
-    // settings.get throws for a setting the runtime never had, as when none is configured.
-    return (RED.settings as unknown as Record<string, unknown>).contextStorage;
-  }
-}
-
-/** Parses the settings shared by every learner. @throws SettingError */
-export function readLearnerSettings(
-  config: LearnerConfig,
-  type: SampleNodeType,
-  RED?: NodeAPI,
-): LearnerSettings {
-  let features: string[] | null;
-  try {
-    features = parseFeatureList(config.features);
-  } catch (err) {
-    throw new SettingError((err as Error).message);
-  }
-  const parse = RED ? (path: string) => RED.util.normalisePropertyExpression(path) : undefined;
-  const maxDimension = numberSetting(config.maxDimension, 'maxDimension', DEFAULT_MAX_DIMENSION[type], {
-    min: 1,
-    max: MAX_DIMENSION_SETTING[type],
-    integer: true,
-  });
-  if (features && features.length > maxDimension) {
-    throw new SettingError(
-      `Features lists ${features.length} names, more than maxDimension (${maxDimension}): list fewer ` +
-        `features, or raise "maxDimension" (at most ${MAX_DIMENSION_SETTING[type]} for ${type})`,
-    );
-  }
-  return {
-    property: propertySetting(config.property, 'property', 'payload', parse),
-    keyProperty: propertySetting(config.keyProperty, 'keyProperty', '', parse),
-    features,
-    maxKeys: numberSetting(config.maxKeys, 'maxKeys', 1000, {
-      min: 1,
-      max: LEARNER_LIMITS.maxKeys,
-      integer: true,
-    }),
-    learning: choiceSetting(config.learning, 'learning', ['continuous', 'warmup', 'off'] as const),
-    warmupSamples: optionalNumberSetting(config.warmupSamples, 'warmupSamples', {
-      min: 1,
-      max: LEARNER_LIMITS.warmupSamples,
-      integer: true,
-    }),
-    whileWarmingUp: choiceSetting(config.whileWarmingUp, 'whileWarmingUp', ['drop', 'pass'] as const),
-    halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }),
-    store: storeSetting(config.store, RED ? contextStorage(RED) : undefined),
-    maxDimension,
-    sharing: readSharingSettings(config),
-  };
-}
-
-/**
- * The last guard before a result leaves the node: every number a transform writes must be finite.
- * @throws Error naming the value, so that a model that went wrong is an error and not a NaN downstream.
- */
-export function checkFinite(values: ArrayLike<number>, what: string): void {
-  for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) {
-      throw new Error(
-        `${what} came out as ${String(values[i])}: the model cannot transform this sample. Nothing was sent; ` +
-          'send msg.reset to start the model again if this repeats',
-      );
-    }
-  }
-}
-
-type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
-type Done = (err?: Error) => void;
+export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
+export {
+  LEARNER_LIMITS,
+  readLearnerSettings,
+  type LearnerConfig,
+  type LearnerSettings,
+} from './learner-settings';
 
 /** The key of a node without `keyProperty`: one model for the node. */
 const SINGLE_KEY = '';
 
-interface Control {
-  reset: boolean;
-  learn: boolean;
-  model: unknown;
-  peer: string | undefined;
-  exportWhat: 'all' | 'own' | undefined;
+/** A message checked in full: nothing has changed yet, and nothing after this may fail on input. */
+interface Checked<M extends Learner> {
+  control: Readonly<Control>;
+  /** The model's key; `undefined` when the message has none (only allowed without sample or model). */
+  key: string | undefined;
+  /** `msg.model`, loaded and checked against the settings and the key's other models. */
+  incoming: M | undefined;
+  sample: Sample | undefined;
+  /** The key's models as they are (`undefined` when the message resets them first). */
+  entry: ModelEntry<M> | undefined;
 }
 
-/** What a plain sample message carries, shared so that the common case allocates nothing. */
-const NO_CONTROL: Readonly<Control> = Object.freeze({
-  reset: false,
-  learn: true,
-  model: undefined,
-  peer: undefined,
-  exportWhat: undefined,
-});
-
-/** True when the message carries any control property (then it is consumed without a sample). */
-function readControl(msg: Record<string, unknown>): Readonly<Control> | undefined {
-  if (
-    msg.reset === undefined &&
-    msg.learn === undefined &&
-    msg.model === undefined &&
-    msg.export === undefined &&
-    msg.peer === undefined
-  ) {
-    return undefined;
-  }
-  const peer = msg.peer;
-  if (peer !== undefined && (typeof peer !== 'string' || peer === '')) {
-    throw new Error('msg.peer must be the non-empty id of the instance the model comes from');
-  }
-  if (peer !== undefined && msg.model === undefined) {
-    throw new Error('msg.peer names the instance of a model, but the message has no msg.model');
-  }
-  const reset = readSwitch(msg, 'reset');
-  const learn = readSwitch(msg, 'learn');
-  const exported = readSwitch(msg, 'export', ['own'] as const);
-  return {
-    reset: reset === true,
-    learn: learn !== false,
-    model: msg.model,
-    peer: peer as string | undefined,
-    exportWhat: exported === 'own' ? 'own' : exported === true ? 'all' : undefined,
-  };
+/** What applying a message will do, decided before anything changes. */
+interface Plan<M extends Learner> extends Checked<M> {
+  /** A new model for a key that has none and will learn (or can transform without data). */
+  fresh: M | undefined;
+  /** Whether the sample is learned. */
+  learn: boolean;
 }
 
 /**
@@ -256,16 +69,17 @@ export function setupLearnerNode<M extends Learner>(
   config: LearnerConfig,
   makeKind: (settings: LearnerSettings) => LearnerKind<M>,
 ): void {
+  const t = translator(RED, node.type);
   let settings: LearnerSettings;
   let kind: LearnerKind<M>;
   try {
     settings = readLearnerSettings(config, node.type as SampleNodeType, RED);
     kind = makeKind(settings);
   } catch (err) {
-    reportSettingError(node, err);
+    reportSettingError(node, err, t);
     return;
   }
-  new LearnerNode(RED, node, settings, kind);
+  new LearnerNode(RED, node, settings, kind, t);
 }
 
 class LearnerNode<M extends Learner> {
@@ -275,7 +89,7 @@ class LearnerNode<M extends Learner> {
   private readonly models: ModelStore<M>;
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
-  private readonly evictions: BurstReport;
+  private readonly evictions: EvictionReport;
   private readonly sharing: Sharing<M>;
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
@@ -286,30 +100,28 @@ class LearnerNode<M extends Learner> {
     private readonly node: Node,
     private readonly settings: LearnerSettings,
     private readonly kind: LearnerKind<M>,
+    private readonly t: Translate,
   ) {
     this.input = new MessageProperty(RED, settings.property);
     this.key = settings.keyProperty ? new MessageProperty(RED, settings.keyProperty) : undefined;
     this.reader = new SampleReader(settings.features, { maxDimension: settings.maxDimension });
-    this.evictions = new BurstReport(
-      (text) => node.warn(text),
-      (count, latest) =>
-        `dropped ${count} more least recently used model${count === 1 ? '' : 's'} (the latest: key ` +
-        `${latest}): maxKeys (${settings.maxKeys}) reached`,
-    );
+    this.evictions = evictionReport(node, settings.maxKeys, t);
     this.models = new ModelStore<M>(
       settings.maxKeys,
       (a, b) => kind.merge(a, b),
       (key) => {
-        const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
-        this.evictions.add(
-          `dropped the model of key ${shown}, the least recently used: maxKeys (${settings.maxKeys}) reached`,
-          shown,
-        );
+        this.evictions.add(key);
         this.persistence.changed(key);
       },
     );
-    this.persistence = new ModelPersistence(node, settings.store, kind.type, (key) => this.serialise(key));
-    this.status = new StatusLine(node, () => this.statusText());
+    this.persistence = new ModelPersistence(
+      node,
+      settings.store,
+      kind.type,
+      (key) => saveEntry(this.models.peek(key)),
+      t,
+    );
+    this.status = new StatusLine(node, () => this.statusText(), t);
     this.sharing = new Sharing<M>(
       node,
       settings.sharing,
@@ -336,7 +148,7 @@ class LearnerNode<M extends Learner> {
       else this.persistence.write(done);
     });
     this.persistence.restore((err, entries, problems) => {
-      if (err) node.warn(`could not read the saved models, starting fresh: ${err.message}`);
+      if (err) node.warn(t('runtime.warnings.restoreFailed', { message: err.message }));
       else this.restore(entries, problems);
       const queued = this.pending ?? [];
       this.pending = undefined;
@@ -365,89 +177,42 @@ class LearnerNode<M extends Learner> {
   }
 
   private misfit(model: M): string | undefined {
-    const configured = this.settings.features;
-    const features = model.schema.features;
-    if (configured && (!features || features.join(',') !== configured.join(','))) {
-      return (
-        `the model's features (${features ? features.join(', ') : `${model.schema.dimension} unnamed`}) ` +
-        `are not the node's Features (${configured.join(', ')})`
-      );
-    }
-    return this.kind.misfit(model);
+    return featuresMisfit(this.settings.features, model.schema, this.t) ?? this.kind.misfit(model);
   }
 
   private restore(entries: RestoredEntry[], problems: string[]): void {
-    const unreadable = [...problems];
-    const misfits: string[] = [];
-    for (const entry of entries) {
-      const label = entry.key === SINGLE_KEY ? 'the model' : `key ${JSON.stringify(entry.key)}`;
-      try {
-        const models = [entry.own, ...(entry.peers ?? []).map(([, json]) => json)].map((json) => {
-          if (json === undefined) return undefined;
-          let model: M;
-          try {
-            model = this.kind.load(json);
-          } catch (err) {
-            unreadable.push(`${label}: ${(err as Error).message}`);
-            throw err;
-          }
-          const reason = this.misfit(model);
-          if (reason) {
-            misfits.push(`${label}: ${reason}`);
-            throw new ModelError(reason);
-          }
-          return model;
-        });
-        const restored = this.models.obtain(entry.key);
-        restored.own = models[0];
-        (entry.peers ?? []).forEach(([peer], i) => restored.peers.set(peer, models[i + 1]!));
-        restored.changed();
-      } catch {
-        // Saved again without the model, so that the store holds what is in memory.
-        this.persistence.changed(entry.key);
-      }
-    }
-    const list = (items: string[]): string =>
-      items.slice(0, 3).join('; ') + (items.length > 3 ? `; and ${items.length - 3} more` : '');
+    const { unreadable, misfits } = restoreEntries(
+      entries,
+      problems,
+      this.models,
+      { load: (json) => this.kind.load(json), misfit: (model) => this.misfit(model) },
+      // Saved again without the model, so that the store holds what is in memory.
+      (key) => this.persistence.changed(key),
+    );
     if (unreadable.length > 0) {
-      this.node.warn(
-        `saved models that could not be read were not used, starting fresh: ${list(unreadable)}`,
-      );
+      this.node.warn(this.t('runtime.warnings.unreadable', { list: listProblems(unreadable) }));
     }
     if (misfits.length > 0) {
-      this.node.warn(
-        `saved models that do not fit this node's settings were not used, starting fresh: ${list(misfits)}`,
-      );
+      this.node.warn(this.t('runtime.warnings.misfits', { list: listProblems(misfits) }));
     }
-  }
-
-  private serialise(key: string): SavedEntry | undefined {
-    const entry = this.models.peek(key);
-    if (entry === undefined || (entry.own === undefined && entry.peers.size === 0)) return undefined;
-    const saved: SavedEntry = {};
-    if (entry.own !== undefined) saved.own = entry.own.toJSON();
-    if (entry.peers.size > 0) saved.peers = [...entry.peers].map(([peer, model]) => [peer, model.toJSON()]);
-    return saved;
   }
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
-    try {
+    handleInput(this.status, done, () => {
       // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
-      if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) this.process(msg, send);
-      this.status.changed();
-      done();
-    } catch (err) {
-      this.status.fail(err, done);
-    }
+      if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
+        this.apply(this.plan(this.validate(msg)), msg, send);
+      }
+    });
   }
 
   /**
-   * Validates everything a message carries before changing anything, so that a bad sample or
-   * model leaves every model as it was; then applies reset, model, the sample and export in turn.
+   * Reads and checks everything a message carries (control properties, key, `msg.model`, the
+   * sample) without changing anything, so that a bad sample or model leaves every model as it was.
+   * @throws SampleError, ModelError or Error naming what to fix.
    */
-  private process(msg: NodeMessageInFlow, send: Send): void {
-    const fields = msg as unknown as Record<string, unknown>;
-    const controls = readControl(fields);
+  private validate(msg: NodeMessageInFlow): Checked<M> {
+    const controls = readControl(msg as unknown as Record<string, unknown>, this.t);
     const control = controls ?? NO_CONTROL;
     const key = this.key ? readKey(this.key, msg) : SINGLE_KEY;
     const value = this.input.get(msg);
@@ -456,47 +221,63 @@ class LearnerNode<M extends Learner> {
 
     const incoming = control.model === undefined ? undefined : this.loadChecked(control.model);
     if ((hasSample || incoming) && key === undefined) {
-      throw new Error(
-        `${this.key!.label} is missing: this node keeps one model per ${this.key!.label}, so every sample ` +
-          'and msg.model needs one',
-      );
+      throw new Error(this.t('runtime.errors.keyMissing', { key: this.key!.label }));
     }
-
     const entry = key === undefined || control.reset ? undefined : this.models.peek(key);
     if (incoming && entry) this.checkCompatible(entry, incoming, control.peer);
+    if (!hasSample) return { control, key, incoming, sample: undefined, entry };
 
-    let sample: Sample | undefined;
+    const target = this.target({ control, incoming, entry });
+    const sample = this.reader.read(value, target?.schema ?? null, this.input.label);
+    if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
+      throw new Error(
+        this.t(key ? 'runtime.errors.learningOffKey' : 'runtime.errors.learningOff', { key: key ?? '' }),
+      );
+    }
+    return { control, key, incoming, sample, entry };
+  }
+
+  /** The model a sample is read against and transformed with, before this message learns. */
+  private target({
+    control,
+    incoming,
+    entry,
+  }: Pick<Checked<M>, 'control' | 'incoming' | 'entry'>): M | undefined {
+    return incoming && !control.peer ? incoming : (entry?.effective() ?? incoming);
+  }
+
+  /**
+   * Decides what the message will change. A new model is made here, before anything changes, so
+   * that a sample it rejects (say, of another dimension than configured centres) leaves no empty
+   * key behind.
+   */
+  private plan(checked: Checked<M>): Plan<M> {
+    const { control, incoming, entry, sample } = checked;
+    const learn = control.learn && this.settings.learning !== 'off';
     let fresh: M | undefined;
-    if (hasSample) {
-      const target = incoming && !control.peer ? incoming : (entry?.effective() ?? incoming);
-      sample = this.reader.read(value, target?.schema ?? null, this.input.label);
-      if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
-        throw new Error(
-          `learning is off and there is no model${key ? ` for key "${key}"` : ''} to transform with: ` +
-            'send a msg.model first, or set Learning to continuous or warm-up',
-        );
-      }
-      // A new model is made before anything changes, so that a sample it rejects (say, of
-      // another dimension than configured centres) leaves no empty key behind.
+    if (sample) {
       const ownAfter = incoming && !control.peer ? incoming : entry?.own;
-      const willLearn = control.learn && this.settings.learning !== 'off';
-      if (ownAfter === undefined && (willLearn || (target === undefined && this.kind.readyWithoutData))) {
+      const target = this.target(checked);
+      if (ownAfter === undefined && (learn || (target === undefined && this.kind.readyWithoutData))) {
         fresh = this.kind.create(
           { dimension: sample.dimension, features: sample.features },
           this.settings.warmupSamples ?? this.kind.defaultWarmup(sample.dimension),
         );
       }
     }
+    return { ...checked, fresh, learn };
+  }
 
+  /** Applies a plan: reset, then `msg.model`, then the sample, then export. */
+  private apply(plan: Plan<M>, msg: NodeMessageInFlow, send: Send): void {
+    const { control, key, incoming, sample } = plan;
     if (control.reset) this.reset(key);
-    if (incoming) {
-      const loaded = this.models.obtain(key!);
-      if (control.peer) loaded.peers.set(control.peer, incoming);
-      else loaded.own = incoming;
-      loaded.changed();
-      this.persistence.changed(key!);
+    if (incoming) this.load(key!, incoming, control.peer);
+    if (sample) {
+      const entry = this.adopt(key!, plan);
+      const fitted = plan.learn && entry?.own !== undefined && this.learn(key!, entry, sample);
+      this.emit(entry?.effective(), sample, fitted, msg, send);
     }
-    if (sample) this.learnAndTransform(key!, sample, control.learn, fresh, msg, send);
     if (control.exportWhat) this.export(key, control.exportWhat, send);
   }
 
@@ -512,8 +293,10 @@ class LearnerNode<M extends Learner> {
     for (const other of others) {
       if (other && !sameSchema(other.schema, incoming.schema)) {
         throw new ModelError(
-          `the model's features (${describeSchema(incoming.schema)}) differ from those of the models it ` +
-            `would be combined with (${describeSchema(other.schema)}); send msg.reset first to replace them all`,
+          this.t('runtime.errors.featuresDiffer', {
+            model: describeSchema(incoming.schema),
+            other: describeSchema(other.schema),
+          }),
         );
       }
     }
@@ -530,46 +313,68 @@ class LearnerNode<M extends Learner> {
     }
   }
 
-  private learnAndTransform(
-    key: string,
-    sample: Sample,
-    learn: boolean,
-    fresh: M | undefined,
-    msg: NodeMessageInFlow,
-    send: Send,
-  ): void {
-    const learning = learn && this.settings.learning !== 'off';
-    const entry = learning || fresh ? this.models.obtain(key) : this.models.get(key);
+  /** Keeps `model` as the key's own model, or as the model of instance `peer`. */
+  private load(key: string, model: M, peer: string | undefined): void {
+    const entry = this.models.obtain(key);
+    if (peer) entry.peers.set(peer, model);
+    else entry.own = model;
+    entry.changed();
+    this.persistence.changed(key);
+  }
+
+  /** The key's models for a sample, with the planned new model in place. */
+  private adopt(key: string, plan: Plan<M>): ModelEntry<M> | undefined {
+    const entry = plan.learn || plan.fresh ? this.models.obtain(key) : this.models.get(key);
     this.lastKey = key;
-    if (entry && fresh) {
-      entry.own ??= fresh;
+    if (entry && plan.fresh) {
+      entry.own ??= plan.fresh;
       entry.changed();
       this.persistence.changed(key);
     }
+    return entry;
+  }
+
+  /**
+   * Learns a sample into the key's own model (in warm-up mode only up to the warm-up).
+   * @returns whether a batch was fitted at once, so that it can be transformed even while warming up.
+   */
+  private learn(key: string, entry: ModelEntry<M>, sample: Sample): boolean {
+    let model = entry.own!;
+    let end = sample.rows.length;
+    if (this.settings.learning === 'warmup') end = Math.min(end, this.warmupOf(model) - model.samplesSeen);
+    if (end <= 0) return false;
     let fitted = false;
-    if (learning && entry?.own) {
-      let model = entry.own;
-      let end = sample.rows.length;
-      if (this.settings.learning === 'warmup') end = Math.min(end, this.warmupOf(model) - model.samplesSeen);
-      if (end > 0) {
-        if (sample.batch) {
-          // A batch is fit_transform (DESIGN §4.1): with enough rows it fits at once, warm-up or not.
-          fitted = end >= this.kind.batchRows;
-          if (fitted && this.kind.forBatch) model = entry.own = this.kind.forBatch(model, end);
-          model.learnBatch(sample.rows, 0, end);
-        } else {
-          model.learnOne(sample.rows[0]);
-        }
-        entry.changed();
-        this.persistence.changed(key);
-      }
+    if (sample.batch) {
+      // A batch is scikit-learn's fit_transform: with enough rows it fits at once, warm-up or not.
+      fitted = end >= this.kind.batchRows;
+      if (fitted && this.kind.forBatch) model = entry.own = this.kind.forBatch(model, end);
+      model.learnBatch(sample.rows, 0, end);
+    } else {
+      model.learnOne(sample.rows[0]);
     }
-    const model = entry?.effective();
+    entry.changed();
+    this.persistence.changed(key);
+    return fitted;
+  }
+
+  /** Sends the transformed sample when the model is ready, else drops it or passes it marked not ready. */
+  private emit(
+    model: M | undefined,
+    sample: Sample,
+    fitted: boolean,
+    msg: NodeMessageInFlow,
+    send: Send,
+  ): void {
     const ready =
       model !== undefined &&
       (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
     if (ready) {
-      this.kind.transform(model, sample, msg, this.input);
+      try {
+        this.kind.transform(model, sample, msg, this.input);
+      } catch (err) {
+        if (!(err instanceof NonFiniteError)) throw err;
+        throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
+      }
       send([msg, null]);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
@@ -590,7 +395,9 @@ class LearnerNode<M extends Learner> {
     }
     if (out.length === 0) {
       this.node.warn(
-        `nothing to export: ${key ? `no model for key "${key}"` : 'no model'} has been learned or loaded yet`,
+        this.t(key ? 'runtime.warnings.nothingToExportKey' : 'runtime.warnings.nothingToExport', {
+          key: key ?? '',
+        }),
       );
       return;
     }
@@ -601,15 +408,24 @@ class LearnerNode<M extends Learner> {
     if (this.key && this.models.size !== 1) {
       let total = 0;
       for (const [, entry] of this.models) total += entry.effective()?.samplesSeen ?? 0;
-      return { text: `${this.models.size} keys, n=${total}`, ready: this.models.size > 0 };
+      return {
+        text: this.t('runtime.status.keys', { keys: this.models.size, samples: total }),
+        ready: this.models.size > 0,
+      };
     }
     const model = this.models.peek(this.lastKey)?.effective() ?? [...this.models][0]?.[1].effective();
     if (model !== undefined && this.isReady(model)) return { text: this.kind.status(model), ready: true };
     if (model === undefined) {
-      if (this.settings.learning === 'off') return { text: 'no model loaded', ready: false };
+      if (this.settings.learning === 'off') return { text: this.t('runtime.status.noModel'), ready: false };
       const warmup = this.settings.warmupSamples;
-      return { text: warmup ? `warming up 0/${warmup}` : 'waiting for data', ready: false };
+      const text = warmup
+        ? this.t('runtime.status.warmingUp', { seen: 0, warmup })
+        : this.t('runtime.status.waiting');
+      return { text, ready: false };
     }
-    return { text: `warming up ${model.samplesSeen}/${this.warmupOf(model)}`, ready: false };
+    return {
+      text: this.t('runtime.status.warmingUp', { seen: model.samplesSeen, warmup: this.warmupOf(model) }),
+      ready: false,
+    };
   }
 }

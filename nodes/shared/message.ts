@@ -5,6 +5,11 @@
 import type { NodeAPI, NodeMessage } from 'node-red';
 import { describeValue, SampleError } from '../../lib/errors';
 
+/** The `send` a node's input handler receives: one message, or one per output. */
+export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
+/** The `done` a node's input handler receives: called once, with the error when the message failed. */
+export type Done = (err?: Error) => void;
+
 /** A configured msg property. */
 export class MessageProperty {
   /** The path as the user wrote it, e.g. `payload`. */

@@ -2,10 +2,13 @@
  * The models of one learner node, one per key, bounded by `maxKeys` (least recently used evicted).
  *
  * Each key keeps this instance's own model apart from the latest model received from each peer
- * instance (DESIGN §3.3): the node learns into its own model and transforms with own ⊕ peers, so a
+ * instance (docs/architecture.md, "Several instances"): the node learns into its own model and transforms with own ⊕ peers, so a
  * peer that republishes its cumulative model replaces its earlier contribution instead of adding
  * to it, and `export = "own"` can publish exactly what this instance learned.
  */
+import type { Node } from 'node-red';
+import type { Translate } from './i18n';
+import { BurstReport } from './throttle';
 
 /** What the store needs of a model. */
 export interface StoredModel {
@@ -139,4 +142,32 @@ export class ModelStore<M extends StoredModel> {
   [Symbol.iterator](): IterableIterator<[string, ModelEntry<M>]> {
     return this.entries.entries();
   }
+}
+
+/** Warns about models dropped at `maxKeys`, one line per burst. */
+export interface EvictionReport {
+  /** The least recently used model of `key` was dropped. */
+  add(key: string): void;
+  /** Writes what is pending (the node closes). */
+  close(): void;
+}
+
+/** An {@link EvictionReport} that warns on `node`. */
+export function evictionReport(node: Node, maxKeys: number, t: Translate): EvictionReport {
+  const burst = new BurstReport(
+    (text) => node.warn(text),
+    (count, key) =>
+      t(count === 1 ? 'runtime.warnings.evictedMoreOne' : 'runtime.warnings.evictedMore', {
+        count,
+        key,
+        maxKeys,
+      }),
+  );
+  return {
+    add(key) {
+      const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+      burst.add(t('runtime.warnings.evicted', { key: shown, maxKeys }), shown);
+    },
+    close: () => burst.close(),
+  };
 }

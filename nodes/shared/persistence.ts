@@ -1,5 +1,5 @@
 /**
- * Keeping a learner's models in its node context (DESIGN §3.2), so that with a persistent store
+ * Keeping a learner's models in its node context (docs/architecture.md, "Persistence"), so that with a persistent store
  * (`localfilesystem`) they survive a restart or a redeploy.
  *
  * Each model key has its own context entry, `model:<key>` (the key escaped so that no key, not
@@ -15,6 +15,7 @@
  * in memory.
  */
 import type { Node } from 'node-red';
+import { englishOf, type Translate } from './i18n';
 import { BurstReport } from './throttle';
 
 /** The models of one key as saved: this instance's own and each peer's (as pairs: ids are data). */
@@ -161,17 +162,22 @@ export class ModelPersistence {
    * @param store context store name; `undefined` for the default store.
    * @param type the node type, recorded with the models.
    * @param serialise the JSON of a key's models now, `undefined` once the key is gone; may throw.
+   * @param t the node's messages (English when not given).
    */
   constructor(
     private readonly node: Node,
     private readonly store: string | undefined,
     private readonly type: string,
     private readonly serialise: (key: string) => SavedEntry | undefined,
+    private readonly t: Translate = englishOf(node.type),
   ) {
     this.failures = new BurstReport(
       (text) => node.error(text),
       (count, latest) =>
-        `could not save ${count} more model${count === 1 ? '' : 's'} (the latest: ${latest})`,
+        t(count === 1 ? 'runtime.persistence.failedMoreOne' : 'runtime.persistence.failedMore', {
+          count,
+          latest,
+        }),
     );
   }
 
@@ -270,7 +276,7 @@ export class ModelPersistence {
     try {
       this.writeSome(KEYS_PER_TICK, TICK_BUDGET_MS);
     } catch (err) {
-      this.failures.add(`could not save the models: ${messageOf(err)}`, messageOf(err));
+      this.failAll(err);
     }
     if (this.roundAt < this.round.length || this.dirty.size > 0) this.schedule();
   }
@@ -305,7 +311,7 @@ export class ModelPersistence {
     if (this.legacy) {
       // Every key it held has now been written in this format (or was replaced since).
       this.legacy = false;
-      this.set(LEGACY_KEY, undefined, 'the saved models of version 0.1.0');
+      this.set(LEGACY_KEY, undefined, this.t('runtime.persistence.legacyModels'));
     }
   }
 
@@ -313,8 +319,10 @@ export class ModelPersistence {
   private writeKey(key: string): boolean {
     const label =
       key === ''
-        ? 'the model'
-        : `the model of key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}`;
+        ? this.t('runtime.persistence.theModel')
+        : this.t('runtime.persistence.theModelOfKey', {
+            key: JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key),
+          });
     let text: string | undefined;
     try {
       const entry = this.serialise(key);
@@ -323,7 +331,7 @@ export class ModelPersistence {
           ? undefined
           : JSON.stringify({ v: FORMAT, type: this.type, key, own: entry.own, peers: entry.peers });
     } catch (err) {
-      this.failures.add(`could not save ${label}: ${messageOf(err)}`, `${label}: ${messageOf(err)}`);
+      this.fail(label, err);
       return true;
     }
     const previous = this.stored.get(key);
@@ -339,12 +347,11 @@ export class ModelPersistence {
       const mb = (chars: number): string => `${(chars / 1048576).toFixed(1)} MB`;
       const reason =
         text.length > MAX_ENTRY_CHARS
-          ? `it is ${mb(text.length)} of JSON, more than the ${mb(MAX_ENTRY_CHARS)} a model may take`
-          : `this node's saved models would take ${mb(total)}, more than ${mb(MAX_TOTAL_CHARS)}`;
+          ? this.t('runtime.persistence.entryTooLarge', { size: mb(text.length), limit: mb(MAX_ENTRY_CHARS) })
+          : this.t('runtime.persistence.totalTooLarge', { size: mb(total), limit: mb(MAX_TOTAL_CHARS) });
       this.failures.add(
-        `could not save ${label}: ${reason}. It is kept in memory (and its last saved version, if any, ` +
-          'in the store); lower Max keys or the number of features',
-        `${label}: too large`,
+        this.t('runtime.persistence.tooLarge', { label, reason }),
+        this.t('runtime.persistence.tooLargeShort', { label }),
       );
       return true;
     }
@@ -358,14 +365,26 @@ export class ModelPersistence {
   private set(name: string, value: string | undefined, label: string, callback?: () => void): void {
     try {
       this.context.set(name, value, this.store, (err) => {
-        if (err)
-          this.failures.add(`could not save ${label}: ${messageOf(err)}`, `${label}: ${messageOf(err)}`);
+        if (err) this.fail(label, err);
         callback?.();
       });
     } catch (err) {
-      this.failures.add(`could not save ${label}: ${messageOf(err)}`, `${label}: ${messageOf(err)}`);
+      this.fail(label, err);
       callback?.();
     }
+  }
+
+  /** Reports that `label` (one key's models) could not be saved. */
+  private fail(label: string, err: unknown): void {
+    this.failures.add(
+      this.t('runtime.persistence.failed', { label, message: messageOf(err) }),
+      `${label}: ${messageOf(err)}`,
+    );
+  }
+
+  /** Reports that saving failed as a whole. */
+  private failAll(err: unknown): void {
+    this.failures.add(this.t('runtime.persistence.failedAll', { message: messageOf(err) }), messageOf(err));
   }
 
   /** Writes every pending change now, as the node closes (without being removed). */
@@ -374,7 +393,7 @@ export class ModelPersistence {
     try {
       while (this.roundAt < this.round.length || this.dirty.size > 0) this.writeSome(Infinity, Infinity);
     } catch (err) {
-      this.failures.add(`could not save the models: ${messageOf(err)}`, messageOf(err));
+      this.failAll(err);
     }
     this.close();
     callback();

@@ -4,6 +4,7 @@
  * written by hand omit fields), so every reader has a default.
  */
 import type { Node } from 'node-red';
+import { englishOf, type Translate } from './i18n';
 
 /** A setting that cannot be used; the node reports it at start and on every message. */
 export class SettingError extends Error {
@@ -13,11 +14,12 @@ export class SettingError extends Error {
 /**
  * Reports settings that cannot be used: logged and a red status at start, and every message then
  * fails with the same error, so that nothing sent to the node is lost silently.
+ * @param t the node's messages (English when not given).
  */
-export function reportSettingError(node: Node, err: unknown): void {
-  const message = `configuration error: ${(err as Error).message}`;
+export function reportSettingError(node: Node, err: unknown, t: Translate = englishOf(node.type)): void {
+  const message = t('runtime.errors.configuration', { message: (err as Error).message });
   node.error(message);
-  node.status({ fill: 'red', shape: 'ring', text: 'config error' });
+  node.status({ fill: 'red', shape: 'ring', text: t('runtime.status.configError') });
   node.on('input', (_msg: unknown, _send: unknown, done: (err: Error) => void) => done(new Error(message)));
 }
 

@@ -5,16 +5,22 @@
 import type { Node } from 'node-red';
 import { ModelError, SampleError } from '../../lib/errors';
 import { WindowOverflowError } from '../../lib/window';
+import { englishOf, type Translate } from './i18n';
+import type { Done } from './message';
 
 const REDRAW_MS = 250;
 
 export class StatusLine {
   private timer: NodeJS.Timeout | undefined;
 
-  /** @param render the current text, under 20 characters (`n=1234`, `warming up 3/20`), and colour. */
+  /**
+   * @param render the current text, under 20 characters (`n=1234`, `warming up 3/20`), and colour.
+   * @param t the node's messages (English when not given).
+   */
   constructor(
     private readonly node: Node,
     private readonly render: () => { text: string; ready: boolean },
+    private readonly t: Translate = englishOf(node.type),
   ) {}
 
   /** A message went through: redraw soon (this also replaces an error ring). */
@@ -32,8 +38,10 @@ export class StatusLine {
       this.node.status({ fill: ready ? 'green' : 'yellow', shape: 'dot', text });
     } catch (err) {
       try {
-        this.node.error(`could not draw the status: ${(err as Error)?.message ?? String(err)}`);
-        this.node.status({ fill: 'red', shape: 'ring', text: 'error' });
+        this.node.error(
+          this.t('runtime.errors.drawStatus', { message: (err as Error)?.message ?? String(err) }),
+        );
+        this.node.status({ fill: 'red', shape: 'ring', text: this.t('runtime.status.error') });
       } catch {
         // Nothing left to report with.
       }
@@ -45,7 +53,7 @@ export class StatusLine {
    * receives it.
    */
   fail(err: unknown, done: (err: Error) => void): void {
-    this.error(errorLabel(err));
+    this.error(this.t(`runtime.status.${errorLabel(err)}`));
     done(err instanceof Error ? err : new Error(String(err)));
   }
 
@@ -61,10 +69,25 @@ export class StatusLine {
   }
 }
 
-/** A short status text for an error. */
+/**
+ * Runs the work of one input message the way every node of the package does: `done()` and a
+ * status redraw when it went through; `done(err)` and a red ring when it threw, so that a Catch
+ * node receives the error and the flow goes on.
+ */
+export function handleInput(status: StatusLine, done: Done, work: () => void): void {
+  try {
+    work();
+    status.changed();
+    done();
+  } catch (err) {
+    status.fail(err, done);
+  }
+}
+
+/** The message key of the short status text for an error. */
 function errorLabel(err: unknown): string {
-  if (err instanceof SampleError) return 'bad sample';
-  if (err instanceof ModelError) return 'bad model';
-  if (err instanceof WindowOverflowError) return 'buffer full';
+  if (err instanceof SampleError) return 'badSample';
+  if (err instanceof ModelError) return 'badModel';
+  if (err instanceof WindowOverflowError) return 'bufferFull';
   return 'error';
 }

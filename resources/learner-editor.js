@@ -1,5 +1,6 @@
-// Shared by our nodes' editors. Each node's script includes this at build time; the guard keeps
-// one copy when the editor page holds all of them.
+// Shared by our nodes' editors. Node-RED serves a node package's resources/ folder, and each
+// node's editor page loads this file from it (resources/@stream-ml/node-red/learner-editor.js)
+// before its own script; the guard keeps one copy when the editor loads it for every node.
 window.StreamMLEditor =
   window.StreamMLEditor ||
   (function () {
@@ -61,7 +62,7 @@ window.StreamMLEditor =
       return blank(value) || RED.utils.validatePropertyExpression(String(value), opt);
     }
 
-    /** Defaults of the settings every learner has (DESIGN §3). */
+    /** Defaults of the settings every learner has; the runtime gives each the same default when blank. */
     function learnerDefaults() {
       return {
         name: { value: '' },
