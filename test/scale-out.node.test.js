@@ -109,9 +109,96 @@ describe('learner nodes: sharing models between instances', () => {
     assert.equal(model.n_samples_seen, 2);
   });
 
+  it('after a start, the first own echo of a key (the retained share) restores a newer own model; later echoes are ignored', async () => {
+    const t = await load(standardizeNode, 'ml-standardize', { instance: 'a' });
+    await t.send({ payload: [1] });
+    await t.send({ topic: 'stream-ml/models/a/_', payload: peerModel([[1], [2], [3]], 'a') });
+    let [model] = await t.exported();
+    assert.equal(model.n_samples_seen, 3, 'the retained share had seen more than the restored model');
+    await t.send({ topic: 'stream-ml/models/a/_', payload: peerModel([[1], [2], [3], [4], [5]], 'a') });
+    [model] = await t.exported();
+    assert.equal(model.n_samples_seen, 3, 'a later echo is only an echo');
+  });
+
+  it('peerExpiry drops a peer not heard from, with a warning', async () => {
+    const t = await load(standardizeNode, 'ml-standardize', { instance: 'a', peerExpiry: 0.2 });
+    await t.send({ payload: [1] }, { topic: 'stream-ml/models/b/_', payload: peerModel([[5], [6]], 'b') });
+    let [model] = await t.exported();
+    assert.equal(model.n_samples_seen, 3);
+    await wait(1500);
+    [model] = await t.exported();
+    assert.equal(model.n_samples_seen, 1, 'b expired');
+    const warnings = t.node.warn.args ? t.node.warn.args.flat() : [];
+    assert.ok(
+      warnings.some((w) => /"b".*peerExpiry/.test(String(w))),
+      JSON.stringify(warnings),
+    );
+  });
+
   it('settings: a wildcard in the instance or prefix is a configuration error', async () => {
     const t = await load(standardizeNode, 'ml-standardize', { instance: 'a/b' });
     await t.send({ payload: [1] });
     assert.match(t.seen.errors[0].error.message, /instance/);
+  });
+
+  describe('k-means merged from parts of a stream, against one instance on the whole stream', () => {
+    const { StreamingKMeans } = dist('lib/kmeans');
+    /** Three blobs 4 apart in 3-D, each of standard deviation `spread`, in a seeded order. */
+    function blobs(count, seed, spread) {
+      let state = seed >>> 0;
+      const random = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+      const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      const centres = [
+        [0, 0, 0],
+        [4, 1, -1],
+        [-1, 4, 2],
+      ];
+      return Array.from({ length: count }, () =>
+        centres[Math.floor(random() * 3)].map((v) => v + spread * gauss()),
+      );
+    }
+    const squared = (a, b) => a.reduce((sum, v, i) => sum + (v - b[i]) ** 2, 0);
+    const inertia = (rows, centres) =>
+      rows.reduce((sum, x) => sum + Math.min(...centres.map((c) => squared(x, c))), 0);
+
+    /** Merged (three instances, round robin) and single-instance centres, inertia, and the data's diameter. */
+    function compare(spread, seed) {
+      const rows = blobs(3000, seed, spread);
+      const schema = { dimension: 3, features: null };
+      const options = { k: 3, warmupSamples: 60, seed: 7 };
+      const single = new StreamingKMeans(schema, options);
+      const parts = [0, 1, 2].map(() => new StreamingKMeans(schema, options));
+      rows.forEach((x, i) => {
+        single.learnOne(x);
+        parts[i % 3].learnOne(x);
+      });
+      const merged = parts.slice(1).reduce((a, b) => StreamingKMeans.merge(a, b), parts[0]);
+      const a = merged.toJSON().cluster_centers;
+      const b = single.toJSON().cluster_centers;
+      let diameter = 0;
+      for (const x of rows)
+        for (const y of rows.slice(0, 300)) diameter = Math.max(diameter, Math.sqrt(squared(x, y)));
+      const centres = Math.max(...b.map((c) => Math.min(...a.map((m) => Math.sqrt(squared(m, c))))));
+      const [ia, ib] = [inertia(rows, a), inertia(rows, b)];
+      return { centres: centres / diameter, inertia: Math.abs(ia - ib) / ib };
+    }
+
+    it('separated clusters: every sample is assigned alike, so centres and inertia agree to rounding (1e-9)', () => {
+      for (const seed of [1, 2, 3]) {
+        const diff = compare(0.3, seed);
+        assert.ok(diff.centres <= 1e-9 && diff.inertia <= 1e-9, `seed ${seed}: ${JSON.stringify(diff)}`);
+      }
+    });
+
+    it('overlapping clusters: centres within 1% of the data diameter, inertia within 0.1% (docs/scale-out.md)', () => {
+      for (const seed of [1, 2, 3]) {
+        const diff = compare(1.5, seed);
+        assert.ok(diff.centres <= 0.01 && diff.inertia <= 1e-3, `seed ${seed}: ${JSON.stringify(diff)}`);
+        assert.ok(
+          diff.centres > 1e-9,
+          'overlapping clusters are not merged exactly: the bound is what is tested',
+        );
+      }
+    });
   });
 });
