@@ -24,6 +24,7 @@ const KMEANS = { k: 3, warmupSamples: 60, seed: 7 };
 const PHASES = { exact: 600, killAfter: 300, duringKill: 600, afterRestart: 300 };
 /** Messages published per 10 ms: a paced stream, so the killed instance has work in flight. */
 const PER_TICK = 4;
+const DEVICES = ['d1', 'd2'];
 const LEARNERS = { std: 'ml-standardize', pca: 'ml-pca', km: 'ml-kmeans' };
 const log = process.env.SCALE_OUT_DEBUG ? (...args) => console.error(...args) : () => {};
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -71,7 +72,7 @@ function flow(port, qos) {
       id: 'data',
       type: 'mqtt in',
       z: tab,
-      topic: '$share/learners/stream/data',
+      topic: '$share/learners/stream/data/+',
       qos: String(qos),
       datatype: 'json',
       broker: 'broker',
@@ -79,7 +80,7 @@ function flow(port, qos) {
       rap: true,
       rh: 0,
       inputs: 0,
-      wires: [Object.keys(LEARNERS)],
+      wires: [[...Object.keys(LEARNERS), 'kstd']],
     },
     {
       id: 'ping',
@@ -97,6 +98,44 @@ function flow(port, qos) {
     },
     { id: 'pings', type: 'probe-sink', z: tab, wires: [] },
     { id: 'ctl', type: 'probe-source', z: tab, wires: [Object.keys(LEARNERS)] },
+    // Per-device models (as examples/per-device-models.json): one model per topic, shared per key.
+    {
+      id: 'kstd',
+      type: 'ml-standardize',
+      z: tab,
+      keyProperty: 'topic',
+      instance: '',
+      shareEvery: SHARE_EVERY,
+      sharePrefix: 'stream-ml/kstd',
+      wires: [[], ['kroute']],
+    },
+    {
+      id: 'kstd-peers',
+      type: 'mqtt in',
+      z: tab,
+      topic: 'stream-ml/kstd/+/#',
+      qos: '1',
+      datatype: 'json',
+      broker: 'broker',
+      nl: false,
+      rap: true,
+      rh: 0,
+      inputs: 0,
+      wires: [['kstd']],
+    },
+    { id: 'kctl', type: 'probe-source', z: tab, wires: [['kstd']] },
+    {
+      id: 'kroute',
+      type: 'switch',
+      z: tab,
+      property: 'retain',
+      propertyType: 'msg',
+      rules: [{ t: 'true' }, { t: 'else' }],
+      checkall: 'false',
+      outputs: 2,
+      wires: [['out'], ['kmodels']],
+    },
+    { id: 'kmodels', type: 'probe-sink', z: tab, wires: [] },
     {
       id: 'route',
       type: 'switch',
@@ -165,6 +204,14 @@ async function exported(runtime, what = true) {
   const all = await runtime.waitFor('models', before + 3, 10000);
   const byType = Object.fromEntries(all.slice(before).map((msg) => [msg.payload.type, msg.payload]));
   return Object.fromEntries(Object.entries(LEARNERS).map(([id, type]) => [id, byType[type]]));
+}
+
+/** The per-device models an instance exports now, by key. */
+async function exportedKeys(runtime) {
+  const before = runtime.messages('kmodels').length;
+  runtime.send('kctl', { export: true });
+  const all = await runtime.waitFor('kmodels', before + DEVICES.length, 10000);
+  return Object.fromEntries(all.slice(before).map((msg) => [msg.topic, msg.payload]));
 }
 
 /** Waits until `ready(models of every instance)` holds, polling; returns the models. */
@@ -279,7 +326,8 @@ async function runScaleOut(runtimeOptions, qos) {
       while (published < end) {
         const batch = [];
         for (let j = 0; j < PER_TICK && published < end; j++) {
-          batch.push(client.publishAsync('stream/data', JSON.stringify(rows[published++]), { qos }));
+          const i = published++;
+          batch.push(client.publishAsync(`stream/data/${DEVICES[i % 2]}`, JSON.stringify(rows[i]), { qos }));
         }
         await Promise.all(batch);
         if (during) await during();
@@ -296,6 +344,28 @@ async function runScaleOut(runtimeOptions, qos) {
       'merged models did not reach every sample',
     );
     assertExact(merged, rows.slice(0, PHASES.exact), 'three instances');
+    // Per device: every instance's model of each key equals the model of that device's rows.
+    const { Standardizer } = dist('lib/standardize');
+    let keyed;
+    for (let i = 0; ; i++) {
+      keyed = await Promise.all(runtimes.map((rt) => exportedKeys(rt)));
+      const counts = keyed.flatMap((models) => Object.values(models).map((m) => m.n_samples_seen));
+      if (counts.length === INSTANCES.length * DEVICES.length && counts.every((n) => n === PHASES.exact / 2))
+        break;
+      if (i > 60) throw new Error(`per-device models did not reach every sample: ${counts}`);
+      await wait(300);
+    }
+    for (const [d, device] of DEVICES.entries()) {
+      const want = new Standardizer({ dimension: 3, features: null }, {});
+      rows.slice(0, PHASES.exact).forEach((row, i) => i % 2 === d && want.learnOne(row));
+      for (const [i, models] of keyed.entries()) {
+        const model = models[`stream/data/${device}`];
+        assert.ok(model, `${INSTANCES[i]} has a model of ${device}`);
+        assert.equal(model.n_samples_seen, PHASES.exact / 2, `${INSTANCES[i]} ${device} n`);
+        assertClose(model.mean, want.toJSON().mean, 1e-9, `${INSTANCES[i]} ${device} mean`);
+        assertClose(model.var, want.toJSON().var, 1e-9, `${INSTANCES[i]} ${device} var`);
+      }
+    }
     const own = await Promise.all(runtimes.map((rt) => exported(rt, 'own')));
     for (const [i, m] of own.entries()) {
       assert.ok(
