@@ -84,6 +84,8 @@ function build() {
       fs.cpSync(path.join(source, 'icons'), path.join(target, 'icons'), { recursive: true });
     }
   }
+  // The shared code's own messages, for the English text of a setting read without a node type.
+  fs.cpSync(path.join(shared, 'locales'), path.join(dist, 'nodes', 'shared', 'locales'), { recursive: true });
 }
 
 build();

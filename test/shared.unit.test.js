@@ -74,6 +74,25 @@ describe('nodes/shared', () => {
       }
     });
 
+    it("a reader's error text comes from the node's messages when it is given them", () => {
+      const t = (key, vars) => `${key} ${JSON.stringify(vars ?? {})}`;
+      assert.throws(
+        () => settings.numberSetting('0', 'maxKeys', 1, { min: 1, max: 10, integer: true }, t),
+        (err) =>
+          err.message.startsWith('runtime.settings.number ') &&
+          JSON.parse(err.message.slice(err.message.indexOf('{'))).range ===
+            'runtime.settings.between {"min":1,"max":10}',
+      );
+      assert.throws(
+        () => settings.choiceSetting('x', 'mode', ['a'], t),
+        /^SettingError: runtime\.settings\.choice /,
+      );
+      assert.throws(
+        () => settings.storeSetting(1, undefined, t),
+        /^SettingError: runtime\.settings\.storeName /,
+      );
+    });
+
     it('a property path drops "msg.", and never names __proto__, constructor or prototype', async () => {
       const { RED } = await realNode();
       const parse = (p) => RED.util.normalisePropertyExpression(p);
@@ -395,6 +414,18 @@ describe('nodes/shared', () => {
       assert.equal(entry.effective().samplesSeen, 5, 'cached until changed()');
       entry.changed();
       assert.equal(entry.effective().samplesSeen, 6);
+    });
+
+    it('a model kept as own meets the peers; kept as a peer, the own model and the other peers', () => {
+      const store = new ModelStore(10, add, () => {});
+      const entry = store.obtain('k');
+      const [own, p, q] = [counted(1), counted(2), counted(3)];
+      entry.own = own;
+      entry.peers.set('p', p);
+      entry.peers.set('q', q);
+      assert.deepEqual(entry.partners(undefined), [p, q]);
+      assert.deepEqual(entry.partners('p'), [own, q]);
+      assert.deepEqual(entry.partners('r'), [own, p, q]);
     });
 
     it('the eviction report names the first key and counts the rest of the burst', async () => {

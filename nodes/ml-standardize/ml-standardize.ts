@@ -20,11 +20,11 @@ const DEFAULT_WARMUP = 10;
 export = function register(RED: NodeAPI): void {
   function StandardizeNode(this: Node, config: StandardizeConfig): void {
     RED.nodes.createNode(this, config);
-    setupLearnerNode(RED, this, config, (settings): LearnerKind<Standardizer> => {
+    setupLearnerNode(RED, this, config, (settings, t): LearnerKind<Standardizer> => {
       const options: StandardizeOptions = Standardizer.checkOptions({
-        method: choiceSetting(config.method, 'method', ['zscore', 'minmax'] as const),
-        withMean: booleanSetting(config.withMean, 'withMean', true),
-        withStd: booleanSetting(config.withStd, 'withStd', true),
+        method: choiceSetting(config.method, 'method', ['zscore', 'minmax'] as const, t),
+        withMean: booleanSetting(config.withMean, 'withMean', true, t),
+        withStd: booleanSetting(config.withStd, 'withStd', true, t),
         halfLife: settings.halfLife,
       });
       return {

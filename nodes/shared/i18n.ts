@@ -21,19 +21,45 @@ type Catalog = { readonly [key: string]: string | Catalog };
 
 const catalogs = new Map<string, Catalog>();
 
-/** The English messages of a node type, as the build wrote them beside the node's compiled code. */
+/** The shared code's messages, which the build copies beside it (for code that has no node type). */
+const SHARED = '';
+
+/**
+ * The English messages of a node type, as the build wrote them beside the node's compiled code;
+ * those of the code every node shares for {@link SHARED}.
+ */
 function englishCatalog(type: string): Catalog {
   let catalog = catalogs.get(type);
   if (catalog === undefined) {
-    const file = path.join(__dirname, '..', type, 'locales', 'en-US', `${type}.json`);
     try {
-      catalog = ((JSON.parse(fs.readFileSync(file, 'utf8')) as Catalog)[type] as Catalog) ?? {};
+      catalog =
+        type === SHARED
+          ? (JSON.parse(
+              fs.readFileSync(path.join(__dirname, 'locales', 'en-US', 'node.json'), 'utf8'),
+            ) as Catalog)
+          : (((
+              JSON.parse(
+                fs.readFileSync(path.join(__dirname, '..', type, 'locales', 'en-US', `${type}.json`), 'utf8'),
+              ) as Catalog
+            )[type] as Catalog) ?? {});
     } catch {
       catalog = {};
     }
     catalogs.set(type, catalog);
   }
   return catalog;
+}
+
+/** The message at a dotted key, `undefined` when the catalog has none. */
+function lookup(catalog: Catalog, key: string): string | undefined {
+  let entry: string | Catalog | undefined = catalog;
+  for (const part of key.split('.')) {
+    entry =
+      typeof entry === 'object' && Object.prototype.hasOwnProperty.call(entry, part)
+        ? entry[part]
+        : undefined;
+  }
+  return typeof entry === 'string' ? entry : undefined;
 }
 
 /** Fills `__name__` with `vars.name`, as Node-RED's i18next is configured to. */
@@ -45,19 +71,16 @@ function fill(text: string, vars: MessageVars | undefined): string {
 }
 
 /**
- * The English text of a message of node type `type`; the key itself when no catalog has it, so
- * that a missing message is visible rather than blank.
+ * The English text of a message of node type `type` (or of the shared code); the key itself when
+ * no catalog has it, so that a missing message is visible rather than blank.
  */
 export function english(type: string, key: string, vars?: MessageVars): string {
-  let entry: string | Catalog | undefined = englishCatalog(type);
-  for (const part of key.split('.')) {
-    entry =
-      typeof entry === 'object' && Object.prototype.hasOwnProperty.call(entry, part)
-        ? entry[part]
-        : undefined;
-  }
-  return typeof entry === 'string' ? fill(entry, vars) : key;
+  const text = lookup(englishCatalog(type), key) ?? lookup(englishCatalog(SHARED), key);
+  return text === undefined ? key : fill(text, vars);
 }
+
+/** The English messages of the code every node shares, for a reader that has no node at hand. */
+export const sharedEnglish: Translate = (key, vars) => english(SHARED, key, vars);
 
 /** The English messages of a node type, for code that has no `RED` at hand. */
 export function englishOf(type: string): Translate {

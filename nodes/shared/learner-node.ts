@@ -60,21 +60,22 @@ interface Plan<M extends Learner> extends Checked<M> {
 
 /**
  * Makes `node` a learner: parses the shared settings, restores saved models and handles messages.
- * @param makeKind builds the node's {@link LearnerKind} from the parsed settings; it may throw a
+ * @param makeKind builds the node's {@link LearnerKind} from the parsed settings (and the node's
+ *   messages, for its own setting errors); it may throw a
  *   SettingError, which is reported at start and on every message.
  */
 export function setupLearnerNode<M extends Learner>(
   RED: NodeAPI,
   node: Node,
   config: LearnerConfig,
-  makeKind: (settings: LearnerSettings) => LearnerKind<M>,
+  makeKind: (settings: LearnerSettings, t: Translate) => LearnerKind<M>,
 ): void {
   const t = translator(RED, node.type);
   let settings: LearnerSettings;
   let kind: LearnerKind<M>;
   try {
-    settings = readLearnerSettings(config, node.type as SampleNodeType, RED);
-    kind = makeKind(settings);
+    settings = readLearnerSettings(config, node.type as SampleNodeType, RED, t);
+    kind = makeKind(settings, t);
   } catch (err) {
     reportSettingError(node, err, t);
     return;
@@ -286,20 +287,10 @@ class LearnerNode<M extends Learner> {
    * features. @throws ModelError
    */
   private checkCompatible(entry: ModelEntry<M>, incoming: M, peer: string | undefined): void {
-    const others = [
-      ...(peer ? [entry.own] : []),
-      ...[...entry.peers].filter(([id]) => id !== peer).map(([, m]) => m),
-    ];
-    for (const other of others) {
-      if (other && !sameSchema(other.schema, incoming.schema)) {
-        throw new ModelError(
-          this.t('runtime.errors.featuresDiffer', {
-            model: describeSchema(incoming.schema),
-            other: describeSchema(other.schema),
-          }),
-        );
-      }
-    }
+    const other = entry.partners(peer).find((model) => !sameSchema(model.schema, incoming.schema));
+    if (other === undefined) return;
+    const vars = { model: describeSchema(incoming.schema), other: describeSchema(other.schema) };
+    throw new ModelError(this.t('runtime.errors.featuresDiffer', vars));
   }
 
   private reset(key: string | undefined): void {

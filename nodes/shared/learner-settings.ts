@@ -18,8 +18,8 @@ import {
   SettingError,
   storeSetting,
 } from './settings';
+import { englishOf, type Translate } from './i18n';
 import { readSharingSettings, type SharingConfig, type SharingSettings } from './sharing';
-import type { Translate } from './i18n';
 
 /** Settings every learner has; the editor may omit any of them. */
 export interface LearnerConfig extends NodeDef, SharingConfig {
@@ -72,11 +72,16 @@ function contextStorage(RED: NodeAPI): unknown {
   }
 }
 
-/** Parses the settings shared by every learner. @throws SettingError */
+/**
+ * Parses the settings shared by every learner.
+ * @param t the node's messages (English when not given).
+ * @throws SettingError
+ */
 export function readLearnerSettings(
   config: LearnerConfig,
   type: SampleNodeType,
   RED?: NodeAPI,
+  t: Translate = englishOf(type),
 ): LearnerSettings {
   let features: string[] | null;
   try {
@@ -85,37 +90,41 @@ export function readLearnerSettings(
     throw new SettingError((err as Error).message);
   }
   const parse = RED ? (path: string) => RED.util.normalisePropertyExpression(path) : undefined;
-  const maxDimension = numberSetting(config.maxDimension, 'maxDimension', DEFAULT_MAX_DIMENSION[type], {
-    min: 1,
-    max: MAX_DIMENSION_SETTING[type],
-    integer: true,
-  });
+  const limit = MAX_DIMENSION_SETTING[type];
+  const maxDimension = numberSetting(
+    config.maxDimension,
+    'maxDimension',
+    DEFAULT_MAX_DIMENSION[type],
+    { min: 1, max: limit, integer: true },
+    t,
+  );
   if (features && features.length > maxDimension) {
-    throw new SettingError(
-      `Features lists ${features.length} names, more than maxDimension (${maxDimension}): list fewer ` +
-        `features, or raise "maxDimension" (at most ${MAX_DIMENSION_SETTING[type]} for ${type})`,
-    );
+    const vars = { count: features.length, maxDimension, limit, type };
+    throw new SettingError(t('runtime.errors.tooManyFeatures', vars));
   }
   return {
-    property: propertySetting(config.property, 'property', 'payload', parse),
-    keyProperty: propertySetting(config.keyProperty, 'keyProperty', '', parse),
+    property: propertySetting(config.property, 'property', 'payload', parse, t),
+    keyProperty: propertySetting(config.keyProperty, 'keyProperty', '', parse, t),
     features,
-    maxKeys: numberSetting(config.maxKeys, 'maxKeys', 1000, {
-      min: 1,
-      max: LEARNER_LIMITS.maxKeys,
-      integer: true,
-    }),
-    learning: choiceSetting(config.learning, 'learning', ['continuous', 'warmup', 'off'] as const),
-    warmupSamples: optionalNumberSetting(config.warmupSamples, 'warmupSamples', {
-      min: 1,
-      max: LEARNER_LIMITS.warmupSamples,
-      integer: true,
-    }),
-    whileWarmingUp: choiceSetting(config.whileWarmingUp, 'whileWarmingUp', ['drop', 'pass'] as const),
-    halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }),
-    store: storeSetting(config.store, RED ? contextStorage(RED) : undefined),
+    maxKeys: numberSetting(
+      config.maxKeys,
+      'maxKeys',
+      1000,
+      { min: 1, max: LEARNER_LIMITS.maxKeys, integer: true },
+      t,
+    ),
+    learning: choiceSetting(config.learning, 'learning', ['continuous', 'warmup', 'off'] as const, t),
+    warmupSamples: optionalNumberSetting(
+      config.warmupSamples,
+      'warmupSamples',
+      { min: 1, max: LEARNER_LIMITS.warmupSamples, integer: true },
+      t,
+    ),
+    whileWarmingUp: choiceSetting(config.whileWarmingUp, 'whileWarmingUp', ['drop', 'pass'] as const, t),
+    halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }, t),
+    store: storeSetting(config.store, RED ? contextStorage(RED) : undefined, t),
     maxDimension,
-    sharing: readSharingSettings(config),
+    sharing: readSharingSettings(config, { t }),
   };
 }
 

@@ -5,6 +5,14 @@
 import type { NodeAPI, NodeMessage } from 'node-red';
 import { describeValue, SampleError } from '../../lib/errors';
 
+/**
+ * A key or a name as the nodes' warnings show it: quoted, and cut after 40 characters, so that a
+ * long key never floods the log.
+ */
+export function quoteKey(key: string): string {
+  return JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+}
+
 /** The `send` a node's input handler receives: one message, or one per output. */
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 /** The `done` a node's input handler receives: called once, with the error when the message failed. */

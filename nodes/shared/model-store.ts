@@ -8,6 +8,7 @@
  */
 import type { Node } from 'node-red';
 import type { Translate } from './i18n';
+import { quoteKey } from './message';
 import { BurstReport } from './throttle';
 
 /** What the store needs of a model. */
@@ -73,6 +74,16 @@ export class ModelEntry<M extends StoredModel> {
       this.combined = this.own === undefined ? this.peersCombined : this.merge(this.own, this.peersCombined!);
     }
     return this.combined;
+  }
+
+  /**
+   * The models a model would be merged with, kept as the own model (`peer` undefined) or as the
+   * model of instance `peer`: the other models of the key, which it would not replace.
+   */
+  partners(peer: string | undefined): M[] {
+    const partners = [...this.peers].filter(([id]) => id !== peer).map(([, model]) => model);
+    if (peer !== undefined && this.own !== undefined) partners.unshift(this.own);
+    return partners;
   }
 
   /** Call after the own model learned or was replaced, or a peer's model changed. */
@@ -165,7 +176,7 @@ export function evictionReport(node: Node, maxKeys: number, t: Translate): Evict
   );
   return {
     add(key) {
-      const shown = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
+      const shown = quoteKey(key);
       burst.add(t('runtime.warnings.evicted', { key: shown, maxKeys }), shown);
     },
     close: () => burst.close(),

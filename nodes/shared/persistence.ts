@@ -16,6 +16,7 @@
  */
 import type { Node } from 'node-red';
 import { englishOf, type Translate } from './i18n';
+import { quoteKey } from './message';
 import { BurstReport } from './throttle';
 
 /** The models of one key as saved: this instance's own and each peer's (as pairs: ids are data). */
@@ -321,7 +322,7 @@ export class ModelPersistence {
       key === ''
         ? this.t('runtime.persistence.theModel')
         : this.t('runtime.persistence.theModelOfKey', {
-            key: JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key),
+            key: quoteKey(key),
           });
     let text: string | undefined;
     try {

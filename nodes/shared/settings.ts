@@ -2,9 +2,12 @@
  * Reading a node's editor settings once, in its constructor. Settings arrive as the editor saved
  * them (often strings) or not at all (node-red-node-test-helper never loads the .html, and flows
  * written by hand omit fields), so every reader has a default.
+ *
+ * Every reader takes the node's messages `t` last (English when not given) for its error text.
  */
 import type { Node } from 'node-red';
-import { englishOf, type Translate } from './i18n';
+import { englishOf, sharedEnglish, type Translate } from './i18n';
+import { quoteKey } from './message';
 
 /** A setting that cannot be used; the node reports it at start and on every message. */
 export class SettingError extends Error {
@@ -38,14 +41,19 @@ export function numberSetting(
     max = Infinity,
     integer = false,
   }: { min?: number; max?: number; integer?: boolean } = {},
+  t: Translate = sharedEnglish,
 ): number {
   if (isBlank(raw)) return fallback;
   const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  const kind = integer ? 'a whole number' : 'a number';
   if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    const kind = t(integer ? 'runtime.settings.aWholeNumber' : 'runtime.settings.aNumber');
     const range =
-      max === Infinity ? `≥ ${min}` : min === -Infinity ? `≤ ${max}` : `between ${min} and ${max}`;
-    throw new SettingError(`setting "${name}" must be ${kind} ${range}, got ${JSON.stringify(raw)}`);
+      max === Infinity
+        ? t('runtime.settings.atLeast', { min })
+        : min === -Infinity
+          ? t('runtime.settings.atMost', { max })
+          : t('runtime.settings.between', { min, max });
+    throw new SettingError(t('runtime.settings.number', { name, kind, range, value: JSON.stringify(raw) }));
   }
   return value;
 }
@@ -55,25 +63,35 @@ export function optionalNumberSetting(
   raw: unknown,
   name: string,
   limits: { min?: number; max?: number; integer?: boolean } = {},
+  t: Translate = sharedEnglish,
 ): number | undefined {
-  return isBlank(raw) ? undefined : numberSetting(raw, name, 0, limits);
+  return isBlank(raw) ? undefined : numberSetting(raw, name, 0, limits, t);
 }
 
 /** One of `choices`, the first when blank. */
-export function choiceSetting<T extends string>(raw: unknown, name: string, choices: readonly T[]): T {
+export function choiceSetting<T extends string>(
+  raw: unknown,
+  name: string,
+  choices: readonly T[],
+  t: Translate = sharedEnglish,
+): T {
   if (isBlank(raw)) return choices[0];
   if (typeof raw === 'string' && (choices as readonly string[]).includes(raw)) return raw as T;
-  throw new SettingError(
-    `setting "${name}" must be one of ${choices.map((c) => `"${c}"`).join(', ')}, got ${JSON.stringify(raw)}`,
-  );
+  const list = choices.map((c) => `"${c}"`).join(', ');
+  throw new SettingError(t('runtime.settings.choice', { name, choices: list, value: JSON.stringify(raw) }));
 }
 
 /** A checkbox: `fallback` when absent; accepts booleans and "true"/"false". */
-export function booleanSetting(raw: unknown, name: string, fallback: boolean): boolean {
+export function booleanSetting(
+  raw: unknown,
+  name: string,
+  fallback: boolean,
+  t: Translate = sharedEnglish,
+): boolean {
   if (isBlank(raw)) return fallback;
   if (raw === true || raw === 'true') return true;
   if (raw === false || raw === 'false') return false;
-  throw new SettingError(`setting "${name}" must be true or false, got ${JSON.stringify(raw)}`);
+  throw new SettingError(t('runtime.settings.boolean', { name, value: JSON.stringify(raw) }));
 }
 
 /**
@@ -86,24 +104,24 @@ export function propertySetting(
   name: string,
   fallback: string,
   parse?: (path: string) => unknown,
+  t: Translate = sharedEnglish,
 ): string {
   if (isBlank(raw)) return fallback;
-  if (typeof raw !== 'string') throw new SettingError(`setting "${name}" must be a msg property name`);
+  if (typeof raw !== 'string') throw new SettingError(t('runtime.settings.property', { name }));
   const path = raw.trim().replace(/^msg\./, '');
   if (
     path
       .split(/[.[\]]/)
       .some((part) => part === '__proto__' || part === 'constructor' || part === 'prototype')
   ) {
-    throw new SettingError(`setting "${name}" cannot name ${JSON.stringify(raw)}`);
+    throw new SettingError(t('runtime.settings.propertyForbidden', { name, value: JSON.stringify(raw) }));
   }
   if (parse) {
     try {
       parse(path);
     } catch (err) {
       throw new SettingError(
-        `setting "${name}" is not a valid msg property (${(err as Error).message}): write a name such as ` +
-          '"payload" or "data.values"',
+        t('runtime.settings.propertyInvalid', { name, message: (err as Error).message }),
       );
     }
   }
@@ -115,9 +133,13 @@ export function propertySetting(
  * @param contextStorage Node-RED's `contextStorage` setting: a name it does not configure is a
  *   setting error, since Node-RED would silently keep the models in its default store instead.
  */
-export function storeSetting(raw: unknown, contextStorage: unknown): string | undefined {
+export function storeSetting(
+  raw: unknown,
+  contextStorage: unknown,
+  t: Translate = sharedEnglish,
+): string | undefined {
   if (isBlank(raw)) return undefined;
-  if (typeof raw !== 'string') throw new SettingError('setting "store" must be the name of a context store');
+  if (typeof raw !== 'string') throw new SettingError(t('runtime.settings.storeName'));
   const name = raw.trim();
   const configured =
     contextStorage !== null && typeof contextStorage === 'object'
@@ -127,9 +149,7 @@ export function storeSetting(raw: unknown, contextStorage: unknown): string | un
   const known = configured.length > 0 ? configured : ['memory'];
   if (!known.includes(name)) {
     throw new SettingError(
-      `setting "store" names the context store ${JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name)}, ` +
-        `which this Node-RED does not have (its stores: ${known.join(', ')}). Leave it empty for the default ` +
-        'store, or add the store to contextStorage in settings.js',
+      t('runtime.settings.storeUnknown', { store: quoteKey(name), stores: known.join(', ') }),
     );
   }
   return name;

@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import type { Node, NodeMessage } from 'node-red';
 import { describeValue } from '../../lib/errors';
 import type { ModelHeader } from '../../lib/model';
+import type { Translate } from './i18n';
 import type { ModelEntry, ModelStore, StoredModel } from './model-store';
 import { isBlank, numberSetting, SettingError } from './settings';
 
@@ -85,8 +86,11 @@ function topicSetting(value: string, name: string, levels: 'one' | 'many'): stri
  */
 export function readSharingSettings(
   config: SharingConfig,
-  env: NodeJS.ProcessEnv = process.env,
-  hostname = os.hostname,
+  {
+    t,
+    env = process.env,
+    hostname = os.hostname,
+  }: { t?: Translate; env?: NodeJS.ProcessEnv; hostname?: () => string } = {},
 ): SharingSettings {
   if (!isBlank(config.instance) && typeof config.instance !== 'string') {
     throw new SettingError('setting "instance" must be text');
@@ -98,9 +102,21 @@ export function readSharingSettings(
   const prefix = isBlank(config.sharePrefix) ? DEFAULT_PREFIX : config.sharePrefix!.trim();
   return {
     instance: topicSetting(instance, 'instance', 'one'),
-    shareEvery: numberSetting(config.shareEvery, 'shareEvery', 0, { min: 0, max: SHARING_LIMITS.shareEvery }),
+    shareEvery: numberSetting(
+      config.shareEvery,
+      'shareEvery',
+      0,
+      { min: 0, max: SHARING_LIMITS.shareEvery },
+      t,
+    ),
     prefix: topicSetting(prefix, 'sharePrefix', 'many'),
-    peerExpiry: numberSetting(config.peerExpiry, 'peerExpiry', 0, { min: 0, max: SHARING_LIMITS.peerExpiry }),
+    peerExpiry: numberSetting(
+      config.peerExpiry,
+      'peerExpiry',
+      0,
+      { min: 0, max: SHARING_LIMITS.peerExpiry },
+      t,
+    ),
   };
 }
 
