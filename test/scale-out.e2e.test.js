@@ -462,7 +462,6 @@ async function runScaleOut(runtimeOptions, qos) {
     const n = Math.min(...Object.keys(LEARNERS).map((id) => settled[0][id].n_samples_seen));
     report.lost = total - n;
     report.published = total;
-    report.inFlightBound = killedAt - PHASES.exact;
     // Documented loss: what i2 learned after its last share, plus messages in flight to it at the
     // kill (QoS 1: at most mosquitto's in-flight window of 20 unacknowledged messages; QoS 0:
     // what its socket held, a few milliseconds of its share of the stream).
