@@ -39,6 +39,16 @@ window.StreamMLEditor =
       );
     }
 
+    /** Text that can be MQTT topic levels (`many`) or one level: no wildcards. */
+    function topicLevel(many) {
+      return function (value) {
+        if (value === undefined || value === null || String(value).trim() === '') return true;
+        var text = String(value).trim();
+        if (/[+#]/.test(text)) return false;
+        return many ? !/^\/|\/$|\/\//.test(text) : text.indexOf('/') === -1;
+      };
+    }
+
     function blank(value) {
       return value === undefined || value === null || String(value).trim() === '';
     }
@@ -66,6 +76,10 @@ window.StreamMLEditor =
         maxKeys: { value: 1000, validate: wholeNumber(1, true) },
         maxDimension: { value: '', validate: wholeNumber(1, true) },
         store: { value: '' },
+        instance: { value: '', validate: topicLevel(false) },
+        shareEvery: { value: 0, validate: nonNegativeNumber },
+        sharePrefix: { value: 'stream-ml/models', validate: topicLevel(true) },
+        peerExpiry: { value: 0, validate: nonNegativeNumber },
       };
     }
 

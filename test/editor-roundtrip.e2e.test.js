@@ -30,6 +30,10 @@ const LEARNER = {
   maxKeys: '50',
   maxDimension: '64',
   store: 'default',
+  shareEvery: '5',
+  instance: 'edge-1',
+  sharePrefix: 'plant/models',
+  peerExpiry: '600',
 };
 
 /**

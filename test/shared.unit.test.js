@@ -129,6 +129,12 @@ describe('nodes/shared', () => {
         halfLife: 0,
         store: undefined,
         maxDimension: 128,
+        sharing: {
+          instance: process.env.STREAM_ML_INSTANCE || require('node:os').hostname(),
+          shareEvery: 0,
+          prefix: 'stream-ml/models',
+          peerExpiry: 0,
+        },
       });
     });
 

@@ -24,6 +24,7 @@ import { evictionReport, ModelStore, type EvictionReport, type ModelEntry } from
 import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
+import { Sharing } from './sharing';
 import { handleInput, StatusLine } from './status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
@@ -90,6 +91,7 @@ class LearnerNode<M extends Learner> {
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
   private readonly evictions: EvictionReport;
+  private readonly sharing: Sharing<M>;
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
@@ -121,6 +123,19 @@ class LearnerNode<M extends Learner> {
       t,
     );
     this.status = new StatusLine(node, () => this.statusText(), t);
+    this.sharing = new Sharing<M>(
+      node,
+      settings.sharing,
+      kind.type,
+      {
+        models: this.models,
+        load: (json) => this.loadChecked(json),
+        check: (entry, incoming, peer) => this.checkCompatible(entry, incoming, peer),
+        changed: (key) => this.persistence.changed(key),
+      },
+      (messages) => node.send([null, messages]),
+    );
+    this.persistence.onChanged = (key) => this.sharing.touched(key);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (this.pending) this.pending.push([msg, send, done]);
@@ -129,6 +144,7 @@ class LearnerNode<M extends Learner> {
     node.on('close', (removed: boolean, done: () => void) => {
       this.status.close();
       this.evictions.close();
+      this.sharing.close();
       if (removed) this.persistence.remove(done);
       else this.persistence.write(done);
     });
@@ -183,7 +199,12 @@ class LearnerNode<M extends Learner> {
   }
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
-    handleInput(this.status, done, () => this.apply(this.plan(this.validate(msg)), msg, send));
+    handleInput(this.status, done, () => {
+      // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
+      if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
+        this.apply(this.plan(this.validate(msg)), msg, send);
+      }
+    });
   }
 
   /**

@@ -19,9 +19,10 @@ import {
   storeSetting,
 } from './settings';
 import { englishOf, type Translate } from './i18n';
+import { readSharingSettings, type SharingConfig, type SharingSettings } from './sharing';
 
 /** Settings every learner has; the editor may omit any of them. */
-export interface LearnerConfig extends NodeDef {
+export interface LearnerConfig extends NodeDef, SharingConfig {
   property?: string;
   keyProperty?: string;
   features?: string;
@@ -47,6 +48,8 @@ export interface LearnerSettings {
   store: string | undefined;
   /** The most features a sample may have. */
   maxDimension: number;
+  /** Model sharing between instances (docs/scale-out.md). */
+  sharing: SharingSettings;
 }
 
 /** Bounds of the learner settings, checked at deploy (the limits contract in docs/limits.md). */
@@ -121,6 +124,7 @@ export function readLearnerSettings(
     halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }, t),
     store: storeSetting(config.store, RED ? contextStorage(RED) : undefined, t),
     maxDimension,
+    sharing: readSharingSettings(config, { t }),
   };
 }
 

@@ -16,27 +16,62 @@ export interface StoredModel {
   readonly samplesSeen: number;
 }
 
+/** The peers' models of one key: any change drops the cached combination of them. */
+class PeerModels<M> extends Map<string, M> {
+  onChange: (() => void) | undefined;
+
+  override set(peer: string, model: M): this {
+    super.set(peer, model);
+    this.onChange?.();
+    return this;
+  }
+
+  override delete(peer: string): boolean {
+    const deleted = super.delete(peer);
+    if (deleted) this.onChange?.();
+    return deleted;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.onChange?.();
+  }
+}
+
 /** The models of one key. */
 export class ModelEntry<M extends StoredModel> {
   own: M | undefined;
-  readonly peers = new Map<string, M>();
+  readonly peers: Map<string, M> = new PeerModels<M>();
   private combined: M | undefined;
+  /**
+   * Every peer's model combined, kept until a peer's model changes: the own model changes with
+   * every sample, the peers' only when a share arrives, so a sample costs one merge, whatever
+   * the number of peers.
+   */
+  private peersCombined: M | undefined;
 
   constructor(
     private readonly merge: (a: M, b: M) => M,
     own?: M,
   ) {
     this.own = own;
+    (this.peers as PeerModels<M>).onChange = () => {
+      this.peersCombined = undefined;
+      this.combined = undefined;
+    };
   }
 
   /** The model to transform with: own ⊕ every peer's; `undefined` when there is none yet. */
   effective(): M | undefined {
     if (this.peers.size === 0) return this.own;
     if (this.combined === undefined) {
-      let combined = this.own;
-      for (const peer of this.peers.values())
-        combined = combined === undefined ? peer : this.merge(combined, peer);
-      this.combined = combined;
+      if (this.peersCombined === undefined) {
+        let peers: M | undefined;
+        for (const peer of this.peers.values()) peers = peers === undefined ? peer : this.merge(peers, peer);
+        this.peersCombined = peers;
+      }
+      // The own model first: a k-means merge keeps the cluster numbering of its first model.
+      this.combined = this.own === undefined ? this.peersCombined : this.merge(this.own, this.peersCombined!);
     }
     return this.combined;
   }

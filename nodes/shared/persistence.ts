@@ -155,6 +155,8 @@ export class ModelPersistence {
   private legacy = false;
   private closed = false;
   private readonly failures: BurstReport;
+  /** Told of every key whose models changed (model sharing follows the same changes). */
+  onChanged: ((key: string) => void) | undefined;
 
   /**
    * @param node the owning node (its context is used, and its `error` for failed saves).
@@ -251,6 +253,7 @@ export class ModelPersistence {
 
   /** A key's models changed: write them within a second. */
   changed(key: string): void {
+    this.onChanged?.(key);
     if (this.closed) return;
     this.dirty.add(key);
     this.schedule();
