@@ -12,6 +12,7 @@ import {
   type KMeansOptions,
 } from '../../lib/kmeans';
 import type { Sample, Schema } from '../../lib/samples';
+import type { Translate } from '../shared/i18n';
 import {
   checkFinite,
   setupLearnerNode,
@@ -72,65 +73,72 @@ function centersExample(k: number): string {
  * rows themselves are checked by the model's options check, with the rest of the settings.
  * @throws SettingError when the text is empty or not JSON.
  */
-function parseCenters(raw: unknown, k: number): number[][] {
+function parseCenters(raw: unknown, k: number, t: Translate): number[][] {
   if (typeof raw !== 'string') return raw as number[][];
   if (raw.trim() === '') {
-    throw new SettingError(
-      `setting "centers" is empty: with init "given", write the k = ${k} initial centres as JSON, ` +
-        `e.g. ${centersExample(k)}`,
-    );
+    throw new SettingError(t('runtime.settings.centersEmpty', { k, example: centersExample(k) }));
   }
   try {
     return JSON.parse(raw) as number[][];
   } catch (err) {
     throw new SettingError(
-      `setting "centers" is not valid JSON (${(err as Error).message}): write k = ${k} rows such as ${centersExample(k)}`,
+      t('runtime.settings.centersJson', { message: (err as Error).message, k, example: centersExample(k) }),
     );
   }
 }
 
 /** The number of clusters; flows saved before the setting was named `clusters` hold it as `k`. */
-function readClusters(config: KMeansConfig): number {
+function readClusters(config: KMeansConfig, t: Translate): number {
   // The editor reserves one-letter names, hence `clusters`; an error names the setting the flow holds.
   const legacy = isBlank(config.clusters) && !isBlank(config.k);
-  return numberSetting(legacy ? config.k : config.clusters, legacy ? 'k' : 'clusters', KMEANS_DEFAULTS.k, {
-    min: 1,
-    max: MAX_CLUSTERS,
-    integer: true,
-  });
+  return numberSetting(
+    legacy ? config.k : config.clusters,
+    legacy ? 'k' : 'clusters',
+    KMEANS_DEFAULTS.k,
+    { min: 1, max: MAX_CLUSTERS, integer: true },
+    t,
+  );
 }
 
 /** Parses the node's own settings. @throws SettingError */
-function readKMeansSettings(config: KMeansConfig): KMeansSettings {
-  const k = readClusters(config);
-  const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const);
-  const seed = numberSetting(config.seed, 'seed', KMEANS_DEFAULTS.seed, {
-    min: 0,
-    max: Number.MAX_SAFE_INTEGER,
-    integer: true,
-  });
-  const restarts = numberSetting(config.restarts, 'restarts', KMEANS_DEFAULTS.restarts, {
-    min: 1,
-    max: MAX_RESTARTS,
-    integer: true,
-  });
-  const centers = init === 'given' ? parseCenters(config.centers, k) : null;
+function readKMeansSettings(config: KMeansConfig, t: Translate): KMeansSettings {
+  const k = readClusters(config, t);
+  const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const, t);
+  const seed = numberSetting(
+    config.seed,
+    'seed',
+    KMEANS_DEFAULTS.seed,
+    { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+    t,
+  );
+  const restarts = numberSetting(
+    config.restarts,
+    'restarts',
+    KMEANS_DEFAULTS.restarts,
+    { min: 1, max: MAX_RESTARTS, integer: true },
+    t,
+  );
+  const centers = init === 'given' ? parseCenters(config.centers, k, t) : null;
   const outlierLimit = numberSetting(
     config.outlierLimit,
     'outlierLimit',
     KMEANS_DEFAULTS.outlierLimit,
     OUTLIER_LIMIT_RANGE,
+    t,
   );
   const learnOnlyNormal = booleanSetting(
     config.learnOnlyNormal,
     'learnOnlyNormal',
     KMEANS_DEFAULTS.learnOnlyNormal,
+    t,
   );
-  const relearnAfter = numberSetting(config.relearnAfter, 'relearnAfter', KMEANS_DEFAULTS.relearnAfter, {
-    min: 0,
-    max: MAX_RELEARN_AFTER,
-    integer: true,
-  });
+  const relearnAfter = numberSetting(
+    config.relearnAfter,
+    'relearnAfter',
+    KMEANS_DEFAULTS.relearnAfter,
+    { min: 0, max: MAX_RELEARN_AFTER, integer: true },
+    t,
+  );
   return { k, init, centers, seed, restarts, outlierLimit, learnOnlyNormal, relearnAfter };
 }
 
@@ -163,24 +171,36 @@ function optionsFor(
  * cannot fail on a setting. Given centres must have one value per configured feature.
  * @throws SettingError
  */
-function checkCombination(own: KMeansSettings, learner: LearnerSettings): void {
+function checkCombination(own: KMeansSettings, learner: LearnerSettings, t: Translate): void {
   try {
     resolveKMeansOptions(optionsFor(own, learner, learner.warmupSamples), learner.features?.length);
   } catch (err) {
     const text = (err as Error).message;
     const features =
-      learner.features && /^centers/.test(text) ? ` (Features: ${learner.features.join(', ')})` : '';
+      learner.features && /^centers/.test(text)
+        ? t('runtime.settings.withFeatures', { features: learner.features.join(', ') })
+        : '';
     // The lib's message starts with the option's name, which is also the setting's.
-    throw new SettingError(`${text.replace(/^[\w[\]]+/, (name) => `setting "${name}"`)}${features}`);
+    throw new SettingError(
+      `${text.replace(/^[\w[\]]+/, (name) => t('runtime.settings.named', { name }))}${features}`,
+    );
   }
 }
 
-/** Writes one sample's cluster, distances and outlier score onto the message. */
-function writeSample(model: StreamingKMeans, row: ArrayLike<number>, fields: Record<string, unknown>): void {
+/**
+ * Writes one sample's cluster, distances and outlier score onto the message.
+ * @param what what a distance is called in the error when one is not finite.
+ */
+function writeSample(
+  model: StreamingKMeans,
+  row: ArrayLike<number>,
+  fields: Record<string, unknown>,
+  what: string,
+): void {
   // The one allocation a sample needs: its distances go out on the message.
   const distances = new Array<number>(model.k);
   const cluster = model.transform(row, distances);
-  checkFinite(distances, 'a distance to a centre');
+  checkFinite(distances, what);
   const distance = distances[cluster];
   fields.cluster = cluster;
   fields.kmeans = {
@@ -192,8 +212,16 @@ function writeSample(model: StreamingKMeans, row: ArrayLike<number>, fields: Rec
   };
 }
 
-/** Writes a batch's clusters and distances, as plain arrays so that debug, JSON and function nodes see numbers. */
-function writeBatch(model: StreamingKMeans, rows: Sample['rows'], fields: Record<string, unknown>): void {
+/**
+ * Writes a batch's clusters and distances, as plain arrays so that debug, JSON and function nodes see numbers.
+ * @param what what a distance is called in the error when one is not finite.
+ */
+function writeBatch(
+  model: StreamingKMeans,
+  rows: Sample['rows'],
+  fields: Record<string, unknown>,
+  what: string,
+): void {
   const n = rows.length;
   const clusters = new Array<number>(n);
   const nearest = new Array<number>(n);
@@ -202,7 +230,7 @@ function writeBatch(model: StreamingKMeans, rows: Sample['rows'], fields: Record
   for (let i = 0; i < n; i++) {
     const distances = new Array<number>(model.k);
     const cluster = model.transform(rows[i], distances);
-    checkFinite(distances, 'a distance to a centre');
+    checkFinite(distances, what);
     clusters[i] = cluster;
     nearest[i] = distances[cluster];
     all[i] = distances;
@@ -219,18 +247,18 @@ function writeBatch(model: StreamingKMeans, rows: Sample['rows'], fields: Record
 }
 
 /** Why a model does not fit this node's settings, or `undefined`. */
-function misfit(model: StreamingKMeans, own: KMeansSettings, learner: LearnerSettings): string | undefined {
+function misfit(
+  model: StreamingKMeans,
+  own: KMeansSettings,
+  learner: LearnerSettings,
+  t: Translate,
+): string | undefined {
   const width = own.centers ? own.centers[0].length : undefined;
-  if (model.k !== own.k) return `the model has ${model.k} clusters but this node is set to k = ${own.k}`;
+  if (model.k !== own.k) return t('runtime.errors.misfitClusters', { model: model.k, k: own.k });
   if (width !== undefined && model.schema.dimension !== width) {
-    return `the model has ${model.schema.dimension} features but the given centres (setting "centers") have ${width}`;
+    return t('runtime.errors.misfitCentres', { model: model.schema.dimension, width });
   }
-  if (learner.learning === 'off' && !model.ready) {
-    return (
-      'the model is still warming up (cluster_centers is null) and learning is off, so it could never ' +
-      'cluster: send a model with cluster_centers, or set Learning to continuous or warm-up'
-    );
-  }
+  if (learner.learning === 'off' && !model.ready) return t('runtime.errors.misfitWarmingUp');
   return undefined;
 }
 
@@ -239,12 +267,14 @@ function misfit(model: StreamingKMeans, own: KMeansSettings, learner: LearnerSet
  * samples, learns them again: a new operating mode, or a lasting fault, is now being learned.
  * Once per run: the run must end (a normal sample) before the next warning.
  */
-function warnOnRelearn(model: StreamingKMeans, own: KMeansSettings, warn: (text: string) => void): void {
+function warnOnRelearn(
+  model: StreamingKMeans,
+  own: KMeansSettings,
+  warn: (text: string) => void,
+  t: Translate,
+): void {
   if (!own.learnOnlyNormal || own.relearnAfter === 0 || model.outlierRun !== own.relearnAfter) return;
-  warn(
-    `${own.relearnAfter} samples in a row scored above the outlier limit (${own.outlierLimit}): learning them ` +
-      'again (setting "relearnAfter"), as a lasting new operating mode. Send msg.reset if it is a fault.',
-  );
+  warn(t('runtime.warnings.relearn', { count: own.relearnAfter, limit: own.outlierLimit }));
 }
 
 /** The k-means learner: how the shared learner node makes, loads, merges and applies its models. */
@@ -252,8 +282,11 @@ function kmeansKind(
   own: KMeansSettings,
   learner: LearnerSettings,
   warn: (text: string) => void,
+  t: Translate,
 ): LearnerKind<StreamingKMeans> {
-  checkCombination(own, learner);
+  checkCombination(own, learner, t);
+  // Looked up once: an error names it, but most messages have none.
+  const distance = t('runtime.values.distance');
   const width = own.centers ? own.centers[0].length : undefined;
   const input = `msg.${learner.property}`;
   return {
@@ -274,22 +307,25 @@ function kmeansKind(
       if (width !== undefined && schema.dimension !== width) {
         // Only reachable without configured Features: then the first sample fixes the dimension.
         throw new SampleError(
-          `${input} has ${schema.dimension} feature${schema.dimension === 1 ? '' : 's'} but the given ` +
-            `centres (setting "centers") have ${width}. Send samples of ${width} values, or change the centres.`,
+          t(schema.dimension === 1 ? 'runtime.errors.centresWidthOne' : 'runtime.errors.centresWidth', {
+            input,
+            dimension: schema.dimension,
+            width,
+          }),
         );
       }
       return new StreamingKMeans(schema, optionsFor(own, learner, warmup));
     },
     load: (json) => StreamingKMeans.load(json, optionsFor(own, learner, learner.warmupSamples)),
-    misfit: (model) => misfit(model, own, learner),
+    misfit: (model) => misfit(model, own, learner, t),
     merge: (a, b) => StreamingKMeans.merge(a, b),
     transform(model, sample, msg: NodeMessage) {
       const fields = msg as unknown as Record<string, unknown>;
-      if (sample.batch) writeBatch(model, sample.rows, fields);
-      else writeSample(model, sample.rows[0], fields);
-      warnOnRelearn(model, own, warn);
+      if (sample.batch) writeBatch(model, sample.rows, fields, distance);
+      else writeSample(model, sample.rows[0], fields, distance);
+      warnOnRelearn(model, own, warn, t);
     },
-    status: (model) => `k=${model.k} n=${model.samplesSeen}`,
+    status: (model) => t('runtime.status.model', { k: model.k, samples: model.samplesSeen }),
   };
 }
 
@@ -297,7 +333,9 @@ export = function register(RED: NodeAPI): void {
   function KMeansNode(this: Node, config: KMeansConfig): void {
     RED.nodes.createNode(this, config);
     const warn = (text: string): void => this.warn(text);
-    setupLearnerNode(RED, this, config, (learner) => kmeansKind(readKMeansSettings(config), learner, warn));
+    setupLearnerNode(RED, this, config, (learner, t) =>
+      kmeansKind(readKMeansSettings(config, t), learner, warn, t),
+    );
   }
   RED.nodes.registerType('ml-kmeans', KMeansNode);
 };

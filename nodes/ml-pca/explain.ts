@@ -11,6 +11,7 @@ import {
   type PcaAnomaly,
   type StreamingPCA,
 } from '../../lib/pca';
+import { englishOf, type Translate } from '../shared/i18n';
 import { checkFinite } from '../shared/learner-node';
 
 /** Per-feature values: an array in feature order, or an object keyed by feature name. */
@@ -32,6 +33,24 @@ function shaped(values: ArrayLike<number>, features: readonly string[] | null, w
   return out;
 }
 
+/** What each explained value is called when it is not finite, looked up once per node. */
+export interface ExplainLabels {
+  t2: string;
+  spe: string;
+  t2Limit: string;
+  speLimit: string;
+}
+
+/** The labels in the node's messages `t` (English when not given). */
+export function explainLabels(t: Translate = englishOf('ml-pca')): ExplainLabels {
+  return {
+    t2: t('runtime.values.t2Contribution'),
+    spe: t('runtime.values.speContribution'),
+    t2Limit: t('runtime.values.t2ContributionLimit'),
+    speLimit: t('runtime.values.speContributionLimit'),
+  };
+}
+
 /** Collects the explanation of the rows of one message, one row at a time. */
 export class Explainer {
   private readonly t2: PerFeature[] = [];
@@ -39,15 +58,19 @@ export class Explainer {
   private readonly top: Array<string | number | null> = [];
   private readonly features: readonly string[] | null;
 
-  constructor(private readonly model: StreamingPCA) {
+  /** @param labels what a non-finite value was, for the error (see {@link explainLabels}). */
+  constructor(
+    private readonly model: StreamingPCA,
+    private readonly labels: ExplainLabels = explainLabels(),
+  ) {
     this.features = model.schema.features;
   }
 
   /** Adds the row `x`, whose scores `anomaly` holds. */
   add(x: ArrayLike<number>, anomaly: PcaAnomaly): void {
     const c = contributions(this.model, x, emptyContributions(this.model.schema.dimension));
-    this.t2.push(shaped(c.t2, this.features, 'a T² contribution'));
-    this.spe.push(shaped(c.spe, this.features, 'an SPE contribution'));
+    this.t2.push(shaped(c.t2, this.features, this.labels.t2));
+    this.spe.push(shaped(c.spe, this.features, this.labels.spe));
     const j = topFeature(this.model, x, anomaly);
     this.top.push(j < 0 ? null : this.features ? this.features[j] : j);
   }
@@ -59,8 +82,8 @@ export class Explainer {
       contributions: batch ? { t2: this.t2, spe: this.spe } : { t2: this.t2[0], spe: this.spe[0] },
       top: batch ? this.top : this.top[0],
       contributionLimits: {
-        t2: shaped(limits.t2, this.features, 'a T² contribution limit'),
-        spe: shaped(limits.spe, this.features, 'an SPE contribution limit'),
+        t2: shaped(limits.t2, this.features, this.labels.t2Limit),
+        spe: shaped(limits.spe, this.features, this.labels.speLimit),
       },
     };
   }

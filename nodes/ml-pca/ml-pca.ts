@@ -11,9 +11,10 @@ import {
   type PcaOptions,
 } from '../../lib/pca';
 import { shapeLike } from '../../lib/samples';
+import type { Translate } from '../shared/i18n';
 import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
-import { Explainer, type PcaExplanation } from './explain';
+import { explainLabels, Explainer, type PcaExplanation } from './explain';
 
 interface PcaConfig extends LearnerConfig {
   components?: number | string;
@@ -60,29 +61,34 @@ const DEFAULT_RELEARN_AFTER = 100;
  * Reads `components`: a whole number of components, at most the number of configured Features
  * (when there are), or a fraction of variance between 0 and 1.
  */
-function componentsSetting(raw: unknown, features: readonly string[] | null, maxDimension: number): number {
+function componentsSetting(
+  raw: unknown,
+  features: readonly string[] | null,
+  maxDimension: number,
+  t: Translate,
+): number {
   const howTo =
-    'a whole number of components (2) or a fraction of variance between 0 and 1 (0.95)' +
-    (features ? `, at most the ${features.length} Features` : '');
+    t('runtime.settings.componentsHowTo') +
+    (features ? t('runtime.settings.componentsAtMostFeatures', { count: features.length }) : '');
+  const wrong = (): SettingError =>
+    new SettingError(t('runtime.settings.components', { howTo, value: JSON.stringify(raw) }));
   let value: number;
   try {
-    value = numberSetting(raw, 'components', 2, { min: 0 });
+    value = numberSetting(raw, 'components', 2, { min: 0 }, t);
   } catch {
-    throw new SettingError(`setting "components" must be ${howTo}, got ${JSON.stringify(raw)}`);
+    throw wrong();
   }
-  if (value <= 0 || (value >= 1 && !Number.isInteger(value))) {
-    throw new SettingError(`setting "components" must be ${howTo}, got ${JSON.stringify(raw)}`);
-  }
+  if (value <= 0 || (value >= 1 && !Number.isInteger(value))) throw wrong();
   if (value > maxDimension) {
-    throw new SettingError(
-      `setting "components" is ${value} but samples may have at most maxDimension = ${maxDimension} features: ` +
-        `choose at most ${maxDimension} components, or a fraction of variance such as 0.95`,
-    );
+    throw new SettingError(t('runtime.settings.componentsOverMax', { value, maxDimension }));
   }
   if (features && value > features.length) {
     throw new SettingError(
-      `setting "components" is ${value} but Features lists ${features.length} (${features.join(', ')}): ` +
-        `choose at most ${features.length} components, or a fraction of variance such as 0.95`,
+      t('runtime.settings.componentsOverFeatures', {
+        value,
+        count: features.length,
+        features: features.join(', '),
+      }),
     );
   }
   return value;
@@ -108,7 +114,7 @@ function toArray(values: ArrayLike<number>): number[] {
 }
 
 /** The model's key as a message carries it, for warnings; empty when there is one model. */
-function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string): string {
+function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string, t: Translate): string {
   if (!keyProperty) return '';
   let key: unknown;
   try {
@@ -117,37 +123,51 @@ function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string): string {
     return '';
   }
   const text = String(key);
-  return ` (key ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)})`;
+  return t('runtime.warnings.ofKey', {
+    key: JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text),
+  });
 }
 
 export = function register(RED: NodeAPI): void {
   function PcaNode(this: Node, config: PcaConfig): void {
     RED.nodes.createNode(this, config);
     const warn = (text: string): void => this.warn(text);
-    setupLearnerNode(RED, this, config, (settings): LearnerKind<NormalOnlyPCA> => {
+    setupLearnerNode(RED, this, config, (settings, t): LearnerKind<NormalOnlyPCA> => {
       const options: PcaOptions = StreamingPCA.checkOptions({
-        components: componentsSetting(config.components, settings.features, settings.maxDimension),
-        whiten: booleanSetting(config.whiten, 'whiten', false),
-        refitEvery: numberSetting(config.refitEvery, 'refitEvery', 100, {
-          min: 1,
-          max: MAX_REFIT_EVERY,
-          integer: true,
-        }),
-        confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }),
+        components: componentsSetting(config.components, settings.features, settings.maxDimension, t),
+        whiten: booleanSetting(config.whiten, 'whiten', false, t),
+        refitEvery: numberSetting(
+          config.refitEvery,
+          'refitEvery',
+          100,
+          { min: 1, max: MAX_REFIT_EVERY, integer: true },
+          t,
+        ),
+        confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }, t),
         halfLife: settings.halfLife,
       });
-      const learnOnlyNormal = booleanSetting(config.learnOnlyNormal, 'learnOnlyNormal', false);
-      const relearnAfter = numberSetting(config.relearnAfter, 'relearnAfter', DEFAULT_RELEARN_AFTER, {
-        min: 0,
-        max: Number.MAX_SAFE_INTEGER,
-        integer: true,
-      });
+      const learnOnlyNormal = booleanSetting(config.learnOnlyNormal, 'learnOnlyNormal', false, t);
+      const relearnAfter = numberSetting(
+        config.relearnAfter,
+        'relearnAfter',
+        DEFAULT_RELEARN_AFTER,
+        { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
+        t,
+      );
       // The warm-up depends on the dimension, known once the first sample arrives.
       const gateOptions = (dimension: number): NormalOnlyOptions => ({
         learnOnlyNormal,
         relearnAfter,
         warmup: settings.warmupSamples ?? defaultWarmup(dimension),
       });
+      // Looked up once: a message's errors name them, but most messages have none.
+      const labels = explainLabels(t);
+      const what = {
+        score: t('runtime.values.score'),
+        t2: t('runtime.values.t2'),
+        spe: t('runtime.values.spe'),
+        ratio: t('runtime.values.varianceRatio'),
+      };
       const wrap = (pca: StreamingPCA): NormalOnlyPCA =>
         new NormalOnlyPCA(pca, gateOptions(pca.schema.dimension));
       return {
@@ -165,16 +185,17 @@ export = function register(RED: NodeAPI): void {
           if (gated.state.relearnStarted) {
             gated.state.relearnStarted = false;
             warn(
-              `${relearnAfter} consecutive anomalous samples${keyOf(RED, msg, settings.keyProperty)}: ` +
-                'learning them again, as the operating point seems to have changed for good ' +
-                '(relearnAfter; set it to 0 to keep flagging them)',
+              t('runtime.warnings.relearn', {
+                count: relearnAfter,
+                key: keyOf(RED, msg, settings.keyProperty, t),
+              }),
             );
           }
           const model = gated.pca;
           const k = model.nComponents;
           const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
           const ratio = toArray(model.explainedVarianceRatio);
-          const explainer = new Explainer(model);
+          const explainer = new Explainer(model, labels);
           const rows = sample.rows;
           const t2 = new Array<number>(rows.length);
           const spe = new Array<number>(rows.length);
@@ -198,10 +219,10 @@ export = function register(RED: NodeAPI): void {
             explainedVarianceRatio: ratio,
             n: model.samplesSeen,
           };
-          for (const row of scores) checkFinite(row, 'a PCA score');
-          checkFinite(t2, 'T²');
-          checkFinite(spe, 'SPE');
-          checkFinite(ratio, 'the explained variance ratio');
+          for (const row of scores) checkFinite(row, what.score);
+          checkFinite(t2, what.t2);
+          checkFinite(spe, what.spe);
+          checkFinite(ratio, what.ratio);
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
         },
@@ -210,7 +231,10 @@ export = function register(RED: NodeAPI): void {
           let explained = 0;
           for (const r of model.explainedVarianceRatio) explained += r;
           const k = model.nComponents;
-          return `${k} PC${k === 1 ? '' : 's'} ${(100 * explained).toFixed(1)}%`;
+          const percent = (100 * explained).toFixed(1);
+          return k === 1
+            ? t('runtime.status.modelOne', { explained: percent })
+            : t('runtime.status.model', { k, explained: percent });
         },
       };
     });

@@ -23,9 +23,10 @@ import {
   type WindowKey,
   type WindowOutput,
 } from '../../lib/window';
+import { translator, type Translate } from '../shared/i18n';
 import { MessageProperty, readKey, readSwitch, type Done, type Send } from '../shared/message';
 import { reportSettingError } from '../shared/settings';
-import { StatusLine } from '../shared/status';
+import { handleInput, StatusLine } from '../shared/status';
 import { readWindowSettings, type WindowConfig, type WindowSettings } from './settings';
 import { WindowWarnings } from './warnings';
 
@@ -53,6 +54,7 @@ class WindowNode {
     RED: NodeAPI,
     private readonly node: Node,
     settings: WindowSettings,
+    private readonly t: Translate,
   ) {
     this.engine = new WindowEngine(settings.engine);
     const o = this.engine.options;
@@ -66,11 +68,18 @@ class WindowNode {
         : undefined;
     this.keyIsTopicParent = o.groupBy === 'align' && keyed && settings.keyProperty === 'topic' && !this.name;
     this.clocked = o.mode !== 'count' && o.time === 'arrival';
-    this.warnings = new WindowWarnings(node, o);
-    this.status = new StatusLine(node, () => ({
-      text: `${this.engine.openWindows} open, ${this.engine.bufferedSamples} buf`,
-      ready: true,
-    }));
+    this.warnings = new WindowWarnings(node, o, t);
+    this.status = new StatusLine(
+      node,
+      () => ({
+        text: t('runtime.status.windows', {
+          open: this.engine.openWindows,
+          buffered: this.engine.bufferedSamples,
+        }),
+        ready: true,
+      }),
+      t,
+    );
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => this.handle(msg, send, done));
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -88,11 +97,7 @@ class WindowNode {
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
     try {
-      this.process(msg as unknown as Record<string, unknown>, send);
-      this.status.changed();
-      done();
-    } catch (err) {
-      this.status.fail(err, done);
+      handleInput(this.status, done, () => this.process(msg as unknown as Record<string, unknown>, send));
     } finally {
       if (this.clocked) this.arm();
     }
@@ -158,8 +163,9 @@ class WindowNode {
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     throw new SampleError(
-      `${label} is ${value === undefined ? 'missing' : preview(value)}: aligning needs it to name each reading ` +
-        '(e.g. "temp"), or leave "Name from" empty to use the last segment of msg.topic.',
+      value === undefined
+        ? this.t('runtime.errors.nameMissing', { label })
+        : this.t('runtime.errors.nameBad', { label, value: preview(value) }),
     );
   }
 
@@ -232,7 +238,7 @@ class WindowNode {
       this.status.changed();
     } catch (err) {
       // advance does not throw on a valid state; should it, say so rather than stop the clock.
-      this.node.error(`window timer: ${(err as Error).message}`);
+      this.node.error(this.t('runtime.errors.timer', { message: (err as Error).message }));
     }
     this.arm();
   }
@@ -241,14 +247,15 @@ class WindowNode {
 export = function register(RED: NodeAPI): void {
   function MlWindowNode(this: Node, config: WindowConfig): void {
     RED.nodes.createNode(this, config);
+    const t = translator(RED, 'ml-window');
     let settings: WindowSettings;
     try {
-      settings = readWindowSettings(config, RED);
+      settings = readWindowSettings(config, RED, t);
     } catch (err) {
-      reportSettingError(this, err);
+      reportSettingError(this, err, t);
       return;
     }
-    new WindowNode(RED, this, settings);
+    new WindowNode(RED, this, settings, t);
   }
   RED.nodes.registerType('ml-window', MlWindowNode);
 };

@@ -13,6 +13,7 @@ import {
   type WindowMode,
   type WindowOptions,
 } from '../../lib/window';
+import { englishOf, type Translate } from '../shared/i18n';
 import {
   booleanSetting,
   choiceSetting,
@@ -66,14 +67,19 @@ const DEFAULT_GAP_MS = 5000;
 
 /**
  * Parses the editor's settings and checks them (alone and together) without building an engine.
+ * @param t the node's messages, for the setting errors (English when not given).
  * @throws SettingError naming the setting that is wrong.
  */
-export function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSettings {
+export function readWindowSettings(
+  config: WindowConfig,
+  RED: NodeAPI,
+  t: Translate = englishOf('ml-window'),
+): WindowSettings {
   // Property expressions are checked once, here, rather than failing on every message.
   const parse = (path: string): unknown => RED.util.normalisePropertyExpression(path);
-  const mode: WindowMode = choiceSetting(config.mode, 'mode', ['count', 'time', 'session'] as const);
-  const groupBy: GroupBy = choiceSetting(config.groupBy, 'groupBy', ['none', 'key', 'align'] as const);
-  const timeProperty = propertySetting(config.timeProperty, 'timeProperty', '', parse);
+  const mode: WindowMode = choiceSetting(config.mode, 'mode', ['count', 'time', 'session'] as const, t);
+  const groupBy: GroupBy = choiceSetting(config.groupBy, 'groupBy', ['none', 'key', 'align'] as const, t);
+  const timeProperty = propertySetting(config.timeProperty, 'timeProperty', '', parse, t);
   // Grouping by key without a key property would put everything under one key: topic is what
   // MQTT and most inputs carry. In align the key is optional (one row stream when empty).
   const keyProperty = propertySetting(
@@ -81,6 +87,7 @@ export function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSe
     'keyProperty',
     groupBy === 'key' ? 'topic' : '',
     parse,
+    t,
   );
   let features: string[] | null;
   try {
@@ -91,24 +98,27 @@ export function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSe
   const span = WINDOW_LIMITS.span;
   // A whole number of samples, keys or features, from 1 to its limit.
   const count = (value: unknown, name: string, fallback: number, max: number): number =>
-    numberSetting(value, name, fallback, { min: 1, max, integer: true });
+    numberSetting(value, name, fallback, { min: 1, max, integer: true }, t);
   const engine: WindowOptions = {
     mode,
     time: timeProperty ? 'event' : 'arrival',
-    lateness: numberSetting(config.lateness, 'lateness', 0, { min: 0, max: span }),
+    lateness: numberSetting(config.lateness, 'lateness', 0, { min: 0, max: span }, t),
     groupBy,
-    emit: choiceSetting(config.emit, 'emit', ['samples', 'vector', 'aggregate'] as const),
+    emit: choiceSetting(config.emit, 'emit', ['samples', 'vector', 'aggregate'] as const, t),
     aggregates:
       typeof config.aggregates === 'string' && config.aggregates.trim() ? config.aggregates : 'mean',
     features,
     maxSamples: count(config.maxSamples, 'maxSamples', WINDOW_DEFAULTS.maxSamples, WINDOW_LIMITS.maxSamples),
-    emitEmpty: booleanSetting(config.emitEmpty, 'emitEmpty', false),
-    horizon: numberSetting(config.horizon, 'horizon', WINDOW_DEFAULTS.horizon, { min: 1, max: span }),
+    emitEmpty: booleanSetting(config.emitEmpty, 'emitEmpty', false, t),
+    horizon: numberSetting(config.horizon, 'horizon', WINDOW_DEFAULTS.horizon, { min: 1, max: span }, t),
     maxKeys: count(config.maxKeys, 'maxKeys', WINDOW_DEFAULTS.maxKeys, WINDOW_LIMITS.maxKeys),
-    idleTimeout: numberSetting(config.idleTimeout, 'idleTimeout', WINDOW_DEFAULTS.idleTimeout, {
-      min: 0,
-      max: span,
-    }),
+    idleTimeout: numberSetting(
+      config.idleTimeout,
+      'idleTimeout',
+      WINDOW_DEFAULTS.idleTimeout,
+      { min: 0, max: span },
+      t,
+    ),
     maxFeatures: count(
       config.maxFeatures,
       'maxFeatures',
@@ -123,7 +133,7 @@ export function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSe
     ),
   };
   if (mode === 'session') {
-    engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0, max: span });
+    engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0, max: span }, t);
   } else {
     engine.size = numberSetting(
       config.size,
@@ -134,8 +144,9 @@ export function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSe
         max: mode === 'count' ? WINDOW_LIMITS.maxSamples : span,
         integer: true,
       },
+      t,
     );
-    engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, max: span, integer: true });
+    engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, max: span, integer: true }, t);
   }
   let resolved: ResolvedWindowOptions;
   try {
@@ -148,9 +159,9 @@ export function readWindowSettings(config: WindowConfig, RED: NodeAPI): WindowSe
   }
   return {
     engine: resolved,
-    property: propertySetting(config.property, 'property', 'payload', parse),
+    property: propertySetting(config.property, 'property', 'payload', parse, t),
     timeProperty,
     keyProperty,
-    nameProperty: propertySetting(config.nameProperty, 'nameProperty', '', parse),
+    nameProperty: propertySetting(config.nameProperty, 'nameProperty', '', parse, t),
   };
 }

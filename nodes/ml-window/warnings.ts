@@ -16,13 +16,10 @@ import {
   type SkippedWindows,
   type WindowKey,
 } from '../../lib/window';
+import { englishOf, type Translate } from '../shared/i18n';
 
 /** Warnings about forgotten keys go out at most this often, each summing up what happened since. */
 const DROP_WARNING_MS = 10_000;
-
-function keyText(key: WindowKey): string {
-  return key === null ? '' : ` of key ${quoteText(String(key))}`;
-}
 
 export class WindowWarnings {
   /** Keys forgotten since the last warning about them, per reason. */
@@ -34,7 +31,13 @@ export class WindowWarnings {
   constructor(
     private readonly node: Node,
     private readonly options: ResolvedWindowOptions,
+    private readonly t: Translate = englishOf('ml-window'),
   ) {}
+
+  /** ` of key "m1"`, to follow what a warning is about; nothing without a key. */
+  private keyText(key: WindowKey): string {
+    return key === null ? '' : this.t('runtime.warnings.ofKey', { key: quoteText(String(key)) });
+  }
 
   /** The node closes: no warning timer may fire after it. */
   close(): void {
@@ -45,28 +48,30 @@ export class WindowWarnings {
 
   /** A sample that came after its windows closed: `value` is what it carried. */
   late(late: LateSample, value: unknown): void {
-    const o = this.options;
+    const t = this.t;
     const what =
       (late.name !== undefined
-        ? `reading of "${late.name}"`
+        ? t('runtime.warnings.lateReading', { name: late.name })
         : late.count === 1
-          ? 'sample'
-          : `batch of ${late.count}`) + keyText(late.key);
-    const closed = `windows up to ${formatTime(late.closedUpTo)} had closed (lateness ${o.lateness} ms)`;
-    this.node.warn(
-      late.added
-        ? `late ${what} at ${formatTime(late.time)} ${preview(value)}: added to its open windows, but missed ` +
-            `earlier ones that had already been sent; ${closed}`
-        : `late ${what} at ${formatTime(late.time)} ${preview(value)} dropped: ${closed}. Raise "Lateness" to keep it.`,
-    );
+          ? t('runtime.warnings.lateSample')
+          : t('runtime.warnings.lateBatch', { count: late.count })) + this.keyText(late.key);
+    const closed = t('runtime.warnings.lateClosed', {
+      time: formatTime(late.closedUpTo),
+      lateness: this.options.lateness,
+    });
+    const vars = { what, time: formatTime(late.time), value: preview(value), closed };
+    this.node.warn(t(late.added ? 'runtime.warnings.lateAdded' : 'runtime.warnings.lateDropped', vars));
   }
 
   /** A run of empty windows too long to send one by one. */
   skipped(s: SkippedWindows): void {
-    const where = s.gaps === 1 ? keyText(s.key) : ` in ${s.gaps} gaps (e.g.${keyText(s.key)})`;
+    const t = this.t;
+    const ofKey = this.keyText(s.key);
+    const where = s.gaps === 1 ? ofKey : t('runtime.warnings.skippedGaps', { gaps: s.gaps, ofKey });
+    const span =
+      t('runtime.warnings.skippedSpan', { from: formatTime(s.from), to: formatTime(s.to) }) + where;
     this.node.warn(
-      `skipped ${s.windows} empty windows from ${formatTime(s.from)} to ${formatTime(s.to)}${where}: a gap of ` +
-        `more than ${WINDOW_LIMITS.emptyWindows} empty windows (a long silence or a clock jump) is not sent window by window`,
+      t('runtime.warnings.skipped', { windows: s.windows, span, limit: WINDOW_LIMITS.emptyWindows }),
     );
   }
 
@@ -91,24 +96,28 @@ export class WindowWarnings {
     this.dropTimer = undefined;
     if (this.stopped) return;
     try {
-      const o = this.options;
+      const { t, options: o } = this;
       for (const d of this.pendingDrops.values()) {
+        const key = quoteText(String(d.key));
         const keys =
           d.keys === 1
-            ? `key ${quoteText(String(d.key))}`
-            : `${d.keys} keys (e.g. ${quoteText(String(d.key))})`;
+            ? t('runtime.warnings.forgotKey', { key })
+            : t('runtime.warnings.forgotKeys', { count: d.keys, key });
         const lost =
           d.samples > 0
-            ? `, dropping ${d.samples} sample${d.samples === 1 ? '' : 's'} of ${d.keys === 1 ? 'its' : 'their'} open window${d.keys === 1 ? '' : 's'}`
+            ? t(
+                `runtime.warnings.${d.keys === 1 ? 'lostOneKey' : 'lostKeys'}${d.samples === 1 ? 'OneSample' : ''}`,
+                { samples: d.samples },
+              )
             : '';
         this.node.warn(
           d.reason === 'maxKeys'
-            ? `forgot ${keys}, the least recently used, to make room for new keys: maxKeys (${o.maxKeys}) reached${lost}. Raise "Max keys" if more keys are expected.`
-            : `forgot ${keys}, idle for ${o.idleTimeout} ms${lost}.`,
+            ? t('runtime.warnings.forgotMaxKeys', { keys, maxKeys: o.maxKeys, lost })
+            : t('runtime.warnings.forgotIdle', { keys, idleTimeout: o.idleTimeout, lost }),
         );
       }
     } catch (err) {
-      this.node.error(`window warning: ${(err as Error).message}`);
+      this.node.error(this.t('runtime.errors.warning', { message: (err as Error).message }));
     }
     this.pendingDrops.clear();
     this.dropWarnedAt = Date.now();
@@ -116,9 +125,16 @@ export class WindowWarnings {
 
   /** An aligned window not sent: some feature has had no reading yet. */
   incomplete(w: IncompleteWindow): void {
+    const t = this.t;
+    const window =
+      t('runtime.warnings.incompleteSpan', { start: formatTime(w.start), end: formatTime(w.end) }) +
+      this.keyText(w.key);
     this.node.warn(
-      `window ${formatTime(w.start)} – ${formatTime(w.end)}${keyText(w.key)} not sent: no reading yet of ` +
-        `${describeNames(w.missing)} (had ${preview(w.value)}). Rows start once every feature has had a reading.`,
+      t('runtime.warnings.incomplete', {
+        window,
+        missing: describeNames(w.missing),
+        value: preview(w.value),
+      }),
     );
   }
 }
