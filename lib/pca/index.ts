@@ -7,3 +7,4 @@ export { StreamingPCA } from './streaming';
 export { PCA_DEFAULTS, PCA_TYPE } from './options';
 export type { PcaAnomaly, PcaModelJSON, PcaOptions } from './options';
 export { MIN_T2_VARIANCE, speLimit, t2Limit } from './limits';
+export { INCREMENTAL_FROM } from './subspace';

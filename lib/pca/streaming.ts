@@ -11,6 +11,7 @@ import { decayFactor } from '../moments';
 import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from '../samples';
 import { solveFit, type Fit } from './fit';
 import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
+import { incrementalFit } from './subspace';
 import { checkPcaOptions, type PcaAnomaly, type PcaModelJSON, type PcaOptions } from './options';
 
 /**
@@ -106,7 +107,10 @@ export class StreamingPCA {
     return this.fit?.explainedVarianceRatio ?? new Float64Array(0);
   }
 
-  /** All d eigenvalues at the last refit, in model order (a snapshot). */
+  /**
+   * The eigenvalues known at the last refit, in model order (a snapshot): all d after an exact
+   * refit, the leading ones (the kept components and a few more) after an incremental one.
+   */
   get eigenvalues(): Readonly<Float64Array> {
     return this.fit?.values ?? new Float64Array(0);
   }
@@ -131,6 +135,13 @@ export class StreamingPCA {
    * since the last refit, or when the sample count has doubled since it (samples 1, 2, 4, 8, …):
    * early fits from a handful of samples are poor, and without doubling the fit of sample 1 would
    * serve the next `refitEvery` − 1 samples. Doubling adds only log₂(n) refits in all.
+   *
+   * These scheduled refits, the first one included, are incremental when the model has
+   * INCREMENTAL_FROM (33) features or more (see ./subspace): they continue from the last
+   * components and stay within a few milliseconds where a full decomposition of a wide model would
+   * block the event loop for tens. They are synchronous, so there is no "meanwhile": a sample is
+   * scored with the fit before the refit or the one after it, never with a partial one. A batch,
+   * an export, a load, a merge and {@link refit} are always exact.
    */
   learnOne(x: ArrayLike<number>): void {
     checkRow(x, this.schema.dimension);
@@ -142,8 +153,26 @@ export class StreamingPCA {
       this.sinceRefit >= this.options.refitEvery ||
       this.covariance.count >= 2 * this.countAtRefit
     ) {
-      this.refit();
+      this.refitScheduled();
     }
+  }
+
+  /** A refit of the stream: incremental where it applies, else exact. */
+  private refitScheduled(): void {
+    const next = incrementalFit(this.covariance, this.fit, this.options);
+    if (next === null) {
+      this.refit();
+      return;
+    }
+    this.sinceRefit = 0;
+    this.countAtRefit = this.covariance.count;
+    this.fit = next;
+    this.previous = next.vectors;
+  }
+
+  /** True when the last refit was a full eigen-decomposition (see {@link learnOne}). */
+  get exact(): boolean {
+    return this.fit?.exact ?? true;
   }
 
   /**
@@ -159,7 +188,7 @@ export class StreamingPCA {
     this.refit();
   }
 
-  /** Eigen-decomposes the current covariance now (see the class comment for order and signs). */
+  /** Eigen-decomposes the current covariance now, exactly (see the class comment for order and signs). */
   refit(): void {
     this.sinceRefit = 0;
     this.countAtRefit = this.covariance.count;
@@ -274,9 +303,14 @@ export class StreamingPCA {
     into.anomaly = t2 > fit.t2Limit || spe > fit.speLimit;
   }
 
-  /** The model as plain JSON, up to date with every sample learned (it refits first if needed). */
+  /**
+   * The model as plain JSON, up to date with every sample learned: it refits first, exactly, when
+   * samples came since the last refit or that refit was incremental, so an export always has
+   * scikit-learn's numbers.
+   */
   toJSON(): PcaModelJSON {
-    if (this.sinceRefit > 0 || (this.fit === null && this.covariance.count > 0)) this.refit();
+    const stale = this.sinceRefit > 0 || (this.fit !== null && !this.fit.exact);
+    if (stale || (this.fit === null && this.covariance.count > 0)) this.refit();
     return pcaToJSON(this.schema, this.covariance, this.fit);
   }
 
