@@ -144,7 +144,20 @@ export function checkRows(
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= rows.length)) {
     throw new RangeError(`rows ${start}..${end} are outside the batch of ${rows.length}`);
   }
-  for (let i = start; i < end; i++) checkRow(rows[i], dimension, `${where}[${i}]`);
+  // The row's name is built only for a bad row: a string per row would cost more than the check.
+  for (let i = start; i < end; i++) {
+    if (!isGoodRow(rows[i], dimension)) checkRow(rows[i], dimension, `${where}[${i}]`);
+  }
+}
+
+/** True when {@link checkRow} would accept `x`. */
+function isGoodRow(x: ArrayLike<number> | null | undefined, dimension: number): boolean {
+  if (x === null || typeof x !== 'object' || x.length !== dimension) return false;
+  for (let j = 0; j < dimension; j++) {
+    const v: unknown = x[j];
+    if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) return false;
+  }
+  return true;
 }
 
 /** Names that must never become property names of an object we build. */
