@@ -174,11 +174,24 @@ export class Standardizer {
     const dimension = this.schema.dimension;
     const size = Math.max(0, end - start);
     const values = new Float64Array(size * dimension);
-    const out: Float64Array[] = [];
+    // The same operations as transform, in one tight loop over the flat output.
+    const divisors = this.currentDivisors();
+    const minmax = this.options.method === 'minmax';
+    const { shift, meanFromShift, min } = this.moments;
+    const withMean = this.options.withMean;
     for (let i = 0; i < size; i++) {
-      out.push(this.transform(rows[start + i], values.subarray(i * dimension, (i + 1) * dimension)));
+      const x = rows[start + i];
+      const at = i * dimension;
+      if (minmax) {
+        for (let j = 0; j < dimension; j++) values[at + j] = (x[j] - min[j]) / divisors[j];
+      } else if (withMean) {
+        for (let j = 0; j < dimension; j++)
+          values[at + j] = (x[j] - shift[j] - meanFromShift[j]) / divisors[j];
+      } else {
+        for (let j = 0; j < dimension; j++) values[at + j] = x[j] / divisors[j];
+      }
     }
-    return out;
+    return rowViews(values, size, dimension);
   }
 
   /** The divisor of each feature, recomputed when samples were learned since. */
@@ -309,4 +322,16 @@ export class Standardizer {
     merged.moments.merge(b.moments);
     return merged;
   }
+}
+
+/**
+ * Row views of a flat row-major matrix. Built with the Float64Array constructor: `subarray` looks
+ * up the species constructor each time, several times slower for 100 000 rows.
+ */
+export function rowViews(values: Float64Array, rows: number, columns: number): Float64Array[] {
+  const out = new Array<Float64Array>(rows);
+  const bytes = Float64Array.BYTES_PER_ELEMENT * columns;
+  for (let i = 0; i < rows; i++)
+    out[i] = new Float64Array(values.buffer, values.byteOffset + i * bytes, columns);
+  return out;
 }

@@ -9,6 +9,7 @@ import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, sameSchema } from '../model';
 import { decayFactor } from '../moments';
 import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from '../samples';
+import { rowViews } from '../standardize';
 import { solveFit, type Fit } from './fit';
 import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
 import { incrementalFit } from './subspace';
@@ -219,6 +220,24 @@ export class StreamingPCA {
     }
     if (anomaly) this.assess(fit, anomaly);
     return out;
+  }
+
+  /**
+   * Scores `rows[start..end)` with the current fit (the transform half of scikit-learn's
+   * `fit_transform` after {@link learnBatch}): k scores per row, as {@link transform}. The rows
+   * are views of one contiguous Float64Array, so a batch allocates its values once.
+   * @throws Error before the first sample is learned.
+   */
+  transformBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): Float64Array[] {
+    const k = this.requireFit().k;
+    const size = Math.max(0, end - start);
+    const values = new Float64Array(size * k);
+    const scores = new Float64Array(k);
+    for (let i = 0; i < size; i++) {
+      this.transform(rows[start + i], scores);
+      values.set(scores, i * k);
+    }
+    return rowViews(values, size, k);
   }
 
   /**
