@@ -100,14 +100,18 @@ function ours(lib, rows, d, gc) {
   const z = scale();
   const y = project(z);
   const timed = (run) => {
-    const times = [];
+    const wall = [];
+    const cpu = [];
     for (let r = 0; r < REPEATS; r++) {
       gc();
       const begin = process.hrtime.bigint();
+      const beginCpu = process.cpuUsage();
       run();
-      times.push(Number(process.hrtime.bigint() - begin) / 1e6);
+      const used = process.cpuUsage(beginCpu);
+      wall.push(Number(process.hrtime.bigint() - begin) / 1e6);
+      cpu.push((used.user + used.system) / 1000);
     }
-    return times;
+    return { wall, cpu };
   };
   return {
     scaler: timed(scale),
@@ -125,8 +129,10 @@ module.exports = {
     const found = findPython();
     if (found) console.log(`scikit-learn ${found.version} (${found.python})`);
     else console.log('scikit-learn is absent (no python3 with sklearn): our figures only');
-    console.log('\n| d | stage | ours ms | scikit-learn ms | ours / scikit-learn |');
-    console.log('|---|---|---:|---:|---:|');
+    console.log(
+      '\n| d | stage | ours ms | scikit-learn ms | ours / scikit-learn | CPU ms: ours | scikit-learn | ratio |',
+    );
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|');
     const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-bench-'));
     try {
       for (const d of DIMENSIONS) {
@@ -150,12 +156,12 @@ module.exports = {
           ['kmeans', 'KMeans(3) k-means++ ×10 + distances'],
           ['pipeline', 'whole pipeline'],
         ]) {
-          const a = median(mine[stage]);
-          const b = theirs ? median(theirs[stage]) : null;
-          const ratio = b ? `${(a / b).toFixed(2)}×` : '—';
-          console.log(
-            `| ${d} | ${label} | ${a.toFixed(1)} | ${b === null ? '—' : b.toFixed(1)} | ${ratio} |`,
-          );
+          const cells = ['wall', 'cpu'].flatMap((clock) => {
+            const a = median(mine[stage][clock]);
+            const b = theirs ? median(theirs[stage][clock]) : null;
+            return [a.toFixed(1), b === null ? '—' : b.toFixed(1), b ? `${(a / b).toFixed(2)}×` : '—'];
+          });
+          console.log(`| ${d} | ${label} | ${cells.join(' | ')} |`);
         }
       }
     } finally {
