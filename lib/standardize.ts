@@ -15,7 +15,7 @@ import {
   type ModelHeader,
 } from './model';
 import { decayFactor, RunningMoments } from './moments';
-import { checkRow, checkRows, MAX_MAGNITUDE, type Schema } from './samples';
+import { checkRow, checkRows, MAX_MAGNITUDE, rowViews, type Schema } from './samples';
 
 /** How values are scaled. */
 export type ScalingMethod = 'zscore' | 'minmax';
@@ -322,16 +322,4 @@ export class Standardizer {
     merged.moments.merge(b.moments);
     return merged;
   }
-}
-
-/**
- * Row views of a flat row-major matrix. Built with the Float64Array constructor: `subarray` looks
- * up the species constructor each time, several times slower for 100 000 rows.
- */
-export function rowViews(values: Float64Array, rows: number, columns: number): Float64Array[] {
-  const out = new Array<Float64Array>(rows);
-  const bytes = Float64Array.BYTES_PER_ELEMENT * columns;
-  for (let i = 0; i < rows; i++)
-    out[i] = new Float64Array(values.buffer, values.byteOffset + i * bytes, columns);
-  return out;
 }
