@@ -1,7 +1,7 @@
 /**
  * The incremental refit of a streaming PCA: warm-started subspace (orthogonal) iteration for the
  * leading eigenpairs, so that a scheduled refit of a wide model costs O(d²·b) per iteration plus
- * one O(d³/2) pass for the SPE limit, instead of a full eigen-decomposition (a 128-feature
+ * one O(d³/6) pass for the SPE limit, instead of a full eigen-decomposition (a 128-feature
  * decomposition blocks the event loop for 16–30 ms; this refit stays within a few milliseconds,
  * see docs/performance.md).
  *
