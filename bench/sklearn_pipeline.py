@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 def timed(run, repeats):
     """Wall and CPU milliseconds of each run (CPU summed over threads)."""
     wall, cpu = [], []
+    run()  # untimed, as on the Node side (where it lets V8 compile the loops)
     for _ in range(repeats):
         gc.collect()
         begin, begin_cpu = time.perf_counter(), time.process_time()
