@@ -15,7 +15,7 @@ import {
   type ModelHeader,
 } from './model';
 import { decayFactor, RunningMoments } from './moments';
-import { checkRow, checkRows, MAX_MAGNITUDE, type Schema } from './samples';
+import { checkRow, checkRows, MAX_MAGNITUDE, rowViews, type Schema } from './samples';
 
 /** How values are scaled. */
 export type ScalingMethod = 'zscore' | 'minmax';
@@ -82,6 +82,13 @@ export class Standardizer {
   readonly schema: Schema;
   readonly options: Readonly<StandardizeOptions>;
   private readonly moments: RunningMoments;
+  /**
+   * Each feature's divisor (the z-score scale, 1 without `withStd`; the min-max range), computed
+   * once after each learning step rather than once per value transformed: a batch of 100 000 rows
+   * would otherwise take a square root and the constant-feature test a million times.
+   */
+  private readonly divisors: Float64Array;
+  private divisorsStale = true;
 
   /**
    * @param schema the features this model scales.
@@ -92,6 +99,7 @@ export class Standardizer {
     this.options = Standardizer.checkOptions(options);
     this.schema = schema;
     this.moments = moments ?? new RunningMoments(schema.dimension, decayFactor(this.options.halfLife));
+    this.divisors = new Float64Array(schema.dimension);
   }
 
   /** Merges `options` over the defaults and validates them. */
@@ -117,6 +125,7 @@ export class Standardizer {
     checkRow(x, this.schema.dimension);
     checkCapacity(this.moments.count, 1);
     this.moments.update(x);
+    this.divisorsStale = true;
   }
 
   /**
@@ -127,6 +136,7 @@ export class Standardizer {
     checkRows(rows, this.schema.dimension, start, end);
     checkCapacity(this.moments.count, Math.max(0, end - start));
     this.moments.updateBatch(rows, start, end);
+    this.divisorsStale = true;
   }
 
   /**
@@ -135,22 +145,71 @@ export class Standardizer {
    * @param out where to write the scaled values (may be `x` itself); returned.
    */
   transform<T extends { [j: number]: number }>(x: ArrayLike<number>, out: T): T {
-    const { min, max } = this.moments;
-    const weight = this.moments.weight;
+    const divisors = this.currentDivisors();
     const dimension = this.schema.dimension;
     if (this.options.method === 'minmax') {
-      for (let j = 0; j < dimension; j++) {
-        const range = max[j] - min[j];
-        out[j] = (x[j] - min[j]) / (range < 10 * EPSILON ? 1 : range);
-      }
+      const min = this.moments.min;
+      for (let j = 0; j < dimension; j++) out[j] = (x[j] - min[j]) / divisors[j];
       return out;
     }
-    const { withMean, withStd } = this.options;
-    for (let j = 0; j < dimension; j++) {
-      const centred = withMean ? this.moments.centre(x[j], j) : x[j];
-      out[j] = withStd ? centred / this.scaleOf(j, weight) : centred;
+    if (!this.options.withMean) {
+      // x / 1 is x exactly, so without withStd this is the identity, as scikit-learn's.
+      for (let j = 0; j < dimension; j++) out[j] = x[j] / divisors[j];
+      return out;
     }
+    const { shift, meanFromShift } = this.moments;
+    // x − shift − meanFromShift, as RunningMoments.centre, inlined for batches.
+    for (let j = 0; j < dimension; j++) out[j] = (x[j] - shift[j] - meanFromShift[j]) / divisors[j];
     return out;
+  }
+
+  /**
+   * Scales `rows[start..end)` (rows as {@link learnBatch} accepts): the transform half of
+   * scikit-learn's `fit_transform` after {@link learnBatch}, with the same values as
+   * {@link transform} row by row. The result rows are views of one contiguous Float64Array (as a
+   * NumPy array's rows), so a batch allocates its values once and one small view per row; every
+   * learner's `learnBatch` and `transform` read them as they read arrays.
+   */
+  transformBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): Float64Array[] {
+    const dimension = this.schema.dimension;
+    const size = Math.max(0, end - start);
+    const values = new Float64Array(size * dimension);
+    // The same operations as transform, in one tight loop over the flat output.
+    const divisors = this.currentDivisors();
+    const minmax = this.options.method === 'minmax';
+    const { shift, meanFromShift, min } = this.moments;
+    const withMean = this.options.withMean;
+    for (let i = 0; i < size; i++) {
+      const x = rows[start + i];
+      const at = i * dimension;
+      if (minmax) {
+        for (let j = 0; j < dimension; j++) values[at + j] = (x[j] - min[j]) / divisors[j];
+      } else if (withMean) {
+        for (let j = 0; j < dimension; j++)
+          values[at + j] = (x[j] - shift[j] - meanFromShift[j]) / divisors[j];
+      } else {
+        for (let j = 0; j < dimension; j++) values[at + j] = x[j] / divisors[j];
+      }
+    }
+    return rowViews(values, size, dimension);
+  }
+
+  /** The divisor of each feature, recomputed when samples were learned since. */
+  private currentDivisors(): Float64Array {
+    const divisors = this.divisors;
+    if (!this.divisorsStale) return divisors;
+    const { min, max } = this.moments;
+    const weight = this.moments.weight;
+    for (let j = 0; j < divisors.length; j++) {
+      if (this.options.method === 'minmax') {
+        const range = max[j] - min[j];
+        divisors[j] = range < 10 * EPSILON ? 1 : range;
+      } else {
+        divisors[j] = this.options.withStd ? this.scaleOf(j, weight) : 1;
+      }
+    }
+    this.divisorsStale = false;
+    return divisors;
   }
 
   /**

@@ -748,3 +748,23 @@ describe('lib/pca: StreamingPCA', () => {
     });
   });
 });
+
+describe('lib/pca: transformBatch', () => {
+  for (const whiten of [false, true]) {
+    it(`equals transform row by row, bit for bit (whiten ${whiten})`, () => {
+      const { X } = FIXTURES.wine;
+      const pca = new StreamingPCA(schemaOf(X[0].length), { components: 3, whiten });
+      pca.learnBatch(X);
+      const batch = pca.transformBatch(X, 5, 50);
+      assert.equal(batch.length, 45);
+      batch.forEach((row, i) => {
+        assert.equal(row.length, 3);
+        assert.deepEqual(Array.from(row), Array.from(pca.transform(X[5 + i], new Float64Array(3))));
+      });
+    });
+  }
+
+  it('before any sample it throws like transform', () => {
+    assert.throws(() => new StreamingPCA(schemaOf(2)).transformBatch([[1, 2]]), /learned no sample/);
+  });
+});

@@ -237,3 +237,51 @@ describe('Standardizer.load', () => {
     assert.equal(Standardizer.load(model).toJSON().sum_weights, 2);
   });
 });
+
+describe('Standardizer batch transform', () => {
+  const { X, scaler } = fixtures.wine;
+  const settings = [{}, { withMean: false }, { withStd: false }, { method: 'minmax' }];
+  for (const options of settings) {
+    it(`transformBatch equals transform row by row, bit for bit (${JSON.stringify(options)})`, () => {
+      const model = new Standardizer(schemaOf(X), options);
+      model.learnBatch(X);
+      const batch = model.transformBatch(X, 3, 40);
+      assert.equal(batch.length, 37);
+      batch.forEach((row, i) =>
+        assert.deepEqual(Array.from(row), model.transform(X[3 + i], new Array(X[0].length))),
+      );
+    });
+  }
+
+  it('fit then transformBatch is scikit-learn’s fit_transform within 1e-12', () => {
+    const model = new Standardizer(schemaOf(X));
+    model.learnBatch(X);
+    assertClose(
+      model.transformBatch(X).map((row) => Array.from(row)),
+      scaler.Z,
+      1e-12,
+      'Z',
+    );
+  });
+
+  it('each sample learned after a transform changes the next transform (no stale scale)', () => {
+    const model = new Standardizer({ dimension: 1, features: null });
+    model.learnBatch([[0], [2]]);
+    assert.deepEqual(model.transform([2], [0]), [1]);
+    model.learnOne([4]);
+    // mean 2, population std √(8/3)
+    assert.equal(model.transform([4], [0])[0], 2 / Math.sqrt(8 / 3));
+    model.learnBatch([[2], [2]]);
+    assert.equal(model.transformBatch([[4]])[0][0], 2 / Math.sqrt(8 / 5));
+  });
+
+  it('a bad row deep in a batch is still named, and nothing is learned', () => {
+    const model = new Standardizer({ dimension: 2, features: null });
+    const rows = Array.from({ length: 1000 }, (_, i) => [i, 2 * i]);
+    rows[777] = [1, Infinity];
+    assert.throws(() => model.learnBatch(rows), /batch\[777\]\[1\] is Infinity/);
+    rows[777] = [1, 2, 3];
+    assert.throws(() => model.learnBatch(rows), /batch\[777\] has 3 values/);
+    assert.equal(model.samplesSeen, 0);
+  });
+});

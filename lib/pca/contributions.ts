@@ -24,12 +24,16 @@ import { normalQuantile } from '../stats';
 export interface PcaBasis {
   /** Components kept. */
   readonly k: number;
-  /** All d unit eigenvectors, in model order: the first k are the components. */
+  /** The known unit eigenvectors, in model order: the first k are the components. */
   readonly vectors: ReadonlyArray<Readonly<Float64Array>>;
-  /** All d eigenvalues (divisor W − 1), in model order. */
+  /** The known eigenvalues (divisor W − 1), in model order. */
   readonly values: Readonly<Float64Array>;
   /** 1/λₐ of the k components exactly as T² uses it (with its floors). */
   readonly inverseVariance: Readonly<Float64Array>;
+  /** Per feature, Σ_{m>k} vₘᵢ²: the diagonal of I − PPᵀ (the residual space's share of it). */
+  readonly residualWeights: Readonly<Float64Array>;
+  /** Per feature, Σ_{m>k} λₘ vₘᵢ²: its learned residual variance. */
+  readonly residualVariances: Readonly<Float64Array>;
 }
 
 /** Per-feature contributions of one sample, in feature order. */
@@ -134,7 +138,7 @@ export function contributionLimits(
   const cached = limitCache.get(basis.values);
   if (cached && cached.confidence === confidence) return cached.limits;
   const d = model.schema.dimension;
-  const { k, vectors, values, inverseVariance } = basis;
+  const { k, vectors, values, inverseVariance, residualVariances } = basis;
   const q = chiSquare1(confidence);
   const t2 = new Float64Array(d);
   const spe = new Float64Array(d);
@@ -144,13 +148,8 @@ export function contributionLimits(
       const p = vectors[a][j];
       inside += Math.min(1, values[a] * inverseVariance[a]) * p * p;
     }
-    let outside = 0;
-    for (let m = k; m < d; m++) {
-      const p = vectors[m][j];
-      outside += values[m] * p * p;
-    }
     t2[j] = q * inside;
-    spe[j] = q * outside;
+    spe[j] = q * residualVariances[j];
   }
   const limits = { t2, spe };
   limitCache.set(basis.values, { confidence, limits });
@@ -179,7 +178,7 @@ export function topFeature(model: StreamingPCA, x: ArrayLike<number>, anomaly: P
   const basis = basisOf(model);
   const d = model.schema.dimension;
   const mean = model.mean;
-  const { k, vectors, inverseVariance } = basis;
+  const { k, vectors, inverseVariance, residualWeights } = basis;
   const centred = new Float64Array(d);
   for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
   const scores = new Float64Array(k);
@@ -195,8 +194,8 @@ export function topFeature(model: StreamingPCA, x: ArrayLike<number>, anomaly: P
   let fallback = 0;
   let fallbackValue = 0;
   for (let i = 0; i < d; i++) {
-    // ξᵢᵀMx̃ and ξᵢᵀMξᵢ: M = D for T²; for SPE M = I − PPᵀ, whose diagonal is summed over the
-    // discarded eigenvectors (exact, where 1 − Σ pₐᵢ² would cancel).
+    // ξᵢᵀMx̃ and ξᵢᵀMξᵢ: M = D for T²; for SPE M = I − PPᵀ, whose diagonal is the basis's
+    // residual weight (summed over the discarded eigenvectors where the fit knows them).
     // Its contribution (CDC) too, which decides between features the RBC cannot tell apart.
     let along = 0;
     let weight = 0;
@@ -213,7 +212,7 @@ export function topFeature(model: StreamingPCA, x: ArrayLike<number>, anomaly: P
     } else {
       along = centred[i];
       for (let a = 0; a < k; a++) along -= scores[a] * vectors[a][i];
-      for (let m = k; m < d; m++) weight += vectors[m][i] * vectors[m][i];
+      weight = residualWeights[i];
       share = along * along;
     }
     // A feature with no weight in M (no residual direction of its own, or no loading on any kept

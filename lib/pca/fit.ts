@@ -42,9 +42,14 @@ const SAME_AXIS = 0.5;
 /** One eigen refit: immutable once built, so arrays handed out stay a consistent snapshot. */
 export interface Fit {
   k: number;
-  /** All d eigenvalues (divisor W − 1) in model order. */
+  /**
+   * True for a full eigen-decomposition (all d eigenpairs, exact to rounding); false for an
+   * incremental refit, which knows only the leading eigenpairs (./subspace).
+   */
+  exact: boolean;
+  /** The known eigenvalues (divisor W − 1) in model order: all d when exact, else the leading ones. */
   values: Float64Array;
-  /** All d unit eigenvectors, in model order. */
+  /** The unit eigenvectors of `values`, in model order. */
   vectors: Float64Array[];
   /** The first k of `vectors`, flat k × d row-major (the hot loop reads this). */
   components: Float64Array;
@@ -121,15 +126,16 @@ function largestOf(v: ArrayLike<number>): number {
  * Orders and signs freshly solved eigenvectors (sorted by decreasing eigenvalue) in place, by the
  * rules in the {@link StreamingPCA} comment; `values` is permuted with them.
  */
-function orient(
+export function orient(
   vectors: Float64Array[],
   values: Float64Array,
   previous: Float64Array[] | null,
   trace: number,
 ): void {
+  // The vectors known: all d after a full decomposition, the leading ones after an incremental refit.
   const d = vectors.length;
   for (const v of vectors) if (v[pivotOf(v)] < 0) negate(v);
-  if (previous === null || previous.length === 0 || previous[0].length !== d) return;
+  if (previous === null || previous.length === 0 || previous[0].length !== vectors[0].length) return;
   const zero = ZERO_VARIANCE * trace;
   const tied = new Uint8Array(d);
   let start = 0;
@@ -207,6 +213,23 @@ function alignGroup(
   });
 }
 
+/**
+ * The number of components to keep from eigenvalues in decreasing order: the setting when it is a
+ * count; for a fraction, the fewest explaining at least that share of `trace` (one when nothing
+ * varies), or null when the given eigenvalues do not reach it (all of them are then needed when
+ * they are all d; an incremental refit that tracks only the leading ones cannot tell).
+ */
+export function componentsFor(values: ArrayLike<number>, trace: number, options: PcaOptions): number | null {
+  if (options.components >= 1) return options.components;
+  if (trace === 0) return 1;
+  let cumulative = 0;
+  for (let m = 0; m < values.length; m++) {
+    cumulative += values[m] / trace;
+    if (cumulative >= options.components) return m + 1;
+  }
+  return null;
+}
+
 /** Everything a refit caches: k, the kept components, variances and both limits. */
 function buildFit(
   vectors: Float64Array[],
@@ -215,25 +238,43 @@ function buildFit(
   options: PcaOptions,
   weight: number,
 ): Fit {
-  const d = vectors.length;
+  // All of them if rounding keeps the cumulative share just under the fraction.
+  const k = componentsFor(values, trace, options) ?? vectors.length;
+  return assembleFit(
+    vectors,
+    values,
+    k,
+    trace,
+    options,
+    weight,
+    speLimit(values, k, trace, options.confidence),
+    true,
+  );
+}
+
+/**
+ * Builds a fit from ordered, oriented unit vectors and their eigenvalues.
+ * @param vectors at least k unit vectors of d entries, in model order.
+ * @param values their eigenvalues (as many as `vectors`).
+ * @param k components kept.
+ * @param trace total variance (the trace of the covariance).
+ * @param options the model's settings (confidence, for the T² limit).
+ * @param weight the sum of weights: the n of the T² limit.
+ * @param spe the SPE limit, from the discarded eigenvalues.
+ * @param exact true when the vectors come from a full eigen-decomposition.
+ */
+export function assembleFit(
+  vectors: Float64Array[],
+  values: Float64Array,
+  k: number,
+  trace: number,
+  options: PcaOptions,
+  weight: number,
+  spe: number,
+  exact: boolean,
+): Fit {
+  const d = vectors[0].length;
   const ratioOf = (v: number): number => (trace > 0 ? v / trace : 0);
-  let k: number;
-  if (options.components >= 1) {
-    k = options.components;
-  } else {
-    // The fewest components explaining at least the fraction (all of them if rounding keeps the
-    // cumulative share just under it; one when nothing varies).
-    k = d;
-    let cumulative = 0;
-    for (let m = 0; m < d; m++) {
-      cumulative += ratioOf(values[m]);
-      if (cumulative >= options.components) {
-        k = m + 1;
-        break;
-      }
-    }
-    if (trace === 0) k = 1;
-  }
   const zero = ZERO_VARIANCE * trace;
   const components = new Float64Array(k * d);
   const explainedVariance = new Float64Array(k);
@@ -252,6 +293,7 @@ function buildFit(
   const n = weight;
   return {
     k,
+    exact,
     values,
     vectors,
     components,
@@ -261,6 +303,6 @@ function buildFit(
     whitenScale,
     n,
     t2Limit: t2Limit(k, n, options.confidence),
-    speLimit: speLimit(values, k, trace, options.confidence),
+    speLimit: spe,
   };
 }

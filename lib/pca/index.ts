@@ -11,3 +11,4 @@ export { contributionLimits, contributions, emptyContributions, topFeature } fro
 export type { PcaBasis, PcaContributionLimits, PcaContributions } from './contributions';
 export { NormalOnlyPCA } from './normal-only';
 export type { NormalOnlyOptions, NormalOnlyState } from './normal-only';
+export { INCREMENTAL_FROM } from './subspace';

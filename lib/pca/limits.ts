@@ -50,6 +50,19 @@ export function speLimit(values: ArrayLike<number>, k: number, trace: number, co
     theta2 += v * v;
     theta3 += v * v * v;
   }
+  return speLimitOfSums(theta1, theta2, theta3, confidence);
+}
+
+/**
+ * Jackson & Mudholkar's SPE limit (see {@link speLimit}) from the power sums of the discarded
+ * eigenvalues, θ₂ and θ₃ given in units of θ₁ (Σ(λ/θ₁)², Σ(λ/θ₁)³). An incremental refit gets them
+ * from the traces of the residual covariance without knowing the discarded eigenvalues one by one.
+ * @param theta1 Σλ over the discarded eigenvalues, > 0.
+ * @param theta2 Σ(λ/θ₁)², > 0.
+ * @param theta3 Σ(λ/θ₁)³.
+ * @param confidence the limit's confidence level, 0 < confidence < 1.
+ */
+export function speLimitOfSums(theta1: number, theta2: number, theta3: number, confidence: number): number {
   const z = normalQuantile(confidence);
   // In units of θ₁: θ₁ = 1.
   const limitWith = (h0: number): number => {

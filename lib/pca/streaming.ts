@@ -8,10 +8,11 @@ import { RunningCovariance } from '../covariance';
 import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, sameSchema } from '../model';
 import { decayFactor } from '../moments';
-import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from '../samples';
+import { checkRow, checkRows, MAX_DIMENSION_SETTING, rowViews, type Schema } from '../samples';
 import type { PcaBasis } from './contributions';
 import { solveFit, type Fit } from './fit';
 import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
+import { incrementalFit } from './subspace';
 import { checkPcaOptions, type PcaAnomaly, type PcaModelJSON, type PcaOptions } from './options';
 
 /**
@@ -33,6 +34,8 @@ export class StreamingPCA {
   readonly schema: Schema;
   readonly options: Readonly<PcaOptions>;
   private readonly covariance: RunningCovariance;
+  /** {@link basis} of the last fit, computed once per fit. */
+  private basisOf: { fit: Fit; basis: PcaBasis } | undefined;
   private fit: Fit | null = null;
   /** Components to keep the orientation of at the next refit (the last fit's, or a loaded model's). */
   private previous: Float64Array[] | null = null;
@@ -107,7 +110,10 @@ export class StreamingPCA {
     return this.fit?.explainedVarianceRatio ?? new Float64Array(0);
   }
 
-  /** All d eigenvalues at the last refit, in model order (a snapshot). */
+  /**
+   * The eigenvalues known at the last refit, in model order (a snapshot): all d after an exact
+   * refit, the leading ones (the kept components and a few more) after an incremental one.
+   */
   get eigenvalues(): Readonly<Float64Array> {
     return this.fit?.values ?? new Float64Array(0);
   }
@@ -120,9 +126,9 @@ export class StreamingPCA {
   /** The last fit's basis, read only, for explanations (./contributions); null before any sample. */
   get basis(): PcaBasis | null {
     const fit = this.fit;
-    return (
-      fit && { k: fit.k, vectors: fit.vectors, values: fit.values, inverseVariance: fit.inverseVariance }
-    );
+    if (fit === null) return null;
+    if (this.basisOf?.fit !== fit) this.basisOf = { fit, basis: basisOfFit(fit, this.covariance) };
+    return this.basisOf.basis;
   }
 
   /** T² limit of the last refit (Infinity before enough samples). */
@@ -140,6 +146,13 @@ export class StreamingPCA {
    * since the last refit, or when the sample count has doubled since it (samples 1, 2, 4, 8, …):
    * early fits from a handful of samples are poor, and without doubling the fit of sample 1 would
    * serve the next `refitEvery` − 1 samples. Doubling adds only log₂(n) refits in all.
+   *
+   * These scheduled refits, the first one included, are incremental when the model has
+   * INCREMENTAL_FROM (33) features or more (see ./subspace): they continue from the last
+   * components and stay within a few milliseconds where a full decomposition of a wide model would
+   * block the event loop for tens. They are synchronous, so there is no "meanwhile": a sample is
+   * scored with the fit before the refit or the one after it, never with a partial one. A batch,
+   * an export, a load, a merge and {@link refit} are always exact.
    */
   learnOne(x: ArrayLike<number>): void {
     checkRow(x, this.schema.dimension);
@@ -151,8 +164,26 @@ export class StreamingPCA {
       this.sinceRefit >= this.options.refitEvery ||
       this.covariance.count >= 2 * this.countAtRefit
     ) {
-      this.refit();
+      this.refitScheduled();
     }
+  }
+
+  /** A refit of the stream: incremental where it applies, else exact. */
+  private refitScheduled(): void {
+    const next = incrementalFit(this.covariance, this.fit, this.options);
+    if (next === null) {
+      this.refit();
+      return;
+    }
+    this.sinceRefit = 0;
+    this.countAtRefit = this.covariance.count;
+    this.fit = next;
+    this.previous = next.vectors;
+  }
+
+  /** True when the last refit was a full eigen-decomposition (see {@link learnOne}). */
+  get exact(): boolean {
+    return this.fit?.exact ?? true;
   }
 
   /**
@@ -168,7 +199,7 @@ export class StreamingPCA {
     this.refit();
   }
 
-  /** Eigen-decomposes the current covariance now (see the class comment for order and signs). */
+  /** Eigen-decomposes the current covariance now, exactly (see the class comment for order and signs). */
   refit(): void {
     this.sinceRefit = 0;
     this.countAtRefit = this.covariance.count;
@@ -199,6 +230,24 @@ export class StreamingPCA {
     }
     if (anomaly) this.assess(fit, anomaly);
     return out;
+  }
+
+  /**
+   * Scores `rows[start..end)` with the current fit (the transform half of scikit-learn's
+   * `fit_transform` after {@link learnBatch}): k scores per row, as {@link transform}. The rows
+   * are views of one contiguous Float64Array, so a batch allocates its values once.
+   * @throws Error before the first sample is learned.
+   */
+  transformBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): Float64Array[] {
+    const k = this.requireFit().k;
+    const size = Math.max(0, end - start);
+    const values = new Float64Array(size * k);
+    const scores = new Float64Array(k);
+    for (let i = 0; i < size; i++) {
+      this.transform(rows[start + i], scores);
+      values.set(scores, i * k);
+    }
+    return rowViews(values, size, k);
   }
 
   /**
@@ -283,9 +332,14 @@ export class StreamingPCA {
     into.anomaly = t2 > fit.t2Limit || spe > fit.speLimit;
   }
 
-  /** The model as plain JSON, up to date with every sample learned (it refits first if needed). */
+  /**
+   * The model as plain JSON, up to date with every sample learned: it refits first, exactly, when
+   * samples came since the last refit or that refit was incremental, so an export always has
+   * scikit-learn's numbers.
+   */
   toJSON(): PcaModelJSON {
-    if (this.sinceRefit > 0 || (this.fit === null && this.covariance.count > 0)) this.refit();
+    const stale = this.sinceRefit > 0 || (this.fit !== null && !this.fit.exact);
+    if (stale || (this.fit === null && this.covariance.count > 0)) this.refit();
     return pcaToJSON(this.schema, this.covariance, this.fit);
   }
 
@@ -328,4 +382,41 @@ export class StreamingPCA {
     merged.refit();
     return merged;
   }
+}
+
+/**
+ * A fit's basis with each feature's share of the discarded directions. An exact fit sums them over
+ * its discarded eigenvectors (no cancellation); an incremental one knows only the leading
+ * eigenvectors, so they are the complements of the kept part: 1 − Σₐ pₐᵢ² and Cᵢᵢ − Σₐ λₐ pₐᵢ²,
+ * with the covariance's diagonal when the basis is first read (at most `refitEvery` samples after
+ * the refit, the same lag as the fit's own eigenvalues).
+ */
+function basisOfFit(fit: Fit, covariance: RunningCovariance): PcaBasis {
+  const { k, vectors, values, inverseVariance } = fit;
+  const d = covariance.dimension;
+  const residualWeights = new Float64Array(d);
+  const residualVariances = new Float64Array(d);
+  if (fit.exact) {
+    for (let m = k; m < d; m++) {
+      const v = vectors[m];
+      for (let i = 0; i < d; i++) {
+        residualWeights[i] += v[i] * v[i];
+        residualVariances[i] += values[m] * v[i] * v[i];
+      }
+    }
+  } else {
+    const divisor = covariance.weight > 1 ? covariance.weight - 1 : 1;
+    for (let i = 0; i < d; i++) {
+      let kept = 0;
+      let keptVariance = 0;
+      for (let a = 0; a < k; a++) {
+        const p = vectors[a][i];
+        kept += p * p;
+        keptVariance += values[a] * p * p;
+      }
+      residualWeights[i] = Math.max(0, 1 - kept);
+      residualVariances[i] = Math.max(0, covariance.comoment[i * d + i] / divisor - keptVariance);
+    }
+  }
+  return { k, vectors, values, inverseVariance, residualWeights, residualVariances };
 }
