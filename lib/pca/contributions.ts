@@ -55,6 +55,29 @@ export function emptyContributions(dimension: number): PcaContributions {
   return { t2: new Float64Array(dimension), spe: new Float64Array(dimension) };
 }
 
+/**
+ * `x` centred on the model's mean and its scores on the kept components, summed in the order the
+ * model sums them, so that the SPE contributions add up to its SPE to the last bit.
+ */
+function project(
+  model: StreamingPCA,
+  basis: PcaBasis,
+  x: ArrayLike<number>,
+): { centred: Float64Array; scores: Float64Array } {
+  const d = model.schema.dimension;
+  const mean = model.mean;
+  const centred = new Float64Array(d);
+  for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
+  const scores = new Float64Array(basis.k);
+  for (let a = 0; a < basis.k; a++) {
+    const v = basis.vectors[a];
+    let s = 0;
+    for (let j = 0; j < d; j++) s += centred[j] * v[j];
+    scores[a] = s;
+  }
+  return { centred, scores };
+}
+
 function basisOf(model: StreamingPCA): PcaBasis {
   const basis = model.basis;
   if (basis === null) throw new Error('the PCA model has learned no sample yet: learn at least one first');
@@ -76,19 +99,8 @@ export function contributions(
 ): PcaContributions {
   const basis = basisOf(model);
   const d = model.schema.dimension;
-  const mean = model.mean;
   const { k, vectors, inverseVariance } = basis;
-  const centred = new Float64Array(d);
-  for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
-  // The scores and the residual in the order the model sums them, so that the SPE
-  // contributions add up to its SPE to the last bit.
-  const scores = new Float64Array(k);
-  for (let a = 0; a < k; a++) {
-    const v = vectors[a];
-    let s = 0;
-    for (let j = 0; j < d; j++) s += centred[j] * v[j];
-    scores[a] = s;
-  }
+  const { centred, scores } = project(model, basis, x);
   const whitened = new Float64Array(k);
   for (let a = 0; a < k; a++) {
     // Zero stays zero (no move along a component of no variance), never 0 · ∞.
@@ -177,16 +189,8 @@ export function topFeature(model: StreamingPCA, x: ArrayLike<number>, anomaly: P
   const useT2 = overT2 && (!overSpe || anomaly.t2 * anomaly.speLimit >= anomaly.spe * anomaly.t2Limit);
   const basis = basisOf(model);
   const d = model.schema.dimension;
-  const mean = model.mean;
   const { k, vectors, inverseVariance, residualWeights } = basis;
-  const centred = new Float64Array(d);
-  for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
-  const scores = new Float64Array(k);
-  for (let a = 0; a < k; a++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += centred[j] * vectors[a][j];
-    scores[a] = s;
-  }
+  const { centred, scores } = project(model, basis, x);
   let best = -1;
   let bestValue = 0;
   let bestShare = 0;
