@@ -375,7 +375,7 @@ describe('nodes/shared', () => {
       for (const file of fs.readdirSync(path.join(root, 'shared')).filter((f) => f.endsWith('.ts'))) {
         const source = fs.readFileSync(path.join(root, 'shared', file), 'utf8');
         for (const [, key] of source.matchAll(/'(runtime\.[\w.]+)'/g)) {
-          const catalog = /learner|control|persistence|model-store|saved-models/.test(file)
+          const catalog = /learner|control|persistence|model-store|saved-models|sharing/.test(file)
             ? catalogs.learner
             : catalogs.node;
           if (typeof lookup(catalog, key) !== 'string') missing.push(`${file}: ${key}`);

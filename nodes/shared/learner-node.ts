@@ -134,6 +134,7 @@ class LearnerNode<M extends Learner> {
         changed: (key) => this.persistence.changed(key),
       },
       (messages) => node.send([null, messages]),
+      t,
     );
     this.persistence.onChanged = (key) => this.sharing.touched(key);
 

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import type { Node, NodeMessage } from 'node-red';
 import { describeValue } from '../../lib/errors';
 import type { ModelHeader } from '../../lib/model';
-import type { Translate } from './i18n';
+import { englishOf, type Translate } from './i18n';
 import type { ModelEntry, ModelStore, StoredModel } from './model-store';
 import { isBlank, numberSetting, SettingError } from './settings';
 
@@ -55,6 +55,9 @@ const MAX_ECHOED = 1_000_000;
 /** How often expiry is checked when nothing is shared, at most. */
 const EXPIRY_CHECK_MS = 60_000;
 
+/** Any learner's catalog holds the shared learner messages (the build merges them into each). */
+const LEARNER_FOR_MESSAGES = 'ml-standardize';
+
 /** The instance id when the setting is blank: env `STREAM_ML_INSTANCE`, else the host name. */
 export function defaultInstance(env: NodeJS.ProcessEnv = process.env, hostname = os.hostname): string {
   const fromEnv = env.STREAM_ML_INSTANCE?.trim();
@@ -62,20 +65,16 @@ export function defaultInstance(env: NodeJS.ProcessEnv = process.env, hostname =
 }
 
 /** Checks a name that becomes one or more MQTT topic levels. @throws SettingError */
-function topicSetting(value: string, name: string, levels: 'one' | 'many'): string {
+function topicSetting(value: string, name: string, levels: 'one' | 'many', t: Translate): string {
   if (value.length > SHARING_LIMITS.instance) {
-    throw new SettingError(`setting "${name}" is longer than ${SHARING_LIMITS.instance} characters`);
+    throw new SettingError(t('runtime.sharing.tooLong', { name, max: SHARING_LIMITS.instance }));
   }
   if (/[+#\0]/.test(value) || (levels === 'one' && value.includes('/'))) {
-    throw new SettingError(
-      `setting "${name}" is ${JSON.stringify(value)}, which cannot be ${levels === 'one' ? 'a' : 'the start of a'} ` +
-        `topic level: leave out "+", "#"${levels === 'one' ? ' and "/"' : ''}`,
-    );
+    const key = levels === 'one' ? 'notALevel' : 'notLevels';
+    throw new SettingError(t(`runtime.sharing.${key}`, { name, value: JSON.stringify(value) }));
   }
   if (levels === 'many' && (value.startsWith('/') || value.endsWith('/') || value.includes('//'))) {
-    throw new SettingError(
-      `setting "${name}" must not start or end with "/" nor hold "//", got ${JSON.stringify(value)}`,
-    );
+    throw new SettingError(t('runtime.sharing.slashes', { name, value: JSON.stringify(value) }));
   }
   return value;
 }
@@ -87,21 +86,20 @@ function topicSetting(value: string, name: string, levels: 'one' | 'many'): stri
 export function readSharingSettings(
   config: SharingConfig,
   {
-    t,
+    t = englishOf(LEARNER_FOR_MESSAGES),
     env = process.env,
     hostname = os.hostname,
   }: { t?: Translate; env?: NodeJS.ProcessEnv; hostname?: () => string } = {},
 ): SharingSettings {
-  if (!isBlank(config.instance) && typeof config.instance !== 'string') {
-    throw new SettingError('setting "instance" must be text');
-  }
-  if (!isBlank(config.sharePrefix) && typeof config.sharePrefix !== 'string') {
-    throw new SettingError('setting "sharePrefix" must be text');
+  for (const name of ['instance', 'sharePrefix'] as const) {
+    if (!isBlank(config[name]) && typeof config[name] !== 'string') {
+      throw new SettingError(t('runtime.sharing.notText', { name }));
+    }
   }
   const instance = isBlank(config.instance) ? defaultInstance(env, hostname) : config.instance!.trim();
   const prefix = isBlank(config.sharePrefix) ? DEFAULT_PREFIX : config.sharePrefix!.trim();
   return {
-    instance: topicSetting(instance, 'instance', 'one'),
+    instance: topicSetting(instance, 'instance', 'one', t),
     shareEvery: numberSetting(
       config.shareEvery,
       'shareEvery',
@@ -109,7 +107,7 @@ export function readSharingSettings(
       { min: 0, max: SHARING_LIMITS.shareEvery },
       t,
     ),
-    prefix: topicSetting(prefix, 'sharePrefix', 'many'),
+    prefix: topicSetting(prefix, 'sharePrefix', 'many', t),
     peerExpiry: numberSetting(
       config.peerExpiry,
       'peerExpiry',
@@ -145,7 +143,12 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
  * @returns `undefined` when the message is not a share.
  * @throws Error when it is one with a bad `instance` or `key` header.
  */
-export function readShare(msg: Record<string, unknown>, type: string, prefix: string): Share | undefined {
+export function readShare(
+  msg: Record<string, unknown>,
+  type: string,
+  prefix: string,
+  t: Translate = englishOf(type),
+): Share | undefined {
   if (msg.peer !== undefined) return undefined;
   let model = asObject(msg.model);
   if (model?.instance === undefined) {
@@ -167,14 +170,10 @@ export function readShare(msg: Record<string, unknown>, type: string, prefix: st
   if (model === undefined || model.type !== type || model.instance === undefined) return undefined;
   const { instance, key = '' } = model;
   if (typeof instance !== 'string' || instance === '') {
-    throw new Error(
-      `a shared model's "instance" must be the non-empty id of an instance, got ${describeValue(instance)}`,
-    );
+    throw new Error(t('runtime.sharing.badInstance', { value: describeValue(instance) }));
   }
   if (typeof key !== 'string') {
-    throw new Error(
-      `a shared model's "key" must be text ("" for a node without keys), got ${describeValue(key)}`,
-    );
+    throw new Error(t('runtime.sharing.badKey', { value: describeValue(key) }));
   }
   return { instance, key, model };
 }
@@ -214,6 +213,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
     private readonly type: string,
     private readonly host: SharingHost<M>,
     private readonly send: (messages: NodeMessage[]) => void,
+    private readonly t: Translate = englishOf(node.type),
   ) {
     this.schedule();
   }
@@ -238,7 +238,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
       this.forget(msg.forget);
       return true;
     }
-    const share = readShare(msg, this.type, this.settings.prefix);
+    const share = readShare(msg, this.type, this.settings.prefix, this.t);
     if (share === undefined) return false;
     const model = this.host.load(share.model);
     const { instance, key } = share;
@@ -276,12 +276,10 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
 
   private forget(value: unknown): void {
     if (typeof value !== 'string' || value === '') {
-      throw new Error(`msg.forget must be the non-empty id of a peer instance, got ${describeValue(value)}`);
+      throw new Error(this.t('runtime.sharing.forgetBad', { value: describeValue(value) }));
     }
     if (value === this.settings.instance) {
-      throw new Error(
-        `msg.forget names this instance (${JSON.stringify(value)}); send msg.reset to forget its own model`,
-      );
+      throw new Error(this.t('runtime.sharing.forgetSelf', { value: JSON.stringify(value) }));
     }
     this.heard.delete(value);
     this.dropPeer((peer) => peer === value);
@@ -318,7 +316,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
       this.expire();
       more = this.shareDirty();
     } catch (err) {
-      this.node.error(`could not share the models: ${(err as Error).message}`);
+      this.node.error(this.t('runtime.sharing.failed', { message: (err as Error).message }));
     }
     this.schedule(more ? 0 : undefined);
   }
@@ -337,8 +335,10 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
     for (const peer of expired) this.heard.delete(peer);
     if (expired.size > 0) {
       this.node.warn(
-        `dropped the models of ${[...expired].map((p) => JSON.stringify(p)).join(', ')}: nothing heard ` +
-          `for ${this.settings.peerExpiry} s (peerExpiry)`,
+        this.t('runtime.sharing.expired', {
+          peers: [...expired].map((p) => JSON.stringify(p)).join(', '),
+          seconds: this.settings.peerExpiry,
+        }),
       );
     }
   }
@@ -361,7 +361,9 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
       try {
         payload = { ...own.toJSON(), instance: this.settings.instance, key };
       } catch (err) {
-        this.node.error(`could not share the model of key ${JSON.stringify(key)}: ${(err as Error).message}`);
+        this.node.error(
+          this.t('runtime.sharing.failedKey', { key: JSON.stringify(key), message: (err as Error).message }),
+        );
         continue;
       }
       this.shared.set(key, { model: own, seen: own.samplesSeen });
