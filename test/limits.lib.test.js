@@ -5,6 +5,7 @@
 // messages that describe hostile values safely. Issue 9, defects 1, 5, 7 and 10.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
+const { prng } = require('./support/random');
 
 const samples = dist('lib/samples');
 const { SampleReader, MAX_MAGNITUDE, DEFAULT_MAX_DIMENSION, MAX_DIMENSION_SETTING } = samples;
@@ -14,18 +15,6 @@ const { StreamingPCA, t2Limit } = dist('lib/pca');
 const { StreamingKMeans, warmupCapacity, WARMUP_BUFFER_VALUES } = dist('lib/kmeans');
 
 const schemaOf = (d) => ({ dimension: d, features: null });
-
-/** Mulberry32, so the streams are the same on every run. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal draws (Box–Muller) from a seeded uniform source. */
 function gaussian(uniform) {

@@ -5,6 +5,7 @@
 const assert = require('node:assert/strict');
 const { Matrix, EigenvalueDecomposition } = require('ml-matrix');
 const dist = require('./support/dist');
+const { prng, gaussian } = require('./support/random');
 const { iris, wine } = require('./support/fixtures');
 
 const { StreamingPCA, contributions, contributionLimits, topFeature, NormalOnlyPCA } = dist('lib/pca');
@@ -12,25 +13,6 @@ const { StreamingPCA, contributions, contributionLimits, topFeature, NormalOnlyP
 const schemaOf = (d) => ({ dimension: d, features: null });
 const sum = (values) => Array.from(values).reduce((s, v) => s + v, 0);
 const anomalyOf = (pca, x) => pca.anomaly(x, { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false });
-
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(uniform) {
-  return () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
-}
 
 /** A six-sensor process driven by two latent factors, plus sensor noise. */
 function plant(seed) {

@@ -3,6 +3,7 @@
 // shared/reference): PCA fitted on the standardized Z, components 2 and 0.95, anomaly_2.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
+const { prng, gaussian } = require('./support/random');
 
 const { StreamingPCA, PCA_DEFAULTS } = dist('lib/pca');
 const { RunningCovariance } = dist('lib/covariance');
@@ -18,27 +19,6 @@ const FIXTURES = {
 const PARITY = 1e-9;
 
 const schemaOf = (d) => ({ dimension: d, features: null });
-
-/** Mulberry32: a small seeded PRNG, so the synthetic streams are the same on every run. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal deviates from a uniform PRNG (Box–Muller). */
-function gaussian(uniform) {
-  return () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
-}
 
 function assertVectorClose(
   actual,

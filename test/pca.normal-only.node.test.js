@@ -4,22 +4,12 @@
 // relearnAfter warns once and learns a lasting change again.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
+const { prng } = require('./support/random');
 const { helper, load } = require('./support/helper');
 
 const pcaNode = dist('nodes/ml-pca/ml-pca');
 const start = (settings) => load(pcaNode, 'ml-pca', settings);
 const SENSORS = ['temp', 'current', 'vib', 'pressure'];
-
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A machine: one latent load moves all four sensors, plus noise; named readings. */
 function machine(seed) {

@@ -3,6 +3,7 @@
 // limits against an exact refit of the same statistics, the exact export, and degenerate data.
 const assert = require('node:assert/strict');
 const dist = require('./support/dist');
+const { prng, gaussian } = require('./support/random');
 
 const { StreamingPCA, INCREMENTAL_FROM, contributions, contributionLimits, topFeature } = dist('lib/pca');
 
@@ -15,26 +16,6 @@ const { StreamingPCA, INCREMENTAL_FROM, contributions, contributionLimits, topFe
 const TOLERANCE = 1e-9;
 
 const schemaOf = (d) => ({ dimension: d, features: null });
-
-/** Mulberry32: a small seeded PRNG, so the synthetic streams are the same on every run. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(uniform) {
-  return () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
-}
 
 /** Rows of d correlated sensors driven by three latent factors of decreasing strength, plus noise. */
 function sensors(d, seed) {
