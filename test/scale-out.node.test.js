@@ -109,6 +109,35 @@ describe('learner nodes: sharing models between instances', () => {
     assert.equal(model.n_samples_seen, 2);
   });
 
+  it('a key keeps at most MAX_PEERS peers: one more is an error that changes nothing; a known peer still replaces', async () => {
+    const { MAX_PEERS } = dist('nodes/shared/model-store');
+    const t = await load(standardizeNode, 'ml-standardize', { instance: 'a' });
+    await t.send({ payload: [1, 2] });
+    const peers = Array.from({ length: MAX_PEERS }, (_, i) => ({ payload: peerModel([[i, 1]], `p${i}`) }));
+    await t.send(...peers);
+    assert.deepEqual(t.seen.errors, []);
+    await t.send({ payload: peerModel([[5, 5]], 'one-too-many') });
+    assert.equal(t.seen.errors.length, 1);
+    assert.match(
+      t.seen.errors[0].error.message,
+      new RegExp(`at most ${MAX_PEERS} peers.*"one-too-many".*msg\\.forget`),
+    );
+    let [merged] = await t.exported();
+    assert.equal(merged.n_samples_seen, 1 + MAX_PEERS, 'the extra peer was not kept');
+    await t.send({
+      payload: peerModel(
+        [
+          [0, 1],
+          [2, 3],
+        ],
+        'p0',
+      ),
+    });
+    [merged] = await t.exported();
+    assert.equal(merged.n_samples_seen, 2 + MAX_PEERS, 'a known peer still replaces its model');
+    assert.equal(t.seen.errors.length, 1);
+  });
+
   it('after a start, the first own echo of a key (the retained share) restores a newer own model; later echoes are ignored', async () => {
     const t = await load(standardizeNode, 'ml-standardize', { instance: 'a' });
     await t.send({ payload: [1] });

@@ -20,7 +20,7 @@ import {
   type LearnerSettings,
 } from './learner-settings';
 import { MessageProperty, readKey, type Done, type Send } from './message';
-import { evictionReport, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
+import { evictionReport, MAX_PEERS, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
 import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
@@ -288,6 +288,13 @@ class LearnerNode<M extends Learner> {
    * features. @throws ModelError
    */
   private checkCompatible(entry: ModelEntry<M>, incoming: M, peer: string | undefined): void {
+    // Every peer is a whole model, merged into each transform: a flood of made-up instance ids
+    // must not grow a key without bound.
+    if (peer !== undefined && !entry.peers.has(peer) && entry.peers.size >= MAX_PEERS) {
+      throw new ModelError(
+        this.t('runtime.errors.tooManyPeers', { max: MAX_PEERS, peer: JSON.stringify(peer) }),
+      );
+    }
     const other = entry.partners(peer).find((model) => !sameSchema(model.schema, incoming.schema));
     if (other === undefined) return;
     const vars = { model: describeSchema(incoming.schema), other: describeSchema(other.schema) };

@@ -39,6 +39,9 @@ class PeerModels<M> extends Map<string, M> {
 }
 
 /** The models of one key. */
+/** Most peers a key keeps models of (instances sharing one stream; docs/limits.md). */
+export const MAX_PEERS = 1000;
+
 export class ModelEntry<M extends StoredModel> {
   own: M | undefined;
   readonly peers: Map<string, M> = new PeerModels<M>();
