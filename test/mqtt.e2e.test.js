@@ -8,7 +8,7 @@
 const assert = require('node:assert/strict');
 const mqtt = require('mqtt');
 const { Runtime } = require('./support/runtime');
-const { startMosquitto, mosquittoVersion } = require('./support/mosquitto');
+const { startMosquitto, mosquittoVersion, mqttBrokerNode, mqttInNode } = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 const { assertClose } = require('./support/numeric');
 const dist = require('./support/dist');
@@ -25,33 +25,8 @@ function flow(port) {
   const learner = { z: tab, keyProperty: 'topic', learning: 'continuous', whileWarmingUp: 'drop', store: '' };
   return [
     { id: tab, type: 'tab', label: 'MQTT end to end' },
-    {
-      id: 'broker',
-      type: 'mqtt-broker',
-      name: 'mosquitto',
-      broker: '127.0.0.1',
-      port: String(port),
-      clientid: '',
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: '4',
-      keepalive: '60',
-      cleansession: true,
-    },
-    {
-      id: 'in',
-      type: 'mqtt in',
-      z: tab,
-      topic: 'plant/+/+',
-      qos: '1',
-      datatype: 'json',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [['window']],
-    },
+    mqttBrokerNode(port, { name: 'mosquitto' }),
+    mqttInNode({ id: 'in', z: tab, topic: 'plant/+/+', wires: [['window']] }),
     // Event time from the payload, so the windows do not depend on delivery timing; the key is
     // the topic's parent (plant/m1), the feature name its last segment.
     {

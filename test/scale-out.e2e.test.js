@@ -13,7 +13,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const mqtt = require('mqtt');
 const { Runtime, makeUserDir } = require('./support/runtime');
-const { startMosquitto, mosquittoVersion } = require('./support/mosquitto');
+const { startMosquitto, mosquittoVersion, mqttBrokerNode, mqttInNode } = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 const { assertClose } = require('./support/numeric');
 const dist = require('./support/dist');
@@ -56,46 +56,15 @@ function flow(port, qos) {
   // published while it was down was lost). See docs/scale-out.md.
   const nodes = [
     { id: tab, type: 'tab', label: 'scale out' },
-    {
-      id: 'broker',
-      type: 'mqtt-broker',
-      broker: '127.0.0.1',
-      port: String(port),
-      clientid: '',
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: '4',
-      keepalive: '60',
-      cleansession: true,
-    },
-    {
+    mqttBrokerNode(port),
+    mqttInNode({
       id: 'data',
-      type: 'mqtt in',
       z: tab,
       topic: '$share/learners/stream/data/+',
-      qos: String(qos),
-      datatype: 'json',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
+      qos,
       wires: [[...Object.keys(LEARNERS), 'kstd']],
-    },
-    {
-      id: 'ping',
-      type: 'mqtt in',
-      z: tab,
-      topic: 'stream/ping',
-      qos: '1',
-      datatype: 'utf8',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [['pings']],
-    },
+    }),
+    mqttInNode({ id: 'ping', z: tab, topic: 'stream/ping', datatype: 'utf8', wires: [['pings']] }),
     { id: 'pings', type: 'probe-sink', z: tab, wires: [] },
     { id: 'ctl', type: 'probe-source', z: tab, wires: [Object.keys(LEARNERS)] },
     // Per-device models (as examples/per-device-models.json): one model per topic, shared per key.
@@ -109,20 +78,7 @@ function flow(port, qos) {
       sharePrefix: 'stream-ml/kstd',
       wires: [[], ['kroute']],
     },
-    {
-      id: 'kstd-peers',
-      type: 'mqtt in',
-      z: tab,
-      topic: 'stream-ml/kstd/+/#',
-      qos: '1',
-      datatype: 'json',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [['kstd']],
-    },
+    mqttInNode({ id: 'kstd-peers', z: tab, topic: 'stream-ml/kstd/+/#', wires: [['kstd']] }),
     { id: 'kctl', type: 'probe-source', z: tab, wires: [['kstd']] },
     {
       id: 'kroute',
@@ -168,20 +124,7 @@ function flow(port, qos) {
       sharePrefix: `stream-ml/${id}`,
       wires: [[], ['route']],
     });
-    nodes.push({
-      id: `${id}-peers`,
-      type: 'mqtt in',
-      z: tab,
-      topic: `stream-ml/${id}/+/#`,
-      qos: '1',
-      datatype: 'json',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [[id]],
-    });
+    nodes.push(mqttInNode({ id: `${id}-peers`, z: tab, topic: `stream-ml/${id}/+/#`, wires: [[id]] }));
   }
   return nodes;
 }

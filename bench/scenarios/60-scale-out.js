@@ -5,7 +5,7 @@
 // and are included. BENCH_SCALE_MESSAGES sets the rows published (default 20000).
 const mqtt = require('mqtt');
 const { Runtime } = require('../../test/support/runtime');
-const { startMosquitto } = require('../../test/support/mosquitto');
+const { startMosquitto, mqttBrokerNode, mqttInNode } = require('../../test/support/mosquitto');
 
 const D = 16;
 const MESSAGES = Number(process.env.BENCH_SCALE_MESSAGES || 20000);
@@ -18,46 +18,9 @@ function flow(port) {
   const tab = 'bench-scale';
   const nodes = [
     { id: tab, type: 'tab', label: 'scale-out bench' },
-    {
-      id: 'broker',
-      type: 'mqtt-broker',
-      broker: '127.0.0.1',
-      port: String(port),
-      clientid: '',
-      autoConnect: true,
-      usetls: false,
-      protocolVersion: '4',
-      keepalive: '60',
-      cleansession: true,
-    },
-    {
-      id: 'data',
-      type: 'mqtt in',
-      z: tab,
-      topic: '$share/bench/bench/rows',
-      qos: '1',
-      datatype: 'json',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [['window']],
-    },
-    {
-      id: 'ping',
-      type: 'mqtt in',
-      z: tab,
-      topic: 'bench/ping',
-      qos: '1',
-      datatype: 'utf8',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [['pings']],
-    },
+    mqttBrokerNode(port),
+    mqttInNode({ id: 'data', z: tab, topic: '$share/bench/bench/rows', wires: [['window']] }),
+    mqttInNode({ id: 'ping', z: tab, topic: 'bench/ping', datatype: 'utf8', wires: [['pings']] }),
     { id: 'pings', type: 'probe-sink', z: tab, wires: [] },
     {
       id: 'window',
@@ -99,20 +62,7 @@ function flow(port) {
       sharePrefix: `bench/models/${id}`,
       wires: [next ? [next] : [], ['route']],
     });
-    nodes.push({
-      id: `${id}-peers`,
-      type: 'mqtt in',
-      z: tab,
-      topic: `bench/models/${id}/+/#`,
-      qos: '1',
-      datatype: 'json',
-      broker: 'broker',
-      nl: false,
-      rap: true,
-      rh: 0,
-      inputs: 0,
-      wires: [[id]],
-    });
+    nodes.push(mqttInNode({ id: `${id}-peers`, z: tab, topic: `bench/models/${id}/+/#`, wires: [[id]] }));
   }
   return nodes;
 }

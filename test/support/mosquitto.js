@@ -70,4 +70,43 @@ function mosquittoVersion() {
   }
 }
 
-module.exports = { startMosquitto, freePort, mosquittoVersion };
+/**
+ * A core `mqtt-broker` config node (id `broker`) for a broker on 127.0.0.1:`port`: MQTT 3.1.1 and
+ * clean sessions (a persistent session keeps routing part of a shared subscription to a dead
+ * instance; docs/scale-out.md). `extra` adds or overrides fields.
+ */
+function mqttBrokerNode(port, extra = {}) {
+  return {
+    id: 'broker',
+    type: 'mqtt-broker',
+    broker: '127.0.0.1',
+    port: String(port),
+    clientid: '',
+    autoConnect: true,
+    usetls: false,
+    protocolVersion: '4',
+    keepalive: '60',
+    cleansession: true,
+    ...extra,
+  };
+}
+
+/** A core `mqtt in` node on that broker; payloads parsed as JSON unless `datatype` says otherwise. */
+function mqttInNode({ id, z, topic, qos = '1', datatype = 'json', wires }) {
+  return {
+    id,
+    type: 'mqtt in',
+    z,
+    topic,
+    qos: String(qos),
+    datatype,
+    broker: 'broker',
+    nl: false,
+    rap: true,
+    rh: 0,
+    inputs: 0,
+    wires,
+  };
+}
+
+module.exports = { startMosquitto, freePort, mosquittoVersion, mqttBrokerNode, mqttInNode };
