@@ -27,6 +27,9 @@ export { ModelError, SampleError, WindowOverflowError } from './errors';
 /** Reading message values into validated rows, and the feature schema a model learns. */
 export { parseFeatureList, SampleReader, shapeLike } from './samples';
 export type { Sample, SampleShape, Schema } from './samples';
+/** A batch as one row-major Float64Array, what batch stages return and read (as NumPy arrays). */
+export { RowMatrix } from './matrix';
+export type { BatchRows } from './matrix';
 
 /** Online scaling: scikit-learn's `StandardScaler` and `MinMaxScaler`, mergeable. */
 export { STANDARDIZE_DEFAULTS, STANDARDIZE_TYPE, Standardizer } from './standardize';

@@ -7,6 +7,7 @@
  * uses it, so a bad row rejects the whole batch and the caller's model is never half-updated.
  */
 import { describeName, describeNames, describeValue, SampleError } from './errors';
+import { RowMatrix, type BatchRows } from './matrix';
 
 /** What a sample looked like on the way in; results go out in the same shape. */
 export type SampleShape = 'number' | 'array' | 'object';
@@ -146,15 +147,22 @@ export function checkRow(x: ArrayLike<number> | null | undefined, dimension: num
  * @throws SampleError naming the first bad row.
  */
 export function checkRows(
-  rows: ReadonlyArray<ArrayLike<number>>,
+  rows: BatchRows,
   dimension: number,
   start = 0,
   end = rows.length,
   where = 'batch',
 ): void {
-  if (!Array.isArray(rows)) throw new SampleError(`${where} is ${describeValue(rows)}, not an array of rows`);
+  const matrix = rows instanceof RowMatrix;
+  if (!matrix && !Array.isArray(rows)) {
+    throw new SampleError(`${where} is ${describeValue(rows)}, not an array of rows`);
+  }
   if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= rows.length)) {
     throw new RangeError(`rows ${start}..${end} are outside the batch of ${rows.length}`);
+  }
+  if (matrix) {
+    checkMatrix(rows, dimension, start, end, where);
+    return;
   }
   // The row's name is built only for a bad row: a string per row would cost more than the check.
   for (let i = start; i < end; i++) {
@@ -172,6 +180,23 @@ export function rowViews(values: Float64Array, rows: number, columns: number): F
   for (let i = 0; i < rows; i++)
     out[i] = new Float64Array(values.buffer, values.byteOffset + i * bytes, columns);
   return out;
+}
+
+/** {@link checkRows} for a matrix: its width, then every value of rows `start..end`. */
+function checkMatrix(rows: RowMatrix, dimension: number, start: number, end: number, where: string): void {
+  if (rows.columns !== dimension) {
+    throw new SampleError(
+      `${where} has ${rows.columns} values per row but this model has ${dimension} features`,
+    );
+  }
+  const values = rows.values;
+  for (let at = start * dimension; at < end * dimension; at++) {
+    const v = values[at];
+    if (!(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) {
+      const i = Math.floor(at / dimension);
+      checkRow(rows.row(i), dimension, `${where}[${i}]`);
+    }
+  }
 }
 
 /** True when {@link checkRow} would accept `x`. */
