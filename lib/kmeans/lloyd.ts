@@ -11,7 +11,7 @@
  * k-means++ Lloyd takes two or three iterations here, too few for bounds to pay for their upkeep.
  */
 import { SeededRandom } from '../random';
-import { PRUNE_MARGIN, rowDistance } from './centres';
+import { rowDistance } from './centres';
 import { kmeansPlusPlus, PlusPlusScratch } from './init';
 import { matchCenters, permuteRows } from './merge';
 
@@ -41,46 +41,188 @@ export interface LloydSettings {
 }
 
 /**
- * Half the distance between every two centres, k × k: a row within half of the distance from its
- * centre to another centre is nearer its own (Elkan's first lemma).
+ * Each centre's half distance to its nearest other centre: a row nearer its own centre than that is
+ * nearer its own than any other (Elkan's first lemma).
  */
 function halfGaps(centers: Float64Array, k: number, d: number, out: Float64Array): void {
+  out.fill(Infinity);
   for (let a = 0; a < k; a++) {
-    out[a * k + a] = 0;
     for (let b = a + 1; b < k; b++) {
       let sum = 0;
       for (let f = 0; f < d; f++) {
         const delta = centers[a * d + f] - centers[b * d + f];
         sum += delta * delta;
       }
-      out[a * k + b] = out[b * k + a] = Math.sqrt(sum) / 2;
+      const half = Math.sqrt(sum) / 2;
+      if (half < out[a]) out[a] = half;
+      if (half < out[b]) out[b] = half;
     }
   }
 }
 
 /**
- * One pass over the rows: (when `reassign`) sets `labels[i]` to the nearest centre, ties to the
- * lowest index, exactly as a full comparison would; adds each row into its cluster's weighted sum
- * (after the prior's); and returns the weighted sum of squared distances to the labels' centres.
- * Reading each row once for all three matters when the rows do not fit in the cache.
+ * Hamerly's bounds of each row: `upper` at least its distance to its labelled centre, `lower` at
+ * most its distance to any other, both carried from iteration to iteration by how far the centres
+ * moved. A row whose upper bound is below its lower bound (or below half its centre's gap to the
+ * next) keeps its label without a distance being measured.
  *
- * The previous label is measured first; another centre is skipped when half its distance to that
- * one exceeds the row's distance (it is then strictly farther), and its sum is abandoned once it
- * exceeds the best so far (or equals it, for a centre that would lose a tie).
+ * The bounds pile up rounding over the iterations, so a row is skipped only when it wins by more
+ * than `slack`: 1e-9 of the largest distance the fit can see (the diameter of the box holding the
+ * rows and every starting centre), far above the accumulated rounding and far below any real gap.
+ * A skipped row is then strictly nearest its own centre, which a full comparison would also pick,
+ * ties included; every other row is measured against every centre.
  */
-function assignAndAccumulate(
+class RowBounds {
+  readonly upper: Float64Array;
+  readonly lower: Float64Array;
+  /** How far each centre moved in the last update, and the most any other centre moved. */
+  readonly moved: Float64Array;
+  readonly movedOther: Float64Array;
+  /** Half of each centre's distance to its nearest other centre. */
+  readonly gaps: Float64Array;
+
+  /** Bounds that know nothing yet: every row is measured on its first reassignment. */
+  constructor(
+    scratch: LloydScratch,
+    k: number,
+    readonly slack: number,
+  ) {
+    this.upper = scratch.upper.fill(Infinity);
+    this.lower = scratch.lower.fill(0);
+    this.moved = new Float64Array(k);
+    this.movedOther = new Float64Array(k);
+    this.gaps = new Float64Array(k);
+  }
+
+  /** Records how far each centre moved from `before` to `after`, for the next pass to apply. */
+  recordMove(before: Float64Array, after: Float64Array, k: number, d: number): void {
+    const { moved, movedOther } = this;
+    let most = 0;
+    let second = 0;
+    for (let j = 0; j < k; j++) {
+      let sum = 0;
+      for (let f = 0; f < d; f++) {
+        const delta = after[j * d + f] - before[j * d + f];
+        sum += delta * delta;
+      }
+      const distance = Math.sqrt(sum);
+      moved[j] = distance;
+      if (distance > most) {
+        second = most;
+        most = distance;
+      } else if (distance > second) second = distance;
+    }
+    for (let j = 0; j < k; j++) movedOther[j] = moved[j] === most ? second : most;
+  }
+}
+
+/**
+ * The per-row buffers of a Lloyd run, for the next restart to reuse: first writes to freshly
+ * allocated memory cost far more than a pass over the rows (page faults, about 15 µs per 4 KiB
+ * page measured here), and a fit runs Lloyd once per restart.
+ */
+export class LloydScratch {
+  readonly upper: Float64Array;
+  readonly lower: Float64Array;
+  /** The labels of the last run; a caller that keeps them swaps in another array before the next. */
+  labels: Int32Array;
+
+  constructor(readonly n: number) {
+    this.upper = new Float64Array(n);
+    this.lower = new Float64Array(n);
+    this.labels = new Int32Array(n);
+  }
+}
+
+/** The diameter of the box that holds the rows and the given centres. */
+function boxDiameter(data: Float64Array, n: number, d: number, centers: Float64Array[]): number {
+  const low = new Float64Array(d).fill(Infinity);
+  const high = new Float64Array(d).fill(-Infinity);
+  const widen = (values: Float64Array, count: number): void => {
+    for (let i = 0; i < count; i++) {
+      for (let f = 0; f < d; f++) {
+        const value = values[i * d + f];
+        if (value < low[f]) low[f] = value;
+        if (value > high[f]) high[f] = value;
+      }
+    }
+  };
+  widen(data, n);
+  for (const c of centers) widen(c, c.length / d);
+  let sum = 0;
+  for (let f = 0; f < d; f++) sum += (high[f] - low[f]) ** 2;
+  return Math.sqrt(sum);
+}
+
+/**
+ * Sets `labels[i]` to the row's nearest centre, ties to the lowest index, exactly as a full
+ * comparison would, measuring only the rows that Hamerly's bounds cannot keep.
+ * @returns the number of labels that changed.
+ */
+function reassign(
+  data: Float64Array,
+  n: number,
+  centers: Float64Array,
+  labels: Int32Array,
+  k: number,
+  d: number,
+  bounds: RowBounds,
+): number {
+  const { upper, lower, moved, movedOther, gaps, slack } = bounds;
+  halfGaps(centers, k, d, gaps);
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const label = labels[i];
+    if (label >= 0) {
+      let up = upper[i] + moved[label];
+      const low = lower[i] - movedOther[label];
+      const bound = (low > gaps[label] ? low : gaps[label]) - slack;
+      if (up >= bound) up = Math.sqrt(rowDistance(data, i, centers, label, d));
+      upper[i] = up;
+      lower[i] = low;
+      if (up < bound) continue;
+    }
+    // Every centre, in index order: the nearest (ties to the lowest index) and the next.
+    const o = i * d;
+    let best = 0;
+    let bestDistance = Infinity;
+    let nextDistance = Infinity;
+    for (let j = 0; j < k; j++) {
+      const c = j * d;
+      let sum = 0;
+      for (let f = 0; f < d; f++) {
+        const delta = data[o + f] - centers[c + f];
+        sum += delta * delta;
+      }
+      if (sum < bestDistance) {
+        nextDistance = bestDistance;
+        bestDistance = sum;
+        best = j;
+      } else if (sum < nextDistance) nextDistance = sum;
+    }
+    if (best !== label) changed++;
+    labels[i] = best;
+    upper[i] = Math.sqrt(bestDistance);
+    lower[i] = Math.sqrt(nextDistance);
+  }
+  return changed;
+}
+
+/**
+ * Each cluster's weighted sum of its rows (after the prior's), in row order, so the centres do not
+ * depend on which rows {@link reassign} measured, and its weight.
+ */
+function accumulate(
   data: Float64Array,
   n: number,
   rowWeights: Float64Array,
-  centers: Float64Array,
   labels: Int32Array,
-  reassign: boolean,
   prior: Prior | null,
-  settings: LloydSettings,
-  scratch: { gaps: Float64Array; sums: Float64Array; weights: Float64Array },
-): number {
-  const { k, d } = settings;
-  const { gaps, sums, weights } = scratch;
+  k: number,
+  d: number,
+  sums: Float64Array,
+  weights: Float64Array,
+): void {
   sums.fill(0);
   weights.fill(0);
   if (prior) {
@@ -90,38 +232,37 @@ function assignAndAccumulate(
       for (let f = 0; f < d; f++) sums[j * d + f] = w * prior.centers[j * d + f];
     }
   }
-  if (reassign) halfGaps(centers, k, d, gaps);
-  let inertia = 0;
   for (let i = 0; i < n; i++) {
     const o = i * d;
-    const start = labels[i] < 0 ? 0 : labels[i];
-    let best = start;
-    let bestDistance = rowDistance(data, i, centers, best, d);
-    if (reassign) {
-      const radius = Math.sqrt(bestDistance) * PRUNE_MARGIN;
-      for (let j = 0; j < k; j++) {
-        if (j === best || gaps[start * k + j] > radius) continue;
-        const c = j * d;
-        const winsTie = j < best;
-        let sum = 0;
-        let f = 0;
-        for (; f < d; f++) {
-          const delta = data[o + f] - centers[c + f];
-          sum += delta * delta;
-          if (sum > bestDistance || (sum === bestDistance && !winsTie)) break;
-        }
-        if (f === d && (sum < bestDistance || (sum === bestDistance && winsTie))) {
-          best = j;
-          bestDistance = sum;
-        }
-      }
-      labels[i] = best;
-    }
     const w = rowWeights[i];
-    inertia += w * bestDistance;
-    weights[best] += w;
-    const offset = best * d;
+    const label = labels[i];
+    weights[label] += w;
+    const offset = label * d;
     for (let f = 0; f < d; f++) sums[offset + f] += w * data[o + f];
+  }
+}
+
+/**
+ * Each cluster's weight (after the prior's) and the weighted sum of squared distances of the rows
+ * to their labels' centres.
+ */
+function inertiaOf(
+  data: Float64Array,
+  n: number,
+  rowWeights: Float64Array,
+  labels: Int32Array,
+  centers: Float64Array,
+  prior: Prior | null,
+  d: number,
+  weights: Float64Array,
+): number {
+  if (prior) weights.set(prior.weights);
+  else weights.fill(0);
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    const w = rowWeights[i];
+    weights[labels[i]] += w;
+    inertia += w * rowDistance(data, i, centers, labels[i], d);
   }
   return inertia;
 }
@@ -164,6 +305,7 @@ export function ageWeights(n: number, decay: number): Float64Array {
  * `initialLabels`, when given, are the rows' nearest initial centres (ties to the lowest index),
  * which the first iteration then need not measure.
  * @param data n × d rows, row-major.
+ * @param scratch buffers for n rows to reuse; the result's `labels` is then `scratch.labels`.
  */
 export function lloyd(
   data: Float64Array,
@@ -173,21 +315,24 @@ export function lloyd(
   prior: Prior | null,
   settings: LloydSettings,
   initialLabels: Int32Array | null = null,
+  scratch: LloydScratch = new LloydScratch(n),
 ): LloydResult {
   const { k, d, tolerance, maxIter } = settings;
   let centers = Float64Array.from(init);
   let next = new Float64Array(k * d);
   const clusterWeights = new Float64Array(k);
-  const labels = initialLabels ? Int32Array.from(initialLabels) : new Int32Array(n).fill(-1);
-  const previous = new Int32Array(n).fill(-1);
-  const scratch = { gaps: new Float64Array(k * k), sums: next, weights: clusterWeights };
+  const labels = scratch.labels;
+  if (initialLabels) labels.set(initialLabels);
+  else labels.fill(-1);
+  const starts = prior ? [init, prior.centers] : [init];
+  const bounds = new RowBounds(scratch, k, 1e-9 * boxDiameter(data, n, d, starts));
   let strict = false;
   let nIter = 0;
   for (let iteration = 0; iteration < maxIter; iteration++) {
     nIter = iteration + 1;
-    scratch.sums = next;
-    const reassign = iteration > 0 || initialLabels === null;
-    assignAndAccumulate(data, n, rowWeights, centers, labels, reassign, prior, settings, scratch);
+    const reassigned = iteration > 0 || initialLabels === null;
+    const changed = reassigned ? reassign(data, n, centers, labels, k, d, bounds) : 0;
+    accumulate(data, n, rowWeights, labels, prior, k, d, next, clusterWeights);
     relocateEmptyClusters(data, n, rowWeights, labels, centers, k, d, next, clusterWeights);
     let shift = 0;
     for (let j = 0; j < k; j++) {
@@ -202,27 +347,18 @@ export function lloyd(
       }
       shift += moved;
     }
+    bounds.recordMove(centers, next, k, d);
     [centers, next] = [next, centers];
-    if (sameLabels(labels, previous)) {
+    // The labels repeat exactly when this pass changed none (scikit-learn's strict convergence).
+    if (reassigned && changed === 0) {
       strict = true;
       break;
     }
     if (shift <= tolerance) break;
-    previous.set(labels);
   }
-  // The final labels' weights and the inertia; the sums themselves are not needed.
-  scratch.sums = next;
-  const inertia = assignAndAccumulate(
-    data,
-    n,
-    rowWeights,
-    centers,
-    labels,
-    !strict,
-    prior,
-    settings,
-    scratch,
-  );
+  // After a stop on the tolerance, the labels of the final centres (scikit-learn's last E-step).
+  if (!strict) reassign(data, n, centers, labels, k, d, bounds);
+  const inertia = inertiaOf(data, n, rowWeights, labels, centers, prior, d, clusterWeights);
   return { centers, labels, weights: clusterWeights, nIter, inertia };
 }
 
@@ -259,11 +395,6 @@ function relocateEmptyClusters(
   }
 }
 
-function sameLabels(a: Int32Array, b: Int32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Fits centres to `data` from scratch: Lloyd from `start`, or from k-means++ (best of `restarts`,
  * renumbered to match the first restart so that the numbering does not depend on which restart won).
@@ -284,12 +415,19 @@ export function fitCenters(
   let first: Float64Array | null = null;
   let best: LloydResult | null = null;
   const scratch = new PlusPlusScratch(n, k);
+  const lloydScratch = new LloydScratch(n);
+  let spare: Int32Array | null = null;
   for (let run = 0; run < settings.restarts; run++) {
     const init = kmeansPlusPlus(data, n, rowWeights, k, d, random, scratch);
     // k-means++ already knows each row's nearest centre: Lloyd's first labels, bit for bit.
-    const result = lloyd(data, n, rowWeights, init, null, settings, scratch.nearest);
+    const result = lloyd(data, n, rowWeights, init, null, settings, scratch.nearest, lloydScratch);
     first ??= result.centers;
-    if (best === null || result.inertia < best.inertia) best = result;
+    if (best === null || result.inertia < best.inertia) {
+      // The kept run's labels stay; the next run writes into the one kept before (or a new one).
+      spare = best === null ? spare : best.labels;
+      best = result;
+      lloydScratch.labels = spare ?? new Int32Array(n);
+    }
   }
   const kept = best!;
   const match = matchCenters(first!, kept.centers, k, d);
