@@ -6,13 +6,11 @@ import { PRUNE_MARGIN, rowDistance } from './centres';
 export class PlusPlusScratch {
   readonly cumulative: Float64Array;
   readonly closest: Float64Array;
-  readonly kept: Float64Array;
   readonly nearest: Int32Array;
   readonly radius: Float64Array;
-  constructor(n: number, k: number) {
+  constructor(n: number) {
     this.cumulative = new Float64Array(n);
     this.closest = new Float64Array(n);
-    this.kept = new Float64Array((2 + Math.floor(Math.log(k))) * n);
     this.nearest = new Int32Array(n);
     this.radius = new Float64Array(n);
   }
@@ -24,11 +22,11 @@ export class PlusPlusScratch {
  * proportion to weight × squared distance to the nearest chosen centre. When every row already is
  * a centre (fewer distinct rows than k) the draw lands on row 0, as scikit-learn's does.
  *
- * The candidates of one step are drawn first (the draws do not depend on their evaluation) and
- * evaluated in one pass over the rows. A row's distance to a candidate stops being summed once it
- * reaches the row's distance to its nearest chosen centre: the kept minimum is then that distance,
- * bit for bit the value the full sum would give; and a candidate more than twice a row's distance
- * away from the row's nearest chosen centre is not measured at all (Elkan's first lemma).
+ * The candidates of one step are drawn first (the draws do not depend on their evaluation). A
+ * row's distance to a candidate stops being summed once it reaches the row's distance to its
+ * nearest chosen centre: the kept minimum is then that distance, bit for bit the value the full sum
+ * would give; and a candidate more than twice a row's distance away from the row's nearest chosen
+ * centre is not measured at all (Elkan's first lemma).
  * @param data n × d rows, row-major.
  * @returns k × d centres, row-major.
  */
@@ -39,11 +37,11 @@ export function kmeansPlusPlus(
   k: number,
   d: number,
   random: SeededRandom,
-  scratch: PlusPlusScratch = new PlusPlusScratch(n, k),
+  scratch: PlusPlusScratch = new PlusPlusScratch(n),
 ): Float64Array {
   const centers = new Float64Array(k * d);
   const trials = 2 + Math.floor(Math.log(k));
-  const { cumulative, closest, kept, nearest, radius } = scratch;
+  const { cumulative, closest, nearest, radius } = scratch;
   // Afterwards `nearest` holds each row's nearest centre, ties to the lowest index (a centre
   // replaces the nearest only when strictly nearer, and skipped ones are farther).
   nearest.fill(0);
@@ -85,25 +83,19 @@ export function kmeansPlusPlus(
       const near = nearest[i];
       for (let t = 0; t < trials; t++) {
         let value = limit;
-        if (gaps[t * k + near] <= radius[i]) {
-          const r = candidates[t] * d;
-          let sum = 0;
-          for (let f = 0; f < d && sum < limit; f++) {
-            const delta = data[o + f] - data[r + f];
-            sum += delta * delta;
-          }
-          if (sum < limit) value = sum;
-        }
-        kept[t * n + i] = value;
+        if (gaps[t * k + near] <= radius[i]) value = distanceBelow(data, o, candidates[t] * d, d, limit);
         potentials[t] += w * value;
       }
     }
     let best = 0;
     for (let t = 1; t < trials; t++) if (potentials[t] < potentials[best]) best = t;
-    centers.set(data.subarray(candidates[best] * d, candidates[best] * d + d), c * d);
-    const offset = best * n;
+    const r = candidates[best] * d;
+    centers.set(data.subarray(r, r + d), c * d);
+    // The kept candidate's distances again, rather than every candidate's kept from the pass above:
+    // n × trials numbers of fresh memory cost more than measuring one candidate twice.
     for (let i = 0; i < n; i++) {
-      const value = kept[offset + i];
+      if (gaps[best * k + nearest[i]] > radius[i]) continue;
+      const value = distanceBelow(data, i * d, r, d, closest[i]);
       if (value < closest[i]) {
         closest[i] = value;
         nearest[i] = c;
@@ -113,6 +105,19 @@ export function kmeansPlusPlus(
     potential = potentials[best];
   }
   return centers;
+}
+
+/**
+ * The squared distance from the row at `o` to the row at `r` while it stays below `limit`, else
+ * `limit`: a sum of squares only grows, so the rest need not be added once it gets there.
+ */
+function distanceBelow(data: Float64Array, o: number, r: number, d: number, limit: number): number {
+  let sum = 0;
+  for (let f = 0; f < d && sum < limit; f++) {
+    const delta = data[o + f] - data[r + f];
+    sum += delta * delta;
+  }
+  return sum < limit ? sum : limit;
 }
 
 /** numpy's `searchsorted(side='left')` clipped to the last index: first i with `sorted[i] ≥ value`. */

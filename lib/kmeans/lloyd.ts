@@ -414,7 +414,7 @@ export function fitCenters(
   const random = new SeededRandom(settings.seed);
   let first: Float64Array | null = null;
   let best: LloydResult | null = null;
-  const scratch = new PlusPlusScratch(n, k);
+  const scratch = new PlusPlusScratch(n);
   const lloydScratch = new LloydScratch(n);
   let spare: Int32Array | null = null;
   for (let run = 0; run < settings.restarts; run++) {

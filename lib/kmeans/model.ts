@@ -15,6 +15,7 @@
 import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, MAX_MODEL_LOCATION, sameSchema } from '../model';
 import { decayFactor } from '../moments';
+import { flatRows, RowMatrix, type BatchRows } from '../matrix';
 import { checkRow, checkRows, type Schema } from '../samples';
 import {
   copyState,
@@ -27,7 +28,6 @@ import {
   rowsOf,
   squaredDistance,
   type KMeansState,
-  type Rows,
 } from './centres';
 import { readKMeansJSON, writeKMeansJSON, type KMeansModelJSON } from './json';
 import { absoluteTolerance, ageWeights, fitCenters, lloyd } from './lloyd';
@@ -192,37 +192,38 @@ export class StreamingKMeans {
    * Rows are read, never kept.
    * @returns labels, distances, inertia and iterations, or `null` while still warming up.
    */
-  learnBatch(rows: Rows, start = 0, end = rows.length): KMeansBatchResult | null {
+  learnBatch(rows: BatchRows, start = 0, end = rows.length): KMeansBatchResult | null {
     if (end <= start) throw new RangeError('learnBatch needs at least one row');
     const d = this.schema.dimension;
     const state = this.state;
     checkRows(rows, d, start, end);
     checkCapacity(state.seen, end - start);
-    const batch = rows.slice(start, end);
+    // The batch's values, row-major: read in place from a RowMatrix (and never written to).
+    const all = flatRows(rows, d, start, end);
+    const size = end - start;
     const k = this.options.k;
     if (state.centers === null) {
-      if (state.seen + batch.length < this.options.warmupSamples) {
-        for (const row of batch) this.offerWarmup(row);
+      if (state.seen + size < this.options.warmupSamples) {
+        for (let i = 0; i < size; i++) this.offerWarmup(all.subarray(i * d, i * d + d));
         return null;
       }
-      const pool = flatten([...state.warmup, ...batch], d);
+      const held = state.warmup.length;
+      const pool = new Float64Array((held + size) * d);
+      state.warmup.forEach((row, i) => pool.set(row, i * d));
+      pool.set(all, held * d);
       const nIter = this.fit(pool, null);
-      const data = pool.subarray(state.warmup.length * d);
       state.warmup = [];
-      state.seen += batch.length;
-      return this.describeBatch(data, nIter);
+      state.seen += size;
+      return this.describeBatch(pool.subarray(held * d), nIter);
     }
     if (state.seen === 0) {
-      const data = flatten(batch, d);
-      const nIter = this.fit(data, state.centers);
-      state.seen = batch.length;
-      return this.describeBatch(data, nIter);
+      const nIter = this.fit(all, state.centers);
+      state.seen = size;
+      return this.describeBatch(all, nIter);
     }
-    const all = flatten(batch, d);
-    const learned = this.options.learnOnlyNormal ? batch.filter((row) => this.admitsRow(row)) : batch;
-    if (learned.length === 0) return this.describeBatch(all, 0);
-    const n = learned.length;
-    const data = learned === batch ? all : flatten(learned, d);
+    const data = this.options.learnOnlyNormal ? this.admittedRows(all, size) : all;
+    if (data.length === 0) return this.describeBatch(all, 0);
+    const n = data.length / d;
     const aged = Math.pow(this.decay, n);
     const prior = {
       centers: state.centers,
@@ -248,12 +249,24 @@ export class StreamingKMeans {
     return this.describeBatch(all, result.nIter);
   }
 
-  /** Whether to learn a row of a batch (see admits), scored against the centres before the batch. */
-  private admitsRow(row: ArrayLike<number>): boolean {
+  /**
+   * The rows of a batch to learn (see admits), each scored against the centres before the batch:
+   * `all` itself when every row is admitted, else a copy of the admitted ones.
+   */
+  private admittedRows(all: Float64Array, size: number): Float64Array {
     const centers = this.state.centers!;
     const d = this.schema.dimension;
-    const j = nearestCenter(row, centers, this.options.k, d);
-    return admits(this.state, this.options, j, Math.sqrt(squaredDistance(row, centers, j, d)));
+    const admitted: number[] = [];
+    for (let i = 0; i < size; i++) {
+      const row = all.subarray(i * d, i * d + d);
+      const j = nearestCenter(row, centers, this.options.k, d);
+      if (admits(this.state, this.options, j, Math.sqrt(squaredDistance(row, centers, j, d))))
+        admitted.push(i);
+    }
+    if (admitted.length === size) return all;
+    const kept = new Float64Array(admitted.length * d);
+    admitted.forEach((i, at) => kept.set(all.subarray(i * d, i * d + d), at * d));
+    return kept;
   }
 
   /**
@@ -280,13 +293,13 @@ export class StreamingKMeans {
   }
 
   /** Labels and distances of `rows[start..end)` under the current centres, without learning. */
-  transformBatch(rows: Rows, start = 0, end = rows.length): KMeansTransformResult {
+  transformBatch(rows: BatchRows, start = 0, end = rows.length): KMeansTransformResult {
     this.requireCenters();
     const labels = new Int32Array(Math.max(0, end - start));
     const distances: Float64Array[] = [];
     for (let i = start; i < end; i++) {
       const out = new Float64Array(this.options.k);
-      labels[i - start] = this.transform(rows[i], out);
+      labels[i - start] = this.transform(rows instanceof RowMatrix ? rows.row(i) : rows[i], out);
       distances.push(out);
     }
     return { labels, distances };
