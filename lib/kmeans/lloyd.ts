@@ -127,28 +127,32 @@ export class LloydScratch {
   /** The labels of the last run; a caller that keeps them swaps in another array before the next. */
   labels: Int32Array;
 
-  constructor(readonly n: number) {
-    this.upper = new Float64Array(n);
-    this.lower = new Float64Array(n);
+  /** @param upper, lower buffers of n numbers to use for the bounds (e.g. another stage's, free by then). */
+  constructor(
+    readonly n: number,
+    upper: Float64Array = new Float64Array(n),
+    lower: Float64Array = new Float64Array(n),
+  ) {
+    this.upper = upper;
+    this.lower = lower;
     this.labels = new Int32Array(n);
   }
 }
 
 /** The diameter of the box that holds the rows and the given centres. */
 function boxDiameter(data: Float64Array, n: number, d: number, centers: Float64Array[]): number {
-  const low = new Float64Array(d).fill(Infinity);
-  const high = new Float64Array(d).fill(-Infinity);
-  const widen = (values: Float64Array, count: number): void => {
-    for (let i = 0; i < count; i++) {
+  const low = data.slice(0, d);
+  const high = data.slice(0, d);
+  for (const values of [data, ...centers]) {
+    const end = values === data ? n * d : values.length;
+    for (let at = 0; at < end; at += d) {
       for (let f = 0; f < d; f++) {
-        const value = values[i * d + f];
+        const value = values[at + f];
         if (value < low[f]) low[f] = value;
-        if (value > high[f]) high[f] = value;
+        else if (value > high[f]) high[f] = value;
       }
     }
-  };
-  widen(data, n);
-  for (const c of centers) widen(c, c.length / d);
+  }
   let sum = 0;
   for (let f = 0; f < d; f++) sum += (high[f] - low[f]) ** 2;
   return Math.sqrt(sum);
@@ -415,7 +419,9 @@ export function fitCenters(
   let first: Float64Array | null = null;
   let best: LloydResult | null = null;
   const scratch = new PlusPlusScratch(n);
-  const lloydScratch = new LloydScratch(n);
+  // Lloyd's bounds live in k-means++'s cumulative weights and radii: k-means++ is done with them
+  // once the centres are drawn, and the next restart's k-means++ writes them afresh.
+  const lloydScratch = new LloydScratch(n, scratch.cumulative, scratch.radius);
   let spare: Int32Array | null = null;
   for (let run = 0; run < settings.restarts; run++) {
     const init = kmeansPlusPlus(data, n, rowWeights, k, d, random, scratch);
