@@ -208,9 +208,12 @@ export class StreamingKMeans {
         return null;
       }
       const held = state.warmup.length;
-      const pool = new Float64Array((held + size) * d);
-      state.warmup.forEach((row, i) => pool.set(row, i * d));
-      pool.set(all, held * d);
+      let pool = all;
+      if (held > 0) {
+        pool = new Float64Array((held + size) * d);
+        state.warmup.forEach((row, i) => pool.set(row, i * d));
+        pool.set(all, held * d);
+      }
       const nIter = this.fit(pool, null);
       state.warmup = [];
       state.seen += size;
