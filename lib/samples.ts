@@ -170,18 +170,6 @@ export function checkRows(
   }
 }
 
-/**
- * Row views of a flat row-major matrix. Built with the Float64Array constructor: `subarray` looks
- * up the species constructor each time, several times slower for 100 000 rows.
- */
-export function rowViews(values: Float64Array, rows: number, columns: number): Float64Array[] {
-  const out = new Array<Float64Array>(rows);
-  const bytes = Float64Array.BYTES_PER_ELEMENT * columns;
-  for (let i = 0; i < rows; i++)
-    out[i] = new Float64Array(values.buffer, values.byteOffset + i * bytes, columns);
-  return out;
-}
-
 /** {@link checkRows} for a matrix: its width, then every value of rows `start..end`. */
 function checkMatrix(rows: RowMatrix, dimension: number, start: number, end: number, where: string): void {
   if (rows.columns !== dimension) {
