@@ -6,6 +6,7 @@
  * first write, more than the arithmetic).
  */
 import { RowMatrix, type BatchRows } from './matrix';
+import { copyCheckedRows } from './samples';
 
 /**
  * Values per chunk: 64 KB, small enough that a kernel's column-by-column passes over a chunk read
@@ -38,8 +39,10 @@ export function chunkRows(columns: number): number {
 /**
  * Calls `visit` with rows `start..end` of a batch, in order, in chunks of {@link chunkRows} rows
  * (the same chunks whether the batch is a matrix or rows of arrays, so both give the same bits).
- * The chunk object and a copied chunk's values are reused: use them before `visit` returns. The
- * rows must already be checked (`checkRows`).
+ * The chunk object and a copied chunk's values are reused: use them before `visit` returns.
+ * @param checked false when rows of arrays still need checking (`checkRows(…, copied = true)`):
+ *   they are then checked as they are copied, and a bad row throws after the chunks before it were
+ *   visited, so a learner accumulates chunks apart and takes them over only at the end.
  */
 export function forEachChunk(
   rows: BatchRows,
@@ -47,6 +50,7 @@ export function forEachChunk(
   start: number,
   end: number,
   visit: (chunk: Chunk) => void,
+  checked = true,
 ): void {
   const step = chunkRows(columns);
   const chunk: Chunk = { values: scratch, at: 0, first: start, count: 0 };
@@ -64,7 +68,8 @@ export function forEachChunk(
   const values = scratch;
   for (let first = start; first < end; first += step) {
     const count = Math.min(step, end - first);
-    copyRows(rows, first, count, columns, values, 0);
+    if (checked) copyRows(rows, first, count, columns, values, 0);
+    else copyCheckedRows(rows, first, count, columns, values, 0);
     chunk.values = values;
     chunk.at = 0;
     chunk.first = first;

@@ -8,7 +8,7 @@
  * matrix is always exactly symmetric. A batch is a weighted two-pass pass over each chunk of rows,
  * merged by Chan et al.'s pairwise formula, which keeps full precision far from zero, unlike `E[xxᵀ] − x̄x̄ᵀ`.
  */
-import { chunkRows, forEachChunk } from './chunks';
+import { chunkRows, forEachChunk, type Chunk } from './chunks';
 import type { BatchRows } from './matrix';
 import { checkShape } from './moments';
 
@@ -93,37 +93,42 @@ export class RunningCovariance {
   }
 
   /**
-   * Learns rows `start..end` of a checked batch in order, with the weights {@link update} would give
-   * them: a two-pass pass over each chunk of rows (see lib/chunks.ts: a {@link RowMatrix} is read in
+   * Learns rows `start..end` of a batch in order, with the weights {@link update} would give them:
+   * a two-pass pass over each chunk of rows (see lib/chunks.ts: a {@link RowMatrix} is read in
    * place, rows of arrays are copied a chunk at a time) merged in turn by Chan et al.'s formula.
    * The chunking changes only the last bits against one two-pass pass over the whole batch.
+   * @param checked false when rows of arrays are to be checked as they are read (see
+   *   `checkRows`); a bad row then throws with these statistics unchanged.
    */
-  updateBatch(rows: BatchRows, start = 0, end = rows.length): void {
+  updateBatch(rows: BatchRows, start = 0, end = rows.length, checked = true): void {
     const size = end - start;
     if (size <= 0) return;
     const { dimension: d, decay } = this;
-    if (this.count > 0 && decay !== 1) {
-      // Every earlier sample ages by one step per row; the chunks' weights are relative to the
-      // batch's last row already.
-      const aged = Math.pow(decay, size);
-      this.weight *= aged;
-      const { comoment } = this;
-      for (let i = 0; i < comoment.length; i++) comoment[i] *= aged;
-    }
     const step = chunkRows(d);
+    const batch = new RunningCovariance(d, decay);
     const part = new RunningCovariance(d, decay);
     const centred = new Float64Array(step * d);
     const weights = decay === 1 ? null : new Float64Array(step);
     const weighted = decay === 1 ? centred : new Float64Array(step * d);
-    forEachChunk(rows, d, start, end, ({ values, at, first, count }) => {
+    const visit = ({ values, at, first, count }: Chunk): void => {
       if (weights !== null) {
         // Each weight computed directly, so that a long batch with a short half-life underflows
         // only its oldest rows, never its newest (as in RunningMoments).
         for (let i = 0; i < count; i++) weights[i] = Math.pow(decay, end - 1 - (first + i));
       }
       part.setFromChunk(values, at, count, weights, centred, weighted);
-      this.merge(part);
-    });
+      batch.merge(part);
+    };
+    forEachChunk(rows, d, start, end, visit, checked);
+    if (this.count > 0 && decay !== 1) {
+      // Every earlier sample ages by one step per row; the batch's weights are relative to its
+      // last row.
+      const aged = Math.pow(decay, size);
+      this.weight *= aged;
+      const { comoment } = this;
+      for (let i = 0; i < comoment.length; i++) comoment[i] *= aged;
+    }
+    this.merge(batch);
   }
 
   /**
@@ -164,30 +169,55 @@ export class RunningCovariance {
         for (let r = 0; r < count; r++) weighted[column + r] = weights[r] * centred[column + r];
       }
     }
-    for (let i = 0; i < d; i++) {
-      const a = i * count;
-      const row = i * d;
+    // Two by two entries a sweep: four values read serve four products.
+    let i = 0;
+    for (; i + 1 < d; i += 2) {
+      const a0 = i * count;
+      const a1 = a0 + count;
+      const row0 = i * d;
+      const row1 = row0 + d;
       let j = i;
-      // Two entries per sweep: each weighted value read serves two products.
       for (; j + 1 < d; j += 2) {
-        const b = j * count;
-        const c = b + count;
+        const b0 = j * count;
+        const b1 = b0 + count;
+        let s00 = 0;
+        let s01 = 0;
+        let s10 = 0;
+        let s11 = 0;
+        for (let r = 0; r < count; r++) {
+          const x0 = weighted[a0 + r];
+          const x1 = weighted[a1 + r];
+          const y0 = centred[b0 + r];
+          const y1 = centred[b1 + r];
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+        }
+        comoment[row0 + j] = s00;
+        comoment[row0 + j + 1] = s01;
+        // On the diagonal block, (i + 1, i) is below it: merge reads only the upper triangle.
+        if (j > i) comoment[row1 + j] = s10;
+        comoment[row1 + j + 1] = s11;
+      }
+      if (j < d) {
+        const b0 = j * count;
         let s0 = 0;
         let s1 = 0;
         for (let r = 0; r < count; r++) {
-          const x = weighted[a + r];
-          s0 += x * centred[b + r];
-          s1 += x * centred[c + r];
+          const y = centred[b0 + r];
+          s0 += weighted[a0 + r] * y;
+          s1 += weighted[a1 + r] * y;
         }
-        comoment[row + j] = s0;
-        comoment[row + j + 1] = s1;
+        comoment[row0 + j] = s0;
+        comoment[row1 + j] = s1;
       }
-      if (j < d) {
-        const b = j * count;
-        let s0 = 0;
-        for (let r = 0; r < count; r++) s0 += weighted[a + r] * centred[b + r];
-        comoment[row + j] = s0;
-      }
+    }
+    if (i < d) {
+      const a0 = i * count;
+      let s0 = 0;
+      for (let r = 0; r < count; r++) s0 += weighted[a0 + r] * centred[a0 + r];
+      comoment[i * d + i] = s0;
     }
     this.weight = weight;
     this.count = count;

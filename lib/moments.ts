@@ -11,7 +11,7 @@
  * 1e9 loses nothing that matters), unlike the textbook `E[x²] − E[x]²`.
  */
 
-import { chunkRows, forEachChunk } from './chunks';
+import { chunkRows, forEachChunk, type Chunk } from './chunks';
 import { describeValue } from './errors';
 import type { BatchRows } from './matrix';
 
@@ -126,34 +126,39 @@ export class RunningMoments {
   }
 
   /**
-   * Learns rows `start..end` of a checked batch in order, with the weights {@link update} would give
-   * them, but faster and more precisely: a two-pass pass over each chunk of rows (see lib/chunks.ts)
+   * Learns rows `start..end` of a batch in order, with the weights {@link update} would give them,
+   * but faster and more precisely: a two-pass pass over each chunk of rows (see lib/chunks.ts)
    * merged in turn by Chan et al.'s formula. The chunking changes only the last bits against one
    * two-pass pass over the whole batch (the same chunks, so the same bits, for rows of arrays and
    * for a {@link RowMatrix}).
+   * @param checked false when rows of arrays are to be checked as they are read (see
+   *   `checkRows`); a bad row then throws with these moments unchanged.
    */
-  updateBatch(rows: BatchRows, start = 0, end = rows.length): void {
+  updateBatch(rows: BatchRows, start = 0, end = rows.length, checked = true): void {
     const size = end - start;
     if (size <= 0) return;
     const { dimension, decay } = this;
-    if (this.count > 0 && decay !== 1) {
-      // Every earlier sample ages by one step per row of the batch; the chunks' own weights are
-      // already relative to the batch's last row.
-      const aged = Math.pow(decay, size);
-      this.weight *= aged;
-      for (let j = 0; j < dimension; j++) this.m2[j] *= aged;
-    }
+    const batch = new RunningMoments(dimension, decay);
     const part = new RunningMoments(dimension, decay);
     const weights = decay === 1 ? null : new Float64Array(chunkRows(dimension));
-    forEachChunk(rows, dimension, start, end, ({ values, at, first, count }) => {
+    const visit = ({ values, at, first, count }: Chunk): void => {
       if (weights !== null) {
         // Each weight computed directly rather than by repeated division, so that a long batch
         // with a short half-life underflows only its oldest rows, never its newest.
         for (let i = 0; i < count; i++) weights[i] = Math.pow(decay, end - 1 - (first + i));
       }
       part.setFromChunk(values, at, count, weights);
-      this.merge(part);
-    });
+      batch.merge(part);
+    };
+    forEachChunk(rows, dimension, start, end, visit, checked);
+    if (this.count > 0 && decay !== 1) {
+      // Every earlier sample ages by one step per row of the batch; the batch's own weights are
+      // relative to its last row.
+      const aged = Math.pow(decay, size);
+      this.weight *= aged;
+      for (let j = 0; j < dimension; j++) this.m2[j] *= aged;
+    }
+    this.merge(batch);
   }
 
   /**

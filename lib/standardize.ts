@@ -138,9 +138,11 @@ export class Standardizer {
    * @throws SampleError (model unchanged) when any row is bad.
    */
   learnBatch(rows: BatchRows, start = 0, end = rows.length): void {
-    checkRows(rows, this.schema.dimension, start, end);
+    // Rows of arrays are checked as they are copied (one read instead of two), before the model
+    // changes.
+    checkRows(rows, this.schema.dimension, start, end, 'batch', true);
     checkCapacity(this.moments.count, Math.max(0, end - start));
-    this.moments.updateBatch(rows, start, end);
+    this.moments.updateBatch(rows, start, end, false);
     this.divisorsStale = true;
   }
 

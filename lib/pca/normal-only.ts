@@ -127,11 +127,12 @@ export class NormalOnlyPCA {
    * @throws SampleError (model and state unchanged) when any row is bad.
    */
   learnBatch(rows: BatchRows, start = 0, end = rows.length): number {
-    checkRows(rows, this.schema.dimension, start, end);
+    // StreamingPCA.learnBatch checks the rows itself (the model unchanged on a bad one).
     if (!this.judging) {
       this.pca.learnBatch(rows, start, end);
       return Math.max(0, end - start);
     }
+    checkRows(rows, this.schema.dimension, start, end);
     const state = { ...this.state };
     if (rows instanceof RowMatrix) {
       const learned = this.learnMatrix(rows, start, end, state);

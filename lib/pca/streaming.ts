@@ -195,10 +195,11 @@ export class StreamingPCA {
    * @throws SampleError (model unchanged) when any row is bad.
    */
   learnBatch(rows: BatchRows, start = 0, end = rows.length): void {
-    checkRows(rows, this.schema.dimension, start, end);
+    // Rows of arrays are checked as they are copied, before the model changes.
+    checkRows(rows, this.schema.dimension, start, end, 'batch', true);
     if (end <= start) return;
     checkCapacity(this.covariance.count, end - start);
-    this.covariance.updateBatch(rows, start, end);
+    this.covariance.updateBatch(rows, start, end, false);
     this.sinceRefit += end - start;
     this.refit();
   }
