@@ -192,14 +192,16 @@ export class RunningMoments {
           const next = values[o + d];
           sum += value - origin;
           sum1 += next - origin;
-          low = Math.min(low, value, next);
-          high = Math.max(high, value, next);
+          if (value < low) low = value;
+          if (value > high) high = value;
+          if (next < low) low = next;
+          if (next > high) high = next;
         }
         if (o < last) {
           const value = values[o];
           sum += value - origin;
-          low = Math.min(low, value);
-          high = Math.max(high, value);
+          if (value < low) low = value;
+          if (value > high) high = value;
         }
         mean = (sum + sum1) / weight;
         let squares1 = 0;

@@ -197,7 +197,8 @@ export function copyCheckedRows(
     const o = at + i * columns;
     for (let j = 0; j < columns; j++) {
       const v: unknown = row[j];
-      if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) {
+      // One comparison of the magnitude also rejects NaN.
+      if (typeof v !== 'number' || !(Math.abs(v) <= MAX_MAGNITUDE)) {
         checkRow(row, columns, `${where}[${first + i}]`);
       }
       into[o + j] = v as number;
@@ -408,7 +409,8 @@ export class SampleReader {
   private checkNumbers(values: ArrayLike<unknown>, where: string): void {
     for (let j = 0; j < values.length; j++) {
       const v = values[j];
-      if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) {
+      // One comparison of the magnitude also rejects NaN.
+      if (typeof v !== 'number' || !(Math.abs(v) <= MAX_MAGNITUDE)) {
         throw badValue(`${where}[${j}]`, v);
       }
     }
