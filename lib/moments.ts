@@ -6,12 +6,14 @@
  * half-life of h samples, each new sample multiplies the weight of everything seen before by
  * `2^(-1/h)`: a sample's weight halves every h samples, so the statistics follow drift.
  *
- * Updates use Welford's recurrence, batches a two-pass pass over the batch merged with Chan et
- * al.'s pairwise formula; both keep full precision when the data sit far from zero (an offset of
+ * Updates use Welford's recurrence, batches a two-pass pass over each chunk of rows merged with
+ * Chan et al.'s pairwise formula; both keep full precision when the data sit far from zero (an offset of
  * 1e9 loses nothing that matters), unlike the textbook `E[x²] − E[x]²`.
  */
 
+import { chunkRows, forEachChunk, type Chunk } from './chunks';
 import { describeValue } from './errors';
+import type { BatchRows } from './matrix';
 
 /**
  * The factor by which every earlier weight is multiplied when one sample arrives.
@@ -124,62 +126,119 @@ export class RunningMoments {
   }
 
   /**
-   * Learns `rows[start..end)` in order, exactly as if each were passed to {@link update}, but with a
-   * two-pass pass over the batch merged in one step (more precise and faster).
+   * Learns rows `start..end` of a batch in order, with the weights {@link update} would give them,
+   * but faster and more precisely: a two-pass pass over each chunk of rows (see lib/chunks.ts)
+   * merged in turn by Chan et al.'s formula. The chunking changes only the last bits against one
+   * two-pass pass over the whole batch (the same chunks, so the same bits, for rows of arrays and
+   * for a {@link RowMatrix}).
+   * @param checked false when rows of arrays are to be checked as they are read (see
+   *   `checkRows`); a bad row then throws with these moments unchanged.
    */
-  updateBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
+  updateBatch(rows: BatchRows, start = 0, end = rows.length, checked = true): void {
     const size = end - start;
     if (size <= 0) return;
-    const batch = RunningMoments.ofBatch(rows, start, end, this.dimension, this.decay);
-    if (this.count > 0) {
-      const aged = Math.pow(this.decay, size);
+    const { dimension, decay } = this;
+    const batch = new RunningMoments(dimension, decay);
+    const part = new RunningMoments(dimension, decay);
+    const weights = decay === 1 ? null : new Float64Array(chunkRows(dimension));
+    const visit = ({ values, at, first, count }: Chunk): void => {
+      if (weights !== null) {
+        // Each weight computed directly rather than by repeated division, so that a long batch
+        // with a short half-life underflows only its oldest rows, never its newest.
+        for (let i = 0; i < count; i++) weights[i] = Math.pow(decay, end - 1 - (first + i));
+      }
+      part.setFromChunk(values, at, count, weights);
+      batch.merge(part);
+    };
+    forEachChunk(rows, dimension, start, end, visit, checked);
+    if (this.count > 0 && decay !== 1) {
+      // Every earlier sample ages by one step per row of the batch; the batch's own weights are
+      // relative to its last row.
+      const aged = Math.pow(decay, size);
       this.weight *= aged;
-      for (let j = 0; j < this.dimension; j++) this.m2[j] *= aged;
+      for (let j = 0; j < dimension; j++) this.m2[j] *= aged;
     }
     this.merge(batch);
   }
 
   /**
-   * Weighted two-pass statistics of a batch: the newest row has weight 1, each older one `decay`
-   * times the next.
+   * Replaces these moments by the weighted two-pass statistics of `count` row-major rows of
+   * `values` from `at` (the shift is the first row); `weights[i]` weighs row i, all 1 when null.
+   * Column by column, so each feature's sums stay in registers.
    */
-  private static ofBatch(
-    rows: ReadonlyArray<ArrayLike<number>>,
-    start: number,
-    end: number,
-    dimension: number,
-    decay: number,
-  ): RunningMoments {
-    const batch = new RunningMoments(dimension, decay);
-    const { shift, meanFromShift: mean, m2, min, max } = batch;
-    // Each weight is computed directly rather than by repeated division, so that a long batch
-    // with a short half-life underflows only its oldest rows, never its newest.
-    const rowWeight = (i: number): number => (decay === 1 ? 1 : Math.pow(decay, end - 1 - i));
-    for (let j = 0; j < dimension; j++) shift[j] = rows[start][j];
-    let weight = 0;
-    for (let i = start; i < end; i++) {
-      const row = rows[i];
-      const w = rowWeight(i);
-      weight += w;
-      for (let j = 0; j < dimension; j++) {
-        const value = row[j];
-        mean[j] += w * (value - shift[j]);
-        if (value < min[j]) min[j] = value;
-        if (value > max[j]) max[j] = value;
-      }
+  private setFromChunk(values: Float64Array, at: number, count: number, weights: Float64Array | null): void {
+    const d = this.dimension;
+    const { shift, meanFromShift, m2, min, max } = this;
+    let weight = count;
+    if (weights !== null) {
+      weight = 0;
+      for (let i = 0; i < count; i++) weight += weights[i];
     }
-    for (let j = 0; j < dimension; j++) mean[j] /= weight;
-    for (let i = start; i < end; i++) {
-      const row = rows[i];
-      const w = rowWeight(i);
-      for (let j = 0; j < dimension; j++) {
-        const delta = row[j] - shift[j] - mean[j];
-        m2[j] += w * delta * delta;
+    const last = at + count * d;
+    for (let j = 0; j < d; j++) {
+      const origin = values[at + j];
+      let sum = 0;
+      let low = origin;
+      let high = origin;
+      let mean: number;
+      let squares: number;
+      if (weights === null) {
+        // Two rows a step with two sums each: one sum would wait on the previous addition.
+        const twice = 2 * d;
+        let sum1 = 0;
+        let o = at + j;
+        for (; o + d < last; o += twice) {
+          const value = values[o];
+          const next = values[o + d];
+          sum += value - origin;
+          sum1 += next - origin;
+          if (value < low) low = value;
+          if (value > high) high = value;
+          if (next < low) low = next;
+          if (next > high) high = next;
+        }
+        if (o < last) {
+          const value = values[o];
+          sum += value - origin;
+          if (value < low) low = value;
+          if (value > high) high = value;
+        }
+        mean = (sum + sum1) / weight;
+        let squares1 = 0;
+        squares = 0;
+        for (o = at + j; o + d < last; o += twice) {
+          const delta = values[o] - origin - mean;
+          const next = values[o + d] - origin - mean;
+          squares += delta * delta;
+          squares1 += next * next;
+        }
+        if (o < last) {
+          const delta = values[o] - origin - mean;
+          squares += delta * delta;
+        }
+        squares += squares1;
+      } else {
+        for (let i = 0, o = at + j; o < last; i++, o += d) {
+          const value = values[o];
+          sum += weights[i] * (value - origin);
+          if (value < low) low = value;
+          if (value > high) high = value;
+        }
+        mean = sum / weight;
+        squares = 0;
+        for (let i = 0, o = at + j; o < last; i++, o += d) {
+          const delta = values[o] - origin - mean;
+          squares += weights[i] * delta * delta;
+        }
       }
+      shift[j] = origin;
+      meanFromShift[j] = mean;
+      m2[j] = squares;
+      min[j] = low;
+      max[j] = high;
     }
-    batch.weight = weight;
-    batch.count = end - start;
-    return batch;
+    this.weight = weight;
+    this.count = count;
   }
 
   /**
@@ -191,8 +250,17 @@ export class RunningMoments {
     if (other.dimension !== this.dimension) {
       throw new RangeError(`cannot merge moments of ${other.dimension} features into ${this.dimension}`);
     }
-    if (other.weight === 0) return;
-    if (this.count === 0) this.shift.set(other.shift);
+    if (other.weight === 0) {
+      // Samples whose weights have all underflowed (e.g. a batch's oldest chunk with a short
+      // half-life): forgotten, but still counted and still within min and max, which never forget.
+      for (let j = 0; j < this.dimension; j++) {
+        if (other.min[j] < this.min[j]) this.min[j] = other.min[j];
+        if (other.max[j] > this.max[j]) this.max[j] = other.max[j];
+      }
+      this.count += other.count;
+      return;
+    }
+    if (this.weight === 0) this.shift.set(other.shift);
     const weight = this.weight + other.weight;
     const share = other.weight / weight;
     const cross = (this.weight * other.weight) / weight;

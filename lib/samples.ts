@@ -144,6 +144,9 @@ export function checkRow(x: ArrayLike<number> | null | undefined, dimension: num
 
 /**
  * Checks `rows[start..end)` with {@link checkRow}, all of them before any is used.
+ * @param copied true when rows of arrays are checked later, by {@link copyCheckedRows} as a
+ *   learner copies them (one read of each value instead of two): only the batch and the range are
+ *   checked here then. A {@link RowMatrix} is always checked whole here (it is read in place).
  * @throws SampleError naming the first bad row.
  */
 export function checkRows(
@@ -152,6 +155,7 @@ export function checkRows(
   start = 0,
   end = rows.length,
   where = 'batch',
+  copied = false,
 ): void {
   const matrix = rows instanceof RowMatrix;
   if (!matrix && !Array.isArray(rows)) {
@@ -164,6 +168,7 @@ export function checkRows(
     checkMatrix(rows, dimension, start, end, where);
     return;
   }
+  if (copied) return;
   // The row's name is built only for a bad row: a string per row would cost more than the check.
   for (let i = start; i < end; i++) {
     if (!isGoodRow(rows[i], dimension)) checkRow(rows[i], dimension, `${where}[${i}]`);
@@ -171,15 +176,34 @@ export function checkRows(
 }
 
 /**
- * Row views of a flat row-major matrix. Built with the Float64Array constructor: `subarray` looks
- * up the species constructor each time, several times slower for 100 000 rows.
+ * Copies `count` rows of arrays from `rows[first]` into `into` at `at`, row-major, checking each
+ * as {@link checkRows} does (the same errors) while it is read.
+ * @throws SampleError naming the first bad row; rows before it have been copied.
  */
-export function rowViews(values: Float64Array, rows: number, columns: number): Float64Array[] {
-  const out = new Array<Float64Array>(rows);
-  const bytes = Float64Array.BYTES_PER_ELEMENT * columns;
-  for (let i = 0; i < rows; i++)
-    out[i] = new Float64Array(values.buffer, values.byteOffset + i * bytes, columns);
-  return out;
+export function copyCheckedRows(
+  rows: ReadonlyArray<ArrayLike<number>>,
+  first: number,
+  count: number,
+  columns: number,
+  into: Float64Array,
+  at: number,
+  where = 'batch',
+): void {
+  for (let i = 0; i < count; i++) {
+    const row = rows[first + i];
+    if (row === null || typeof row !== 'object' || row.length !== columns) {
+      checkRow(row, columns, `${where}[${first + i}]`);
+    }
+    const o = at + i * columns;
+    for (let j = 0; j < columns; j++) {
+      const v: unknown = row[j];
+      // One comparison of the magnitude also rejects NaN.
+      if (typeof v !== 'number' || !(Math.abs(v) <= MAX_MAGNITUDE)) {
+        checkRow(row, columns, `${where}[${first + i}]`);
+      }
+      into[o + j] = v as number;
+    }
+  }
 }
 
 /** {@link checkRows} for a matrix: its width, then every value of rows `start..end`. */
@@ -385,7 +409,8 @@ export class SampleReader {
   private checkNumbers(values: ArrayLike<unknown>, where: string): void {
     for (let j = 0; j < values.length; j++) {
       const v = values[j];
-      if (typeof v !== 'number' || !(v <= MAX_MAGNITUDE && v >= -MAX_MAGNITUDE)) {
+      // One comparison of the magnitude also rejects NaN.
+      if (typeof v !== 'number' || !(Math.abs(v) <= MAX_MAGNITUDE)) {
         throw badValue(`${where}[${j}]`, v);
       }
     }

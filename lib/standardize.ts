@@ -15,7 +15,9 @@ import {
   type ModelHeader,
 } from './model';
 import { decayFactor, RunningMoments } from './moments';
-import { checkRow, checkRows, MAX_MAGNITUDE, rowViews, type Schema } from './samples';
+import { chunkRows, copyRows, uninitialised } from './chunks';
+import { RowMatrix, type BatchRows } from './matrix';
+import { checkRow, checkRows, MAX_MAGNITUDE, type Schema } from './samples';
 
 /** How values are scaled. */
 export type ScalingMethod = 'zscore' | 'minmax';
@@ -129,13 +131,18 @@ export class Standardizer {
   }
 
   /**
-   * Learns `rows[start..end)` in order (the same result as learning them one by one).
+   * Learns `rows[start..end)` in order: rows of arrays (as a message carries them) or a
+   * {@link RowMatrix} (as a batch stage returns them, read in place). The same statistics as
+   * learning them one by one, computed chunk by chunk (see RunningMoments.updateBatch), which may
+   * differ from one pass over the whole batch in the last bits only.
    * @throws SampleError (model unchanged) when any row is bad.
    */
-  learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
-    checkRows(rows, this.schema.dimension, start, end);
+  learnBatch(rows: BatchRows, start = 0, end = rows.length): void {
+    // Rows of arrays are checked as they are copied (one read instead of two), before the model
+    // changes.
+    checkRows(rows, this.schema.dimension, start, end, 'batch', true);
     checkCapacity(this.moments.count, Math.max(0, end - start));
-    this.moments.updateBatch(rows, start, end);
+    this.moments.updateBatch(rows, start, end, false);
     this.divisorsStale = true;
   }
 
@@ -164,34 +171,61 @@ export class Standardizer {
   }
 
   /**
-   * Scales `rows[start..end)` (rows as {@link learnBatch} accepts): the transform half of
-   * scikit-learn's `fit_transform` after {@link learnBatch}, with the same values as
-   * {@link transform} row by row. The result rows are views of one contiguous Float64Array (as a
-   * NumPy array's rows), so a batch allocates its values once and one small view per row; every
-   * learner's `learnBatch` and `transform` read them as they read arrays.
+   * Scales `rows[start..end)` (rows as {@link learnBatch} accepts, which it must have checked or
+   * learned): the transform half of scikit-learn's `fit_transform` after {@link learnBatch}, with
+   * the same values as {@link transform} row by row, bit for bit. The result is one new
+   * {@link RowMatrix}, the only allocation of the size of the batch: rows of arrays are copied
+   * into it a chunk at a time and scaled there in place, a matrix is read where it is.
    */
-  transformBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): Float64Array[] {
+  transformBatch(rows: BatchRows, start = 0, end = rows.length): RowMatrix {
     const dimension = this.schema.dimension;
     const size = Math.max(0, end - start);
-    const values = new Float64Array(size * dimension);
-    // The same operations as transform, in one tight loop over the flat output.
-    const divisors = this.currentDivisors();
-    const minmax = this.options.method === 'minmax';
-    const { shift, meanFromShift, min } = this.moments;
-    const withMean = this.options.withMean;
-    for (let i = 0; i < size; i++) {
-      const x = rows[start + i];
-      const at = i * dimension;
-      if (minmax) {
-        for (let j = 0; j < dimension; j++) values[at + j] = (x[j] - min[j]) / divisors[j];
-      } else if (withMean) {
-        for (let j = 0; j < dimension; j++)
-          values[at + j] = (x[j] - shift[j] - meanFromShift[j]) / divisors[j];
+    const out = new RowMatrix(uninitialised(size * dimension), size, dimension);
+    const values = out.values;
+    const matrix = rows instanceof RowMatrix ? rows.values : null;
+    // In chunks, so that the kernel's passes over a chunk's columns read it from the cache.
+    const step = chunkRows(dimension);
+    for (let first = 0; first < size; first += step) {
+      const count = Math.min(step, size - first);
+      const at = first * dimension;
+      if (matrix !== null) {
+        this.scaleRows(matrix, (start + first) * dimension, values, at, count);
       } else {
-        for (let j = 0; j < dimension; j++) values[at + j] = x[j] / divisors[j];
+        // Copied first, then scaled in place: one kernel for both forms.
+        copyRows(rows as ReadonlyArray<ArrayLike<number>>, start + first, count, dimension, values, at);
+        this.scaleRows(values, at, values, at, count);
       }
     }
-    return rowViews(values, size, dimension);
+    return out;
+  }
+
+  /**
+   * Writes the scaled `count` rows of `from` (from index `at`) into `into` (from `to`); `into` may
+   * be `from` at the same place. The operations of {@link transform}, column by column so that a
+   * feature's statistics stay in registers.
+   */
+  private scaleRows(from: Float64Array, at: number, into: Float64Array, to: number, count: number): void {
+    const dimension = this.schema.dimension;
+    const divisors = this.currentDivisors();
+    const { shift, meanFromShift, min } = this.moments;
+    const minmax = this.options.method === 'minmax';
+    const withMean = this.options.withMean;
+    const span = count * dimension;
+    for (let j = 0; j < dimension; j++) {
+      const divisor = divisors[j];
+      const offset = to - at;
+      const last = at + span;
+      if (minmax) {
+        const low = min[j];
+        for (let o = at + j; o < last; o += dimension) into[o + offset] = (from[o] - low) / divisor;
+      } else if (withMean) {
+        const origin = shift[j];
+        const mean = meanFromShift[j];
+        for (let o = at + j; o < last; o += dimension) into[o + offset] = (from[o] - origin - mean) / divisor;
+      } else {
+        for (let o = at + j; o < last; o += dimension) into[o + offset] = from[o] / divisor;
+      }
+    }
   }
 
   /** The divisor of each feature, recomputed when samples were learned since. */

@@ -7,6 +7,7 @@ const { Matrix, EigenvalueDecomposition } = require('ml-matrix');
 const dist = require('./support/dist');
 const { prng, gaussian } = require('./support/random');
 const { iris, wine } = require('./support/fixtures');
+const { RowMatrix } = dist('lib/matrix');
 
 const { StreamingPCA, contributions, contributionLimits, topFeature, NormalOnlyPCA } = dist('lib/pca');
 
@@ -254,6 +255,24 @@ describe('NormalOnlyPCA', () => {
     assert.deepEqual(learned, [false, false, false, false, false, true, true, true]);
     assert.equal(gated.state.relearnStarted, true);
     assert.equal(gated.state.relearning, true);
+  });
+
+  it('a RowMatrix batch is judged and learned as the same rows of arrays', () => {
+    const next = plant(25);
+    const warm = Array.from({ length: 200 }, next);
+    const batch = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? next().map((v) => v * 4) : next()));
+    const make = () => {
+      const gated = new NormalOnlyPCA(new StreamingPCA(schemaOf(6), { components: 2 }), options());
+      gated.learnBatch(warm);
+      return gated;
+    };
+    const arrays = make();
+    const matrix = make();
+    const learned = arrays.learnBatch(batch, 5, 55);
+    assert.ok(learned > 0 && learned < 50);
+    assert.equal(matrix.learnBatch(RowMatrix.from(batch, 6), 5, 55), learned);
+    assert.deepEqual({ ...matrix.state }, { ...arrays.state });
+    assert.equal(JSON.stringify(matrix.toJSON()), JSON.stringify(arrays.toJSON()));
   });
 
   it('a bad row in a batch changes neither the model nor the run', () => {

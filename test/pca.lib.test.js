@@ -8,6 +8,7 @@ const { prng, gaussian } = require('./support/random');
 const { StreamingPCA, PCA_DEFAULTS } = dist('lib/pca');
 const { RunningCovariance } = dist('lib/covariance');
 const { ModelError } = dist('lib/errors');
+const { RowMatrix } = dist('lib/matrix');
 const { decayFactor } = dist('lib/moments');
 
 const FIXTURES = {
@@ -736,13 +737,32 @@ describe('lib/pca: transformBatch', () => {
       const pca = new StreamingPCA(schemaOf(X[0].length), { components: 3, whiten });
       pca.learnBatch(X);
       const batch = pca.transformBatch(X, 5, 50);
+      assert.ok(batch instanceof RowMatrix);
       assert.equal(batch.length, 45);
-      batch.forEach((row, i) => {
-        assert.equal(row.length, 3);
-        assert.deepEqual(Array.from(row), Array.from(pca.transform(X[5 + i], new Float64Array(3))));
-      });
+      assert.equal(batch.columns, 3);
+      for (let i = 0; i < batch.length; i++) {
+        assert.deepEqual(batch.row(i), pca.transform(X[5 + i], new Float64Array(3)));
+      }
+      // A matrix in gives the same bits as rows of arrays.
+      const matrix = RowMatrix.from(X, X[0].length);
+      assert.deepEqual(pca.transformBatch(matrix, 5, 50).values, batch.values);
     });
   }
+
+  it('learns a RowMatrix as the same rows of arrays, bit for bit, over many chunks', () => {
+    const next = gaussian(prng(5));
+    const rows = Array.from({ length: 3000 }, () => Array.from({ length: 9 }, next));
+    for (const halfLife of [0, 400]) {
+      const arrays = new StreamingPCA(schemaOf(9), { components: 2, halfLife });
+      const matrix = new StreamingPCA(schemaOf(9), { components: 2, halfLife });
+      arrays.learnBatch(rows.slice(0, 100));
+      matrix.learnBatch(rows.slice(0, 100));
+      arrays.learnBatch(rows, 100, 3000);
+      matrix.learnBatch(RowMatrix.from(rows, 9), 100, 3000);
+      assert.deepEqual(matrix.toJSON(), arrays.toJSON());
+      assert.equal(arrays.samplesSeen, 3000);
+    }
+  });
 
   it('before any sample it throws like transform', () => {
     assert.throws(() => new StreamingPCA(schemaOf(2)).transformBatch([[1, 2]]), /learned no sample/);

@@ -7,6 +7,7 @@ const fixtures = require('./support/fixtures');
 const { Standardizer } = dist('lib/standardize');
 const { RunningMoments, decayFactor } = dist('lib/moments');
 const { ModelError } = dist('lib/errors');
+const { RowMatrix } = dist('lib/matrix');
 
 const schemaOf = (X) => ({ dimension: X[0].length, features: null });
 const transformAll = (model, X) => X.map((row) => model.transform(row, new Array(row.length)));
@@ -246,22 +247,22 @@ describe('Standardizer batch transform', () => {
       const model = new Standardizer(schemaOf(X), options);
       model.learnBatch(X);
       const batch = model.transformBatch(X, 3, 40);
+      assert.ok(batch instanceof RowMatrix);
       assert.equal(batch.length, 37);
-      batch.forEach((row, i) =>
-        assert.deepEqual(Array.from(row), model.transform(X[3 + i], new Array(X[0].length))),
-      );
+      assert.equal(batch.columns, X[0].length);
+      batch
+        .toArrays()
+        .forEach((row, i) => assert.deepEqual(row, model.transform(X[3 + i], new Array(X[0].length))));
+      // A matrix in gives the same bits as rows of arrays.
+      const matrix = RowMatrix.from(X, X[0].length);
+      assert.deepEqual(model.transformBatch(matrix, 3, 40).values, batch.values);
     });
   }
 
   it('fit then transformBatch is scikit-learn’s fit_transform within 1e-12', () => {
     const model = new Standardizer(schemaOf(X));
     model.learnBatch(X);
-    assertClose(
-      model.transformBatch(X).map((row) => Array.from(row)),
-      scaler.Z,
-      1e-12,
-      'Z',
-    );
+    assertClose(model.transformBatch(X).toArrays(), scaler.Z, 1e-12, 'Z');
   });
 
   it('each sample learned after a transform changes the next transform (no stale scale)', () => {
@@ -272,7 +273,41 @@ describe('Standardizer batch transform', () => {
     // mean 2, population std √(8/3)
     assert.equal(model.transform([4], [0])[0], 2 / Math.sqrt(8 / 3));
     model.learnBatch([[2], [2]]);
-    assert.equal(model.transformBatch([[4]])[0][0], 2 / Math.sqrt(8 / 5));
+    assert.equal(model.transformBatch([[4]]).values[0], 2 / Math.sqrt(8 / 5));
+  });
+
+  it('learns a RowMatrix as it learns the same rows as arrays, bit for bit, over many chunks', () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => [Math.sin(i) * 1e3 + 1e9, Math.cos(3 * i), i % 7]);
+    for (const halfLife of [0, 50]) {
+      const arrays = new Standardizer({ dimension: 3, features: null }, { halfLife });
+      const matrix = new Standardizer({ dimension: 3, features: null }, { halfLife });
+      arrays.learnBatch(rows, 10, 4990);
+      matrix.learnBatch(RowMatrix.from(rows, 3), 10, 4990);
+      assert.deepEqual(matrix.toJSON(), arrays.toJSON());
+      // Chunks merge by Chan's formula: one by one gives the same numbers to rounding.
+      const single = new Standardizer({ dimension: 3, features: null }, { halfLife });
+      for (let i = 10; i < 4990; i++) single.learnOne(rows[i]);
+      const [a, b] = [arrays.toJSON(), single.toJSON()];
+      assertClose(a.mean, b.mean, 1e-12, 'mean');
+      assertClose(a.var, b.var, 1e-9, 'var');
+      assert.deepEqual(a.data_min, b.data_min);
+      assert.deepEqual(a.data_max, b.data_max);
+      assert.equal(a.n_samples_seen, 4980);
+    }
+  });
+
+  it('a batch whose oldest chunks are entirely forgotten still counts them and their min and max', () => {
+    const model = new Standardizer({ dimension: 1, features: null }, { halfLife: 1 });
+    // Weights 2^-(n-1-i) underflow to 0 for the oldest ~1100 rows, several whole chunks.
+    const rows = Array.from({ length: 20000 }, (_, i) => [i === 3 ? -5 : i % 2]);
+    model.learnBatch(rows);
+    const json = model.toJSON();
+    assert.equal(json.n_samples_seen, 20000);
+    assert.equal(json.data_min[0], -5);
+    assert.ok(Number.isFinite(json.mean[0]) && Number.isFinite(json.var[0]));
+    const single = new Standardizer({ dimension: 1, features: null }, { halfLife: 1 });
+    for (const row of rows) single.learnOne(row);
+    assertClose(json.mean, single.toJSON().mean, 1e-12, 'mean');
   });
 
   it('a bad row deep in a batch is still named, and nothing is learned', () => {

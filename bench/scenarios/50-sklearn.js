@@ -79,7 +79,11 @@ function findPython() {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/** Our stages through the package's public API, each `REPEATS` times with fresh models. */
+/**
+ * Our stages through the package's public API, each `REPEATS` times with fresh models. The input
+ * is rows of arrays, as a message carries them; each stage then hands its `RowMatrix` (one flat
+ * buffer, as scikit-learn's stages hand on a NumPy array) to the next.
+ */
 function ours(lib, rows, d, gc) {
   const { Standardizer, StreamingPCA, StreamingKMeans } = lib;
   const schema = { dimension: d, features: null };
@@ -89,13 +93,14 @@ function ours(lib, rows, d, gc) {
     scaler.learnBatch(rows);
     return scaler.transformBatch(rows);
   };
+  // z: the scaler's RowMatrix, read in place.
   const project = (z) => {
     const pca = new StreamingPCA(schema, { components: 2 });
     pca.learnBatch(z);
     return pca.transformBatch(z);
   };
   // learnBatch of a fresh k-means model is fit_transform: k-means++ best of 10 and Lloyd on all
-  // rows, then labels and the distances to every centre.
+  // rows, then labels and the distances to every centre. y: PCA's RowMatrix of scores.
   const cluster = (y) => new StreamingKMeans(plane, { k: 3, restarts: 10 }).learnBatch(y);
   const z = scale();
   const y = project(z);

@@ -7,6 +7,7 @@
  */
 import type { PcaAnomaly, PcaModelJSON } from './options';
 import type { StreamingPCA } from './streaming';
+import { RowMatrix, type BatchRows } from '../matrix';
 import { checkRow, checkRows, type Schema } from '../samples';
 
 /** How a {@link NormalOnlyPCA} decides. */
@@ -119,17 +120,25 @@ export class NormalOnlyPCA {
 
   /**
    * Learns the rows of `rows[start..end)` that are not flagged, each judged by the model as it was
-   * before the batch, in one batch update.
+   * before the batch, in one batch update. Rows of arrays or a {@link RowMatrix}, as
+   * `StreamingPCA.learnBatch` takes them; from a matrix the kept rows are copied into a new one
+   * when some are left out (the whole batch is learned in place when none is).
    * @returns how many rows were learned.
    * @throws SampleError (model and state unchanged) when any row is bad.
    */
-  learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): number {
-    checkRows(rows, this.schema.dimension, start, end);
+  learnBatch(rows: BatchRows, start = 0, end = rows.length): number {
+    // StreamingPCA.learnBatch checks the rows itself (the model unchanged on a bad one).
     if (!this.judging) {
       this.pca.learnBatch(rows, start, end);
       return Math.max(0, end - start);
     }
+    checkRows(rows, this.schema.dimension, start, end);
     const state = { ...this.state };
+    if (rows instanceof RowMatrix) {
+      const learned = this.learnMatrix(rows, start, end, state);
+      Object.assign(this.state, state);
+      return learned;
+    }
     const kept: ArrayLike<number>[] = [];
     for (let i = start; i < end; i++) {
       if (this.admit(this.pca.anomaly(rows[i], this.scratch).anomaly, state)) kept.push(rows[i]);
@@ -137,6 +146,35 @@ export class NormalOnlyPCA {
     if (kept.length > 0) this.pca.learnBatch(kept);
     Object.assign(this.state, state);
     return kept.length;
+  }
+
+  /** {@link learnBatch} of a matrix, judging `state` along; returns how many rows were learned. */
+  private learnMatrix(rows: RowMatrix, start: number, end: number, state: NormalOnlyState): number {
+    const d = rows.columns;
+    const values = rows.values;
+    const row = new Float64Array(d);
+    const keep = new Uint8Array(end - start);
+    let kept = 0;
+    for (let i = start; i < end; i++) {
+      row.set(values.subarray(i * d, (i + 1) * d));
+      if (this.admit(this.pca.anomaly(row, this.scratch).anomaly, state)) {
+        keep[i - start] = 1;
+        kept += 1;
+      }
+    }
+    if (kept === end - start) {
+      this.pca.learnBatch(rows, start, end);
+    } else if (kept > 0) {
+      const chosen = new Float64Array(kept * d);
+      let at = 0;
+      for (let i = start; i < end; i++) {
+        if (keep[i - start] === 0) continue;
+        chosen.set(values.subarray(i * d, (i + 1) * d), at);
+        at += d;
+      }
+      this.pca.learnBatch(new RowMatrix(chosen, kept, d));
+    }
+    return kept;
   }
 
   toJSON(): PcaModelJSON {

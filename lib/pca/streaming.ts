@@ -8,7 +8,9 @@ import { RunningCovariance } from '../covariance';
 import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, sameSchema } from '../model';
 import { decayFactor } from '../moments';
-import { checkRow, checkRows, MAX_DIMENSION_SETTING, rowViews, type Schema } from '../samples';
+import { chunkRows, copyRows, uninitialised } from '../chunks';
+import { RowMatrix, type BatchRows } from '../matrix';
+import { checkRow, checkRows, MAX_DIMENSION_SETTING, type Schema } from '../samples';
 import type { PcaBasis } from './contributions';
 import { solveFit, type Fit } from './fit';
 import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
@@ -187,14 +189,17 @@ export class StreamingPCA {
   }
 
   /**
-   * Learns `rows[start..end)` in order (the same statistics as one by one), then refits.
+   * Learns `rows[start..end)` in order (the same statistics as one by one, computed chunk by chunk,
+   * see RunningCovariance.updateBatch), then refits. Rows of arrays (as a message carries them) or
+   * a {@link RowMatrix} (as `Standardizer.transformBatch` returns them, read in place).
    * @throws SampleError (model unchanged) when any row is bad.
    */
-  learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): void {
-    checkRows(rows, this.schema.dimension, start, end);
+  learnBatch(rows: BatchRows, start = 0, end = rows.length): void {
+    // Rows of arrays are checked as they are copied, before the model changes.
+    checkRows(rows, this.schema.dimension, start, end, 'batch', true);
     if (end <= start) return;
     checkCapacity(this.covariance.count, end - start);
-    this.covariance.updateBatch(rows, start, end);
+    this.covariance.updateBatch(rows, start, end, false);
     this.sinceRefit += end - start;
     this.refit();
   }
@@ -233,21 +238,61 @@ export class StreamingPCA {
   }
 
   /**
-   * Scores `rows[start..end)` with the current fit (the transform half of scikit-learn's
-   * `fit_transform` after {@link learnBatch}): k scores per row, as {@link transform}. The rows
-   * are views of one contiguous Float64Array, so a batch allocates its values once.
+   * Scores `rows[start..end)` (rows as {@link learnBatch} accepts, already checked or learned) with
+   * the current fit: the transform half of scikit-learn's `fit_transform` after
+   * {@link learnBatch}. k scores per row, bit for bit those of {@link transform}, in one new
+   * `n × k` {@link RowMatrix}; rows of arrays are copied a chunk at a time into a small scratch
+   * buffer, a matrix is read in place.
    * @throws Error before the first sample is learned.
    */
-  transformBatch(rows: ReadonlyArray<ArrayLike<number>>, start = 0, end = rows.length): Float64Array[] {
-    const k = this.requireFit().k;
+  transformBatch(rows: BatchRows, start = 0, end = rows.length): RowMatrix {
+    const fit = this.requireFit();
+    const d = this.schema.dimension;
+    const k = fit.k;
     const size = Math.max(0, end - start);
-    const values = new Float64Array(size * k);
-    const scores = new Float64Array(k);
-    for (let i = 0; i < size; i++) {
-      this.transform(rows[start + i], scores);
-      values.set(scores, i * k);
+    const out = new RowMatrix(uninitialised(size * k), size, k);
+    if (rows instanceof RowMatrix) {
+      this.scoreRows(fit, rows.values, start * d, size, out.values, 0);
+      return out;
     }
-    return rowViews(values, size, k);
+    const step = chunkRows(d);
+    const scratch = new Float64Array(Math.min(step, size) * d);
+    for (let first = 0; first < size; first += step) {
+      const count = Math.min(step, size - first);
+      copyRows(rows, start + first, count, d, scratch, 0);
+      this.scoreRows(fit, scratch, 0, count, out.values, first * k);
+    }
+    return out;
+  }
+
+  /**
+   * Writes the k scores of `count` row-major rows of `values` (from `at`) into `into` (from `to`),
+   * with the operations of {@link transform} in its order.
+   */
+  private scoreRows(
+    fit: Fit,
+    values: Float64Array,
+    at: number,
+    count: number,
+    into: Float64Array,
+    to: number,
+  ): void {
+    const d = this.schema.dimension;
+    const { k, components, whitenScale } = fit;
+    const whiten = this.options.whiten;
+    const mean = this.covariance.mean;
+    const centred = this.centred;
+    for (let i = 0; i < count; i++) {
+      const o = at + i * d;
+      for (let j = 0; j < d; j++) centred[j] = values[o + j] - mean[j];
+      const t = to + i * k;
+      for (let a = 0; a < k; a++) {
+        const c = a * d;
+        let s = 0;
+        for (let j = 0; j < d; j++) s += centred[j] * components[c + j];
+        into[t + a] = whiten ? s * whitenScale[a] : s;
+      }
+    }
   }
 
   /**
