@@ -67,7 +67,7 @@ async function bootWorker() {
 /** A new worker from `script`, booted; failures forgotten. */
 async function startWorker(script, timeoutMs = 2000) {
   threads.stopRestartThread();
-  threads.configureRestartThreads({ enabled: true, minWork: 0, timeoutMs, script });
+  threads.configureRestartThreads({ enabled: true, minWork: 0, minSharedWork: 0, timeoutMs, script });
   await bootWorker();
 }
 
@@ -244,9 +244,14 @@ describe('lib/kmeans restarts on two threads', function () {
       assert.equal(JSON.parse(on.stdout).running, true);
     });
 
-    it('small fits and single restarts start no worker', () => {
+    it('small fits and single restarts start no worker', async () => {
       threads.stopRestartThread();
-      threads.configureRestartThreads({ enabled: true, minWork: 1_000_000, script: REAL_WORKER });
+      threads.configureRestartThreads({
+        enabled: true,
+        minWork: 1_000_000,
+        minSharedWork: 100_000,
+        script: REAL_WORKER,
+      });
       const small = dataset(2000, 2, 3, 9);
       threads.fitCenters(small, 2000, ageWeights(2000, 1), null, settingsFor(small, 2000, 2, 3, 10, 9));
       assert.equal(threads.restartThreadState().running, false);
@@ -256,6 +261,18 @@ describe('lib/kmeans restarts on two threads', function () {
       assert.equal(threads.restartThreadState().running, false);
       threads.fitCenters(large, n, ageWeights(n, 1), null, settingsFor(large, n, 2, 3, 10, 10));
       assert.equal(threads.restartThreadState().running, true);
+      // A running worker also takes fits too small to start it, but not the smallest.
+      const medium = dataset(20000, 2, 3, 12);
+      const mediumSettings = settingsFor(medium, 20000, 2, 3, 10, 12);
+      await sleep(500);
+      let ran = 0;
+      for (let attempt = 0; attempt < 3 && ran <= 0; attempt++) {
+        threads.fitCenters(medium, 20000, ageWeights(20000, 1), null, mediumSettings);
+        ran = threads.restartThreadState().lastWorkerRestarts;
+      }
+      assert.ok(ran > 0, `the worker ran ${ran} restarts`);
+      threads.fitCenters(small, 2000, ageWeights(2000, 1), null, settingsFor(small, 2000, 2, 3, 4, 9));
+      assert.equal(threads.restartThreadState().lastWorkerRestarts, 0);
     });
   });
 

@@ -28,7 +28,6 @@ import {
   betterRestart,
   CONTROL_LENGTH,
   DONE,
-  DrawCountError,
   FINISHED,
   N_ITER,
   NEXT,
@@ -45,8 +44,13 @@ import {
 export interface ThreadSettings {
   /** Whether large fits use the worker thread at all. */
   enabled: boolean;
-  /** Least n × d × restarts for which a fit uses the worker (measured: below, the hand-off costs more). */
+  /**
+   * Least n × d × restarts for which a fit starts the worker (about 100 ms of restarts at d = 2):
+   * an idle worker holds some 14 MB, which a stream's warm-up fit (at most 655 360 here) does not repay.
+   */
   minWork: number;
+  /** Least n × d × restarts for which a fit uses a worker already running (its hand-off costs < 1 ms). */
+  minSharedWork: number;
   /** Least wait for a restart the worker claimed, in ms; at least 10 × this thread's mean restart. */
   timeoutMs: number;
   /** Idle time after which the shared buffers and scratch are released, in ms. */
@@ -69,13 +73,14 @@ let resultBuffer: SharedArrayBuffer | null = null;
 let scratch: PlusPlusScratch | null = null;
 let scratchKey = '';
 let releaseTimer: NodeJS.Timeout | null = null;
-/** Restarts the worker ran in the last fit that used it (−1: it failed and they ran here). */
+/** Restarts the worker ran in the last fit from scratch (−1: it failed and they ran here). */
 let lastWorkerRestarts = 0;
 
 function currentSettings(): ThreadSettings {
   settings ??= {
     enabled: !/^(0|false|off|no)$/i.test(process.env.STREAM_ML_THREADS ?? ''),
     minWork: 1_000_000,
+    minSharedWork: 100_000,
     timeoutMs: 2000,
     releaseMs: 30_000,
     script: DEFAULT_SCRIPT,
@@ -134,8 +139,17 @@ function release(): void {
 /** The worker, started on first need; null when fits should run inline. */
 function availableWorker(n: number, d: number, restarts: number): Worker | null {
   const config = currentSettings();
-  if (!config.enabled || unavailable || restarts < 2 || n * d * restarts < config.minWork) return null;
-  if (worker) return worker;
+  const work = n * d * restarts;
+  if (
+    !config.enabled ||
+    unavailable ||
+    restarts < 2 ||
+    work < Math.min(config.minWork, config.minSharedWork)
+  ) {
+    return null;
+  }
+  if (worker) return work >= config.minSharedWork ? worker : null;
+  if (work < config.minWork) return null;
   if (availableParallelism() < 2 || typeof SharedArrayBuffer !== 'function') return null;
   let started: Worker;
   try {
@@ -180,14 +194,16 @@ export function fitCenters(
 ): LloydResult {
   if (start) return lloyd(data, n, rowWeights, start, null, settings);
   const { k, d, restarts } = settings;
+  lastWorkerRestarts = 0;
   const thread = availableWorker(n, d, restarts);
   let fit: { first: Float64Array; best: LloydResult } | null = null;
   if (thread) {
     try {
       fit = fitOnTwoThreads(thread, data, n, rowWeights, settings);
-    } catch (error) {
-      // k-means++ drew another count than restart-job.ts assumes: restarts cannot be skipped to.
-      if (!(error instanceof DrawCountError)) throw error;
+    } catch {
+      // E.g. no memory for the shared buffers, or k-means++ drew another count than
+      // restart-job.ts assumes (a DrawCountError: restarts then cannot be skipped to). The loop
+      // below decides, and throws itself if the fit cannot be done at all.
       unavailable = true;
       stopWorker();
     }
