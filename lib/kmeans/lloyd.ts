@@ -1,19 +1,13 @@
 /**
  * Batch k-means on row-major rows: Lloyd's algorithm with scikit-learn's stopping rule and
- * empty-cluster relocation, and a fit from scratch as the best of several k-means++ restarts.
+ * empty-cluster relocation (a fit from scratch, the best of several restarts, is restarts.ts).
  *
- * Speed without changing a bit of the result: rows are one Float64Array read once, and a row's
- * distance to a centre stops being summed as soon as it exceeds the nearest distance found so
- * far (a sum of squares only grows, so that centre could not have won). The search starts from
- * the row's previous label, usually still the nearest, and a centre more than twice the row's
- * distance away from that one is not measured at all (Elkan's first lemma, with a margin against
- * rounding). Elkan's and Hamerly's per-row bounds carried across iterations were not added: from
- * k-means++ Lloyd takes two or three iterations here, too few for bounds to pay for their upkeep.
+ * Speed without changing a bit of the result: rows are one Float64Array, each row keeps Hamerly's
+ * bounds on its distances so that a row that cannot have changed cluster is not measured (see
+ * RowBounds), clusters are summed in row order whichever rows were measured, and the per-row
+ * buffers are reused from restart to restart (fresh memory costs a page fault per 4 KiB).
  */
-import { SeededRandom } from '../random';
 import { rowDistance } from './centres';
-import { kmeansPlusPlus, PlusPlusScratch } from './init';
-import { matchCenters, permuteRows } from './merge';
 
 /** Centres of a model that earlier samples pin: each keeps its own cluster as a weighted point. */
 export interface Prior {
@@ -397,50 +391,4 @@ function relocateEmptyClusters(
     weights[from] -= w;
     weights[to] = w;
   }
-}
-
-/**
- * Fits centres to `data` from scratch: Lloyd from `start`, or from k-means++ (best of `restarts`,
- * renumbered to match the first restart so that the numbering does not depend on which restart won).
- * Restarts run one after another: on the two cores this package is sized for, worker threads would
- * copy the rows to each worker and compete with Node-RED's own thread for the second core.
- * @param data n × d rows, row-major.
- */
-export function fitCenters(
-  data: Float64Array,
-  n: number,
-  rowWeights: Float64Array,
-  start: Float64Array | null,
-  settings: LloydSettings & { restarts: number; seed: number },
-): LloydResult {
-  if (start) return lloyd(data, n, rowWeights, start, null, settings);
-  const { k, d } = settings;
-  const random = new SeededRandom(settings.seed);
-  let first: Float64Array | null = null;
-  let best: LloydResult | null = null;
-  const scratch = new PlusPlusScratch(n);
-  // Lloyd's bounds live in k-means++'s cumulative weights and radii: k-means++ is done with them
-  // once the centres are drawn, and the next restart's k-means++ writes them afresh.
-  const lloydScratch = new LloydScratch(n, scratch.cumulative, scratch.radius);
-  let spare: Int32Array | null = null;
-  for (let run = 0; run < settings.restarts; run++) {
-    const init = kmeansPlusPlus(data, n, rowWeights, k, d, random, scratch);
-    // k-means++ already knows each row's nearest centre: Lloyd's first labels, bit for bit.
-    const result = lloyd(data, n, rowWeights, init, null, settings, scratch.nearest, lloydScratch);
-    first ??= result.centers;
-    if (best === null || result.inertia < best.inertia) {
-      // The kept run's labels stay; the next run writes into the one kept before (or a new one).
-      spare = best === null ? spare : best.labels;
-      best = result;
-      lloydScratch.labels = spare ?? new Int32Array(n);
-    }
-  }
-  const kept = best!;
-  const match = matchCenters(first!, kept.centers, k, d);
-  permuteRows(kept.centers, match, d);
-  permuteRows(kept.weights, match, 1);
-  const inverse = new Int32Array(k);
-  match.forEach((from, to) => (inverse[from] = to));
-  for (let i = 0; i < kept.labels.length; i++) kept.labels[i] = inverse[kept.labels[i]];
-  return kept;
 }

@@ -30,7 +30,8 @@ import {
   type KMeansState,
 } from './centres';
 import { readKMeansJSON, writeKMeansJSON, type KMeansModelJSON } from './json';
-import { absoluteTolerance, ageWeights, fitCenters, lloyd } from './lloyd';
+import { absoluteTolerance, ageWeights, lloyd } from './lloyd';
+import { fitCenters } from './restarts';
 import { matchCenters, mergeCentred, permuteState } from './merge';
 import type { KMeansBatchResult } from './centres';
 import { admits, batchSpreads, learnSpread, outlierScore } from './outlier';
