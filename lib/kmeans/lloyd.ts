@@ -2,10 +2,11 @@
  * Batch k-means on row-major rows: Lloyd's algorithm with scikit-learn's stopping rule and
  * empty-cluster relocation (a fit from scratch, the best of several restarts, is restarts.ts).
  *
- * Speed without changing a bit of the result: rows are one Float64Array, each row keeps Hamerly's
- * bounds on its distances so that a row that cannot have changed cluster is not measured (see
- * RowBounds), clusters are summed in row order whichever rows were measured, and the per-row
- * buffers are reused from restart to restart (fresh memory costs a page fault per 4 KiB).
+ * Speed: rows are one Float64Array; each row keeps Hamerly's bounds on its distances, so a row that
+ * cannot have changed cluster is not measured (see RowBounds), and each cluster's sums follow the
+ * rows that move instead of being summed again (see ClusterTotals); the per-row buffers are reused
+ * from restart to restart (fresh memory costs a page fault per 4 KiB). The labels are those of full
+ * comparisons; the centres are the means of their rows to within the rounding of the moves.
  */
 import { rowDistance } from './centres';
 
@@ -154,7 +155,8 @@ function boxDiameter(data: Float64Array, n: number, d: number, centers: Float64A
 
 /**
  * Sets `labels[i]` to the row's nearest centre, ties to the lowest index, exactly as a full
- * comparison would, measuring only the rows that Hamerly's bounds cannot keep.
+ * comparison would, measuring only the rows that Hamerly's bounds cannot keep; and moves each row
+ * that changes cluster between the `totals`, when given.
  * @returns the number of labels that changed.
  */
 function reassign(
@@ -165,6 +167,7 @@ function reassign(
   k: number,
   d: number,
   bounds: RowBounds,
+  totals: ClusterTotals | null,
 ): number {
   const { upper, lower, moved, movedOther, gaps, slack } = bounds;
   halfGaps(centers, k, d, gaps);
@@ -198,7 +201,10 @@ function reassign(
         best = j;
       } else if (sum < nextDistance) nextDistance = sum;
     }
-    if (best !== label) changed++;
+    if (best !== label) {
+      changed++;
+      if (totals !== null && label >= 0) totals.move(data, i, label, best);
+    }
     labels[i] = best;
     upper[i] = Math.sqrt(bestDistance);
     lower[i] = Math.sqrt(nextDistance);
@@ -207,36 +213,66 @@ function reassign(
 }
 
 /**
- * Each cluster's weighted sum of its rows (after the prior's), in row order, so the centres do not
- * depend on which rows {@link reassign} measured, and its weight.
+ * Each cluster's weighted sum of its rows (after the prior's), its weight and its number of rows,
+ * kept up to date as rows change cluster rather than summed again each iteration: after the first
+ * iterations few rows move, and summing all of them was half of an iteration's time. The moves
+ * add rounding to the sums (relative 1e-16 per move); a cluster that loses its last row gets its
+ * sums back exactly (the prior's), so an empty cluster is seen as empty.
  */
-function accumulate(
-  data: Float64Array,
-  n: number,
-  rowWeights: Float64Array,
-  labels: Int32Array,
-  prior: Prior | null,
-  k: number,
-  d: number,
-  sums: Float64Array,
-  weights: Float64Array,
-): void {
-  sums.fill(0);
-  weights.fill(0);
-  if (prior) {
-    for (let j = 0; j < k; j++) {
-      const w = prior.weights[j];
-      weights[j] = w;
-      for (let f = 0; f < d; f++) sums[j * d + f] = w * prior.centers[j * d + f];
+class ClusterTotals {
+  readonly sums: Float64Array;
+  readonly weights: Float64Array;
+  readonly counts: Int32Array;
+
+  constructor(
+    readonly rowWeights: Float64Array,
+    readonly prior: Prior | null,
+    readonly k: number,
+    readonly d: number,
+  ) {
+    this.sums = new Float64Array(k * d);
+    this.weights = new Float64Array(k);
+    this.counts = new Int32Array(k);
+  }
+
+  /** Sums every row into its cluster, in row order. */
+  sumAll(data: Float64Array, n: number, labels: Int32Array): void {
+    const { sums, weights, counts, rowWeights, k, d } = this;
+    counts.fill(0);
+    for (let j = 0; j < k; j++) this.clear(j);
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      const w = rowWeights[i];
+      const label = labels[i];
+      weights[label] += w;
+      counts[label] += 1;
+      const offset = label * d;
+      for (let f = 0; f < d; f++) sums[offset + f] += w * data[o + f];
     }
   }
-  for (let i = 0; i < n; i++) {
+
+  /** Moves row i from cluster `from` to cluster `to`. */
+  move(data: Float64Array, i: number, from: number, to: number): void {
+    const { sums, weights, counts, d } = this;
+    const w = this.rowWeights[i];
     const o = i * d;
-    const w = rowWeights[i];
-    const label = labels[i];
-    weights[label] += w;
-    const offset = label * d;
-    for (let f = 0; f < d; f++) sums[offset + f] += w * data[o + f];
+    counts[to] += 1;
+    weights[to] += w;
+    for (let f = 0; f < d; f++) sums[to * d + f] += w * data[o + f];
+    if (--counts[from] === 0) {
+      this.clear(from);
+      return;
+    }
+    weights[from] -= w;
+    for (let f = 0; f < d; f++) sums[from * d + f] -= w * data[o + f];
+  }
+
+  /** Cluster j as if it had no rows: the prior's weight and weighted centre, or nothing. */
+  private clear(j: number): void {
+    const { sums, weights, prior, d } = this;
+    const w = prior ? prior.weights[j] : 0;
+    weights[j] = w;
+    for (let f = 0; f < d; f++) sums[j * d + f] = prior ? w * prior.centers[j * d + f] : 0;
   }
 }
 
@@ -326,11 +362,17 @@ export function lloyd(
   const bounds = new RowBounds(scratch, k, 1e-9 * boxDiameter(data, n, d, starts));
   let strict = false;
   let nIter = 0;
+  const totals = new ClusterTotals(rowWeights, prior, k, d);
   for (let iteration = 0; iteration < maxIter; iteration++) {
     nIter = iteration + 1;
     const reassigned = iteration > 0 || initialLabels === null;
-    const changed = reassigned ? reassign(data, n, centers, labels, k, d, bounds) : 0;
-    accumulate(data, n, rowWeights, labels, prior, k, d, next, clusterWeights);
+    // Labels from nowhere (-1) have no totals to move between: those are summed afresh.
+    const moving = iteration > 0 ? totals : null;
+    const changed = reassigned ? reassign(data, n, centers, labels, k, d, bounds, moving) : 0;
+    if (moving === null) totals.sumAll(data, n, labels);
+    // Relocation changes this iteration's centres only, not the totals of the labels.
+    next.set(totals.sums);
+    clusterWeights.set(totals.weights);
     relocateEmptyClusters(data, n, rowWeights, labels, centers, k, d, next, clusterWeights);
     let shift = 0;
     for (let j = 0; j < k; j++) {
@@ -355,7 +397,7 @@ export function lloyd(
     if (shift <= tolerance) break;
   }
   // After a stop on the tolerance, the labels of the final centres (scikit-learn's last E-step).
-  if (!strict) reassign(data, n, centers, labels, k, d, bounds);
+  if (!strict) reassign(data, n, centers, labels, k, d, bounds, null);
   const inertia = inertiaOf(data, n, rowWeights, labels, centers, prior, d, clusterWeights);
   return { centers, labels, weights: clusterWeights, nIter, inertia };
 }
