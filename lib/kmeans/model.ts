@@ -399,7 +399,8 @@ export class StreamingKMeans {
     const { k, restarts, tol, maxIter } = this.options;
     const d = this.schema.dimension;
     const n = data.length / d;
-    const best = fitCenters(data, n, ageWeights(n, this.decay), start, {
+    const rowWeights = ageWeights(n, this.decay);
+    const best = fitCenters(data, n, rowWeights, start, {
       k,
       d,
       tolerance: absoluteTolerance(data, n, d, tol),
@@ -410,7 +411,7 @@ export class StreamingKMeans {
     const state = this.state;
     state.centers = best.centers;
     state.weights.set(best.weights);
-    batchSpreads(state, data, ageWeights(n, this.decay), best.labels, null, k, d);
+    batchSpreads(state, data, rowWeights, best.labels, null, k, d);
     state.counts.fill(0);
     for (let i = 0; i < best.labels.length; i++) state.counts[best.labels[i]] += 1;
     return best.nIter;
