@@ -56,24 +56,31 @@ describe('lib/kmeans batch Lloyd with bounds', () => {
   }
 
   for (const { d, k, seed } of cases) {
-    it(`ties on an integer grid (d = ${d}, k = ${k}, seed ${seed}): every row in its nearest centre's cluster, centres at their means`, () => {
-      const rows = grid(2000, d, seed);
+    // With a half-life the rows weigh 2^(-age/halfLife): the centres are then weighted means.
+    const halfLife = seed === 3 ? 300 : 0;
+    it(`ties on an integer grid (d = ${d}, k = ${k}, seed ${seed}, halfLife ${halfLife}): every row in its nearest centre's cluster, centres at their means`, () => {
+      const n = 2000;
+      const rows = grid(n, d, seed);
       // tol = 0: Lloyd runs until the labels repeat, so the centres are the means of the final labels.
-      const model = new StreamingKMeans(unnamed(d), { k, restarts: 3, seed, tol: 0, warmupSamples: k });
+      const options = { k, restarts: 3, seed, tol: 0, warmupSamples: k, halfLife };
+      const model = new StreamingKMeans(unnamed(d), options);
       model.learnBatch(rows);
       const json = model.toJSON();
       const labels = nearest(rows, json.cluster_centers);
       const counts = new Array(k).fill(0);
+      const weights = new Array(k).fill(0);
       const sums = Array.from({ length: k }, () => new Array(d).fill(0));
       rows.forEach((row, i) => {
+        const w = halfLife ? Math.pow(2, -(n - 1 - i) / halfLife) : 1;
         counts[labels[i]] += 1;
-        row.forEach((v, f) => (sums[labels[i]][f] += v));
+        weights[labels[i]] += w;
+        row.forEach((v, f) => (sums[labels[i]][f] += w * v));
       });
       assert.deepEqual(json.counts, counts);
       json.cluster_centers.forEach((centre, j) => {
         if (counts[j] === 0) return;
         centre.forEach((c, f) =>
-          assert.ok(Math.abs(c - sums[j][f] / counts[j]) <= 1e-12, `centre ${j}[${f}]`),
+          assert.ok(Math.abs(c - sums[j][f] / weights[j]) <= 1e-12, `centre ${j}[${f}]`),
         );
       });
     });

@@ -6,7 +6,7 @@
  * cannot have changed cluster is not measured (see RowBounds), and each cluster's sums follow the
  * rows that move instead of being summed again (see ClusterTotals); the per-row buffers are reused
  * from restart to restart (fresh memory costs a page fault per 4 KiB). The labels are those of full
- * comparisons; the centres are the means of their rows to within the rounding of the moves.
+ * comparisons, and the final centres the means of their rows summed in row order.
  */
 import { rowDistance } from './centres';
 
@@ -216,8 +216,9 @@ function reassign(
  * Each cluster's weighted sum of its rows (after the prior's), its weight and its number of rows,
  * kept up to date as rows change cluster rather than summed again each iteration: after the first
  * iterations few rows move, and summing all of them was half of an iteration's time. The moves
- * add rounding to the sums (relative 1e-16 per move); a cluster that loses its last row gets its
- * sums back exactly (the prior's), so an empty cluster is seen as empty.
+ * add rounding to the sums (relative 1e-16 per move), so the last centres of a run are summed
+ * afresh; a cluster that loses its last row gets its sums back exactly (the prior's), so an empty
+ * cluster is seen as empty.
  */
 class ClusterTotals {
   readonly sums: Float64Array;
@@ -363,34 +364,27 @@ export function lloyd(
   let strict = false;
   let nIter = 0;
   const totals = new ClusterTotals(rowWeights, prior, k, d);
+  // Moves are exact in the weights only when every row weighs 1: with forgetting, a cluster that
+  // loses its newest row could keep a weight that is all rounding.
+  const incremental = rowWeights.every((w) => w === 1);
   for (let iteration = 0; iteration < maxIter; iteration++) {
     nIter = iteration + 1;
     const reassigned = iteration > 0 || initialLabels === null;
     // Labels from nowhere (-1) have no totals to move between: those are summed afresh.
-    const moving = iteration > 0 ? totals : null;
+    const moving = iteration > 0 && incremental ? totals : null;
     const changed = reassigned ? reassign(data, n, centers, labels, k, d, bounds, moving) : 0;
-    if (moving === null) totals.sumAll(data, n, labels);
-    // Relocation changes this iteration's centres only, not the totals of the labels.
-    next.set(totals.sums);
-    clusterWeights.set(totals.weights);
-    relocateEmptyClusters(data, n, rowWeights, labels, centers, k, d, next, clusterWeights);
-    let shift = 0;
-    for (let j = 0; j < k; j++) {
-      const weight = clusterWeights[j];
-      let moved = 0;
-      for (let f = 0; f < d; f++) {
-        const at = j * d + f;
-        const value = weight > 0 ? next[at] / weight : centers[at];
-        next[at] = value;
-        const delta = value - centers[at];
-        moved += delta * delta;
-      }
-      shift += moved;
+    const converged = reassigned && changed === 0;
+    // The last centres come from sums in row order, the exact means of their rows.
+    if (moving === null || converged || iteration === maxIter - 1) totals.sumAll(data, n, labels);
+    let shift = nextCenters(data, n, rowWeights, labels, centers, totals, next, clusterWeights, k, d);
+    if (!converged && moving !== null && shift <= tolerance) {
+      totals.sumAll(data, n, labels);
+      shift = nextCenters(data, n, rowWeights, labels, centers, totals, next, clusterWeights, k, d);
     }
     bounds.recordMove(centers, next, k, d);
     [centers, next] = [next, centers];
     // The labels repeat exactly when this pass changed none (scikit-learn's strict convergence).
-    if (reassigned && changed === 0) {
+    if (converged) {
       strict = true;
       break;
     }
@@ -400,6 +394,43 @@ export function lloyd(
   if (!strict) reassign(data, n, centers, labels, k, d, bounds, null);
   const inertia = inertiaOf(data, n, rowWeights, labels, centers, prior, d, clusterWeights);
   return { centers, labels, weights: clusterWeights, nIter, inertia };
+}
+
+/**
+ * The next centres from the totals of the labels (after scikit-learn's relocation of empty
+ * clusters, which changes this iteration's centres only) into `next`, their weights into
+ * `weights`; a centre without weight stays where it is.
+ * @returns the summed squared shift of the centres.
+ */
+function nextCenters(
+  data: Float64Array,
+  n: number,
+  rowWeights: Float64Array,
+  labels: Int32Array,
+  centers: Float64Array,
+  totals: ClusterTotals,
+  next: Float64Array,
+  weights: Float64Array,
+  k: number,
+  d: number,
+): number {
+  next.set(totals.sums);
+  weights.set(totals.weights);
+  relocateEmptyClusters(data, n, rowWeights, labels, centers, k, d, next, weights);
+  let shift = 0;
+  for (let j = 0; j < k; j++) {
+    const weight = weights[j];
+    let moved = 0;
+    for (let f = 0; f < d; f++) {
+      const at = j * d + f;
+      const value = weight > 0 ? next[at] / weight : centers[at];
+      next[at] = value;
+      const delta = value - centers[at];
+      moved += delta * delta;
+    }
+    shift += moved;
+  }
+  return shift;
 }
 
 /** scikit-learn's relocation: each empty cluster takes one of the rows farthest from their centre. */
