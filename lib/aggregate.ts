@@ -5,7 +5,7 @@
  * a compensated sum, a two-pass mean and deviation (full precision far from zero, where the
  * textbook `E[x²] − E[x]²` loses every digit), and the median from a sorted copy.
  */
-import { MAX_MAGNITUDE } from './samples';
+import { MAX_MAGNITUDE } from './rows';
 
 /**
  * The largest magnitude a window accepts in a value: the one every node accepts

@@ -6,7 +6,7 @@
  * first write, more than the arithmetic).
  */
 import { RowMatrix, type BatchRows } from './matrix';
-import { copyCheckedRows } from './samples';
+import { copyCheckedRows } from './rows';
 
 /**
  * Values per chunk: 64 KB, small enough that a kernel's column-by-column passes over a chunk read

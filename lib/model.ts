@@ -3,13 +3,8 @@
  * checked when a model is loaded.
  */
 import { describeNames, describeValue, ModelError } from './errors';
-import {
-  checkFeatureNames,
-  MAX_DIMENSION,
-  MAX_DIMENSION_SETTING,
-  MAX_MAGNITUDE,
-  type Schema,
-} from './samples';
+import { checkFeatureNames, MAX_DIMENSION, MAX_DIMENSION_SETTING, type Schema } from './samples';
+import { MAX_MAGNITUDE } from './rows';
 
 /**
  * The largest magnitude of a location in a loaded model (a mean, a centre): twice

@@ -17,7 +17,8 @@ import {
 import { decayFactor, RunningMoments } from './moments';
 import { chunkRows, copyRows, uninitialised } from './chunks';
 import { RowMatrix, type BatchRows } from './matrix';
-import { checkRow, checkRows, MAX_MAGNITUDE, type Schema } from './samples';
+import { checkRow, checkRows, MAX_MAGNITUDE } from './rows';
+import type { Schema } from './samples';
 
 /** How values are scaled. */
 export type ScalingMethod = 'zscore' | 'minmax';

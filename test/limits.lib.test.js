@@ -8,7 +8,8 @@ const dist = require('./support/dist');
 const { prng } = require('./support/random');
 
 const samples = dist('lib/samples');
-const { SampleReader, MAX_MAGNITUDE, DEFAULT_MAX_DIMENSION, MAX_DIMENSION_SETTING } = samples;
+const { SampleReader, DEFAULT_MAX_DIMENSION, MAX_DIMENSION_SETTING } = samples;
+const { MAX_MAGNITUDE } = dist('lib/rows');
 const { SampleError, ModelError, describeValue } = dist('lib/errors');
 const { Standardizer } = dist('lib/standardize');
 const { StreamingPCA, t2Limit } = dist('lib/pca');

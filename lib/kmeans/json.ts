@@ -13,7 +13,8 @@ import {
   type ModelHeader,
 } from '../model';
 import { decayFactor } from '../moments';
-import { MAX_MAGNITUDE, type Schema } from '../samples';
+import { MAX_MAGNITUDE } from '../rows';
+import type { Schema } from '../samples';
 import { emptyState, offerWarmup, rowsOf, type KMeansState } from './centres';
 import {
   KMEANS_DEFAULTS,

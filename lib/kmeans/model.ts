@@ -16,7 +16,8 @@ import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, MAX_MODEL_LOCATION, sameSchema } from '../model';
 import { decayFactor } from '../moments';
 import { flatRows, RowMatrix, type BatchRows } from '../matrix';
-import { checkRow, checkRows, type Schema } from '../samples';
+import { checkRow, checkRows } from '../rows';
+import type { Schema } from '../samples';
 import {
   copyState,
   describeRows,

@@ -4,7 +4,7 @@
  */
 import { describeValue } from '../errors';
 import { decayFactor } from '../moments';
-import { MAX_MAGNITUDE } from '../samples';
+import { MAX_MAGNITUDE } from '../rows';
 
 /** How the centres are first placed. */
 export type KMeansInit = 'kmeans++' | 'given';

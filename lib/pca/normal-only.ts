@@ -8,7 +8,8 @@
 import type { PcaAnomaly, PcaModelJSON } from './options';
 import type { StreamingPCA } from './streaming';
 import { RowMatrix, type BatchRows } from '../matrix';
-import { checkRow, checkRows, type Schema } from '../samples';
+import { checkRow, checkRows } from '../rows';
+import type { Schema } from '../samples';
 
 /** How a {@link NormalOnlyPCA} decides. */
 export interface NormalOnlyOptions {

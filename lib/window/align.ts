@@ -6,7 +6,8 @@
  */
 import { aggregateNames, MAX_WINDOW_VALUE, summarize } from '../aggregate';
 import { describeNames, SampleError } from '../errors';
-import { isForbiddenName, magnitudeError } from '../samples';
+import { magnitudeError } from '../rows';
+import { isForbiddenName } from '../samples';
 import type { Rows } from './buffers';
 import type { ResolvedWindowOptions } from './options';
 import { carried, namedRow } from './shape';
