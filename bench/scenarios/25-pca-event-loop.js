@@ -6,6 +6,7 @@
 // the process waits for a core, which the CPU time does not.
 const path = require('node:path');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { prng, gaussian } = require('../../test/support/random');
 
 const RATE = 2000;
 const SECONDS = Number(process.env.BENCH_STALL_SECONDS || 10);
@@ -44,19 +45,7 @@ function stream(model, next, seconds) {
 
 /** Correlated sensors: three latent factors and noise, from a fixed seed. */
 function sensors(d, seed) {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
+  const normal = gaussian(prng(seed));
   const loadings = Array.from({ length: d }, () => [normal(), normal(), normal()]);
   return () => {
     const z = [3 * normal(), 2 * normal(), normal()];

@@ -10,6 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const v8 = require('node:v8');
 const vm = require('node:vm');
+const { prng, gaussian } = require('../../test/support/random');
 
 const ROWS = Number(process.env.BENCH_PIPELINE_ROWS || 100000);
 const REPEATS = Number(process.env.BENCH_REPEATS || 5);
@@ -23,29 +24,14 @@ function collector() {
   return vm.runInNewContext('gc');
 }
 
-/** Mulberry32, so both sides read the same rows on every run. */
-function prng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * n rows of d features: three Gaussian clusters (centres 4 apart on random directions) plus noise
  * correlated across features through four latent factors, row-major.
  */
 function clusters(n, d, seed = 12345) {
+  // Seeded (mulberry32), so both sides read the same rows on every run.
   const uniform = prng(seed);
-  const normal = () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
+  const normal = gaussian(uniform);
   const centres = Array.from({ length: 3 }, () => Array.from({ length: d }, () => 4 * normal()));
   const loadings = Array.from({ length: 4 }, () => Array.from({ length: d }, normal));
   const values = new Float64Array(n * d);
