@@ -5,7 +5,7 @@
  * of the whole batch (at 100 000 × 64 a fresh 51 MB buffer costs ~200 ms of page faults in its
  * first write, more than the arithmetic).
  */
-import { RowMatrix, type BatchRows } from './matrix';
+import { copyRows, RowMatrix, type BatchRows } from './matrix';
 import { copyCheckedRows } from './rows';
 
 /**
@@ -78,22 +78,6 @@ export function forEachChunk(
     chunk.first = first;
     chunk.count = count;
     visit(chunk);
-  }
-}
-
-/** Copies `count` rows of arrays from `rows[first]` into `into` at `at`, row-major. */
-export function copyRows(
-  rows: ReadonlyArray<ArrayLike<number>>,
-  first: number,
-  count: number,
-  columns: number,
-  into: Float64Array,
-  at: number,
-): void {
-  for (let i = 0; i < count; i++) {
-    const row = rows[first + i];
-    const o = at + i * columns;
-    for (let j = 0; j < columns; j++) into[o + j] = row[j];
   }
 }
 

@@ -43,11 +43,7 @@ export class RowMatrix {
   ): RowMatrix {
     const n = Math.max(0, end - start);
     const values = new Float64Array(n * columns);
-    for (let i = 0; i < n; i++) {
-      const row = rows[start + i];
-      const o = i * columns;
-      for (let j = 0; j < columns; j++) values[o + j] = row[j];
-    }
+    copyRows(rows, start, n, columns, values, 0);
     return new RowMatrix(values, n, columns);
   }
 
@@ -61,6 +57,22 @@ export class RowMatrix {
     const out = new Array<number[]>(this.length);
     for (let i = 0; i < this.length; i++) out[i] = Array.from(this.row(i));
     return out;
+  }
+}
+
+/** Copies `count` rows of arrays from `rows[first]` into `into` at `at`, row-major. */
+export function copyRows(
+  rows: ReadonlyArray<ArrayLike<number>>,
+  first: number,
+  count: number,
+  columns: number,
+  into: Float64Array,
+  at: number,
+): void {
+  for (let i = 0; i < count; i++) {
+    const row = rows[first + i];
+    const o = at + i * columns;
+    for (let j = 0; j < columns; j++) into[o + j] = row[j];
   }
 }
 

@@ -15,8 +15,8 @@ import {
   type ModelHeader,
 } from './model';
 import { decayFactor, RunningMoments } from './moments';
-import { chunkRows, copyRows, uninitialised } from './chunks';
-import { RowMatrix, type BatchRows } from './matrix';
+import { chunkRows, uninitialised } from './chunks';
+import { copyRows, RowMatrix, type BatchRows } from './matrix';
 import { checkRow, checkRows, MAX_MAGNITUDE } from './rows';
 import type { Schema } from './samples';
 

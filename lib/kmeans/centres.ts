@@ -6,9 +6,6 @@
 import { hashUniform } from '../random';
 import { STARVING_FRACTION } from './options';
 
-/** Rows of a batch, each `dimension` numbers long. */
-export type Rows = ReadonlyArray<ArrayLike<number>>;
-
 /** Everything a k-means model has learned, beside its schema and settings. */
 export interface KMeansState {
   /** k × d centres, row-major, or `null` while warming up. */
@@ -98,18 +95,6 @@ export function setCenter(centers: Float64Array, j: number, x: ArrayLike<number>
 /** Row-major k × d values as k plain arrays. */
 export function rowsOf(flat: Float64Array, k: number, d: number): number[][] {
   return Array.from({ length: k }, (_, j) => Array.from(flat.subarray(j * d, (j + 1) * d)));
-}
-
-/** Row-major values of n rows of d numbers. */
-export function flatten(rows: Rows, d: number): Float64Array {
-  const n = rows.length;
-  const flat = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const row = rows[i];
-    const o = i * d;
-    for (let f = 0; f < d; f++) flat[o + f] = row[f];
-  }
-  return flat;
 }
 
 /**

@@ -22,7 +22,6 @@ import {
   copyState,
   describeRows,
   emptyState,
-  flatten,
   nearestCenter,
   offerWarmup,
   reseedStarving,
@@ -72,7 +71,7 @@ export class StreamingKMeans {
     this.decay = decayFactor(this.options.halfLife);
     this.state = state ?? emptyState(this.options.k, this.options.seed);
     if (state === undefined && this.options.init === 'given') {
-      this.state.centers = flatten(this.options.centers!, schema.dimension);
+      this.state.centers = flatRows(this.options.centers!, schema.dimension);
       this.state.weights.fill(GIVEN_CENTER_WEIGHT);
     }
   }
@@ -321,7 +320,7 @@ export class StreamingKMeans {
     const d = this.schema.dimension;
     const k = this.options.k;
     checkCenters(reference, k, d, 'reference', MAX_MODEL_LOCATION);
-    const match = matchCenters(flatten(reference, d), centers, k, d);
+    const match = matchCenters(flatRows(reference, d), centers, k, d);
     permuteState(this.state, match, d);
     return Array.from(match);
   }
@@ -387,7 +386,7 @@ export class StreamingKMeans {
 
   /** Initialises from the full warm-up buffer. */
   private initialise(): void {
-    this.fit(flatten(this.state.warmup, this.schema.dimension), null);
+    this.fit(flatRows(this.state.warmup, this.schema.dimension), null);
     this.state.warmup = [];
   }
 
