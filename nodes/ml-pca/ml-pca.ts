@@ -357,6 +357,7 @@ export = function register(RED: NodeAPI): void {
           (msg as unknown as { pca: PcaResult }).pca = result;
           return alarmMessages(verdicts, rows.length, result, batch, modelKey(msg));
         },
+        alarming: (gated) => gated.state.alarm.on,
         status(gated) {
           const model = gated.pca;
           if (!gated.judging) {

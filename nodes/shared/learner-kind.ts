@@ -60,6 +60,8 @@ export interface LearnerKind<M extends Learner> {
   transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): NodeMessage[] | void;
   /** Status text of a ready model, under 20 characters: `n=1234`, `2 PCs 95.8%`. */
   status(model: M): string;
+  /** Whether the model's alarm is on (a red status dot); by default never. */
+  alarming?(model: M): boolean;
 }
 
 /**
