@@ -189,8 +189,9 @@ export class NormalOnlyPCA {
    * judged now.
    */
   private verdictsFor(rows: BatchRows, start: number, end: number): void {
+    // The node may learn fewer rows than it judged (a batch cut at the end of the warm-up).
     const judged =
-      this.judgedRows === rows && this.judgedStart === start && this.state.verdicts.count === end - start;
+      this.judgedRows === rows && this.judgedStart === start && this.state.verdicts.count >= end - start;
     this.judgedRows = null;
     if (!judged) this.judge(rows, start, end);
     this.judgedRows = null;

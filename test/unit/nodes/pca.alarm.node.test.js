@@ -143,6 +143,26 @@ describe('ml-pca alarm in a flow', () => {
     assert.equal(seen.errors.length, 0);
   });
 
+  it('a pca model reset during an alarm still ends the alarm on output 3, so nothing stays held', async () => {
+    const next = machine(13);
+    for (let i = 0; i < 120; i++) await send(next());
+    for (let i = 0; i < 5; i++) await send(next({ vib: 0 }));
+    assert.deepEqual(
+      seen.alarms.map((m) => m.hold),
+      [true],
+    );
+    helper.getNode('pca').receive({ topic: 'm1', reset: true });
+    await send(next());
+    assert.deepEqual(
+      seen.alarms.map((m) => [m.hold, m.alarm.event]),
+      [
+        [true, 'start'],
+        [false, 'end'],
+      ],
+    );
+    assert.equal(seen.errors.length, 0);
+  });
+
   it('msg.hold is a control: another key keeps learning; a bad value is an error naming it', async () => {
     const next = machine(12);
     for (let i = 0; i < 30; i++) await send(next(), 'm2');
