@@ -61,7 +61,15 @@ function jsonEnv(name) {
 /** The data folder, or `undefined` (after saying how to get the data) when there is none. */
 function dataDir() {
   const dir = process.env.SKAB_DIR ? path.resolve(process.env.SKAB_DIR) : DEFAULT_DIR;
-  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) return dir;
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) {
+    const inside = path.relative(repoRoot, dir);
+    if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
+      console.log(
+        `Warning: ${dir} is inside the repository; SKAB is GPL-3.0, keep it out of the repository.`,
+      );
+    }
+    return dir;
+  }
   console.log(
     [
       `No SKAB data at ${dir}: skipped.`,
