@@ -60,7 +60,9 @@ function jsonEnv(name) {
 
 /** The data folder, or `undefined` (after saying how to get the data) when there is none. */
 function dataDir() {
-  const dir = process.env.SKAB_DIR ? path.resolve(process.env.SKAB_DIR) : DEFAULT_DIR;
+  // npm runs scripts in the repository: a relative SKAB_DIR means relative to where it was typed.
+  const from = process.env.INIT_CWD || process.cwd();
+  const dir = process.env.SKAB_DIR ? path.resolve(from, process.env.SKAB_DIR) : DEFAULT_DIR;
   if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) {
     const inside = path.relative(repoRoot, dir);
     if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
@@ -74,8 +76,8 @@ function dataDir() {
     [
       `No SKAB data at ${dir}: skipped.`,
       'SKAB (Skoltech Anomaly Benchmark, GPL-3.0) is not part of this package. To run this benchmark:',
-      '  git clone https://github.com/waico/SKAB.git',
-      '  SKAB_DIR=SKAB/data BENCH_ONLY=skab npm run bench',
+      '  git clone https://github.com/waico/SKAB.git ../SKAB   (beside this repository, not in it)',
+      '  SKAB_DIR=../SKAB/data BENCH_ONLY=skab npm run bench',
     ].join('\n'),
   );
   return undefined;
