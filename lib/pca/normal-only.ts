@@ -257,4 +257,9 @@ export class NormalOnlyPCA {
   toJSON(): PcaModelJSON {
     return this.pca.toJSON();
   }
+
+  /** {@link StreamingPCA.snapshot}: the model JSON without changing what the model scores. */
+  snapshot(): PcaModelJSON {
+    return this.pca.snapshot();
+  }
 }
