@@ -184,12 +184,14 @@ function at<T>(value: T | T[], i: number, batch: boolean): T {
  */
 class AlarmedKeys {
   private readonly keys = new Set<string>();
+  /** Each row's event of the last {@link events} call, reused (a copy goes out only for a batch). */
+  readonly rowEvents: AlarmEvent[] = [];
 
   constructor(private readonly max: number) {}
 
   /**
-   * Each row's alarm event, from the change of the key's alarm as the output last told it, and the
-   * messages for the third output: `msg.hold` mirrors the alarm, so that wiring the output back
+   * Each row's alarm event into {@link rowEvents}, from the change of the key's alarm as the output
+   * last told it; returns the messages for the third output: `msg.hold` mirrors the alarm, so that wiring the output back
    * into the flow's other learners stops their learning for the key during the alarm; no payload,
    * so a learner reads it as a control message.
    */
@@ -199,10 +201,11 @@ class AlarmedKeys {
     count: number,
     batch: boolean,
     key: string | null,
-  ): { events: AlarmEvent[]; messages: NodeMessage[] | undefined } {
+  ): NodeMessage[] | undefined {
     const id = key ?? '';
     let on = this.keys.has(id);
-    const events = new Array<AlarmEvent>(count);
+    const events = this.rowEvents;
+    events.length = count;
     let messages: NodeMessage[] | undefined;
     for (let i = 0; i < count; i++) {
       const now = verdicts.alarm[i];
@@ -225,12 +228,13 @@ class AlarmedKeys {
       if (key !== null) message.topic = key;
       (messages ??= []).push(message);
     }
-    this.keys.delete(id);
-    if (on) {
+    if (!on) {
+      this.keys.delete(id);
+    } else if (!this.keys.has(id)) {
       this.keys.add(id);
       if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value!);
     }
-    return { events, messages };
+    return messages;
   }
 }
 
@@ -379,8 +383,9 @@ export = function register(RED: NodeAPI): void {
           checkFinite(ratio, what.ratio);
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
-          const { events, messages } = alarmed.events(verdicts, result, rows.length, batch, modelKey(msg));
-          result.alarmEvent = batch ? events : events[0];
+          const messages = alarmed.events(verdicts, result, rows.length, batch, modelKey(msg));
+          const events = alarmed.rowEvents;
+          result.alarmEvent = batch ? events.slice(0, rows.length) : events[0];
           return messages;
         },
         alarming: (gated) => gated.state.alarm.on,
