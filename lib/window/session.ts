@@ -36,8 +36,11 @@ export class SessionWindows implements Windowing {
 
   timeliness(group: Group | undefined, time: number, closed: number): Timeliness {
     if (time + this.gap > closed) return 'on time';
-    // A sample that joins an open session is on time, however old.
-    return group !== undefined && this.range(group, time)[1] >= 0 ? 'on time' : 'late';
+    // A sample that joins an open session is on time, however old. A session that has closed
+    // but is not sent yet (the engine catching up) no longer counts as open.
+    if (group === undefined) return 'late';
+    const to = this.range(group, time)[1];
+    return to >= 0 && group.sessions[to].last + this.gap > closed ? 'on time' : 'late';
   }
 
   heldAfter(group: Group | undefined, count: number): number {

@@ -150,6 +150,8 @@ export interface Group {
   emitFrom: number;
   /** time: cached number of open windows, −1 when it must be recounted. */
   open: number;
+  /** Time up to which this group's windows have closed (behind the engine's while it catches up). */
+  closedTo: number;
 }
 /** A message's rows, each `dimension` numbers (one, a reading, in align). */
 export type SampleRows = ArrayLike<ArrayLike<number>>;
