@@ -6,11 +6,11 @@ window.StreamMLEditor =
   (function () {
     'use strict';
 
-    function wholeNumber(min, blankAllowed) {
+    function wholeNumber(min, blankAllowed, max) {
       return function (value) {
         if (value === undefined || value === null || String(value).trim() === '') return blankAllowed;
         var n = Number(value);
-        return Number.isInteger(n) && n >= min;
+        return Number.isInteger(n) && n >= min && (max === undefined || n <= max);
       };
     }
 
@@ -62,8 +62,11 @@ window.StreamMLEditor =
       return blank(value) || RED.utils.validatePropertyExpression(String(value), opt);
     }
 
-    /** Defaults of the settings every learner has; the runtime gives each the same default when blank. */
-    function learnerDefaults() {
+    /**
+     * Defaults of the settings every learner has; the runtime gives each the same default when blank.
+     * @param maxDimension the largest maxDimension the runtime accepts for the node (MAX_DIMENSION_SETTING).
+     */
+    function learnerDefaults(maxDimension) {
       return {
         name: { value: '' },
         property: { value: 'payload', validate: optionalProperty },
@@ -74,7 +77,7 @@ window.StreamMLEditor =
         whileWarmingUp: { value: 'drop' },
         halfLife: { value: 0, validate: nonNegativeNumber },
         maxKeys: { value: 1000, validate: wholeNumber(1, true) },
-        maxDimension: { value: '', validate: wholeNumber(1, true) },
+        maxDimension: { value: '', validate: wholeNumber(1, true, maxDimension || 100000) },
         store: { value: '' },
         instance: { value: '', validate: topicLevel(false) },
         shareEvery: { value: 0, validate: nonNegativeNumber },

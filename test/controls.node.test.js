@@ -90,7 +90,7 @@ describe('learner nodes: controls, settings, warnings', () => {
       ['ml-kmeans', { k: 1e6 }, /setting "k" must be a whole number between 1 and 1000/],
       ['ml-kmeans', { restarts: 1e6 }, /setting "restarts" must be a whole number between 1 and 100/],
       ['ml-kmeans', { k: 5, warmupSamples: 3 }, /"warmupSamples" \(3\) must be at least k \(5\)/],
-      ['ml-pca', { maxDimension: 5000 }, /setting "maxDimension" must be a whole number between 1 and 1024/],
+      ['ml-pca', { maxDimension: 5000 }, /setting "maxDimension" must be a whole number between 1 and 160/],
       ['ml-standardize', { maxDimension: 0 }, /setting "maxDimension" must be a whole number between 1 and/],
       [
         'ml-pca',
