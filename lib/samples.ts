@@ -104,12 +104,31 @@ export function checkMaxDimension(value: unknown, limit = MAX_DIMENSION): number
   return value;
 }
 
-/** Names that must never become property names of an object we build. */
-const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Names that must never become property names of an object we build: those that reach or replace
+ * an object's prototype, and every other member of `Object.prototype`, which an own field would
+ * shadow (an object with a numeric `toString` or `valueOf` throws wherever it is turned into text
+ * or a number downstream, `hasOwnProperty` breaks code that calls it).
+ */
+export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
 
 /**
- * Whether `name` must never be a feature name or a key written onto an object: `__proto__`,
- * `constructor` or `prototype`, which would reach or replace an object's prototype.
+ * Whether `name` must never be a feature name or a key written onto an object (see
+ * {@link FORBIDDEN_NAMES}).
  */
 export function isForbiddenName(name: string): boolean {
   return FORBIDDEN_NAMES.has(name);

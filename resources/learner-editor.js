@@ -20,6 +20,24 @@ window.StreamMLEditor =
       return Number.isFinite(n) && n >= 0;
     }
 
+    // Names no feature may have (lib/samples.ts FORBIDDEN_NAMES): they reach an object's
+    // prototype or shadow one of its methods.
+    var FORBIDDEN_NAMES = [
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'toLocaleString',
+      'valueOf',
+      'hasOwnProperty',
+      'isPrototypeOf',
+      'propertyIsEnumerable',
+      '__defineGetter__',
+      '__defineSetter__',
+      '__lookupGetter__',
+      '__lookupSetter__',
+    ];
+
     // Blank settings are valid: the runtime gives each its default (flows written by hand, or
     // imported from an older version, may leave any of them out).
     function featureList(value) {
@@ -31,10 +49,9 @@ window.StreamMLEditor =
         .filter(function (name) {
           return name.length > 0;
         });
-      var forbidden = ['__proto__', 'constructor', 'prototype'];
       return (
         names.every(function (name) {
-          return forbidden.indexOf(name) === -1;
+          return FORBIDDEN_NAMES.indexOf(name) === -1;
         }) && new Set(names).size === names.length
       );
     }
@@ -125,5 +142,6 @@ window.StreamMLEditor =
       blank: blank,
       optionalProperty: optionalProperty,
       label: label,
+      forbiddenNames: FORBIDDEN_NAMES,
     };
   })();
