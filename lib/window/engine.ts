@@ -88,6 +88,11 @@ export class WindowEngine {
    */
   private queue: Group[] = [];
   private queued = 0;
+  /**
+   * Every group has closed at least up to this time (`closed` itself unless catching up): a
+   * group's own `closedTo` may lag behind it, since a call that closes nothing touches no group.
+   */
+  private closedAll = -Infinity;
   /** Windows emitted and gaps skipped in the current call, against the per-call bound. */
   private work = 0;
   /** What the current call produced; windows owed by a call that then threw go out with the next. */
@@ -241,7 +246,7 @@ export class WindowEngine {
     if (this.mode.closesByTime) {
       this.closeTo(watermark);
       // The sample's own key closes first, so its windows are cut as if all had closed at once.
-      const own = this.groups.get(key);
+      const own = this.catchingUp ? this.groups.get(key) : undefined;
       if (own) this.closeGroup(own);
     }
     this.expire(clock);
@@ -309,6 +314,7 @@ export class WindowEngine {
       this.groups.clear();
       this.queue = [];
       this.queued = 0;
+      this.closedAll = -Infinity;
       this.output = null;
       this.alignment.reset();
       this.recency?.clear();
@@ -436,6 +442,7 @@ export class WindowEngine {
     // Nothing closes before the hint (of the groups already closed, while catching up; the
     // others are still queued and close up to the new time when their turn comes).
     if (watermark > this.closed) {
+      if (!this.catchingUp) this.closedAll = this.closed;
       this.closed = watermark;
       if (watermark >= this.hint) {
         const rest = this.catchingUp ? this.queue.slice(this.queued) : [];
@@ -443,6 +450,8 @@ export class WindowEngine {
         this.queue = rest;
         this.queued = 0;
         this.hint = Infinity;
+      } else if (!this.catchingUp) {
+        this.closedAll = watermark;
       }
     }
     if (this.catchingUp) this.closeSome(WINDOW_LIMITS.windowsPerCall);
@@ -458,6 +467,7 @@ export class WindowEngine {
     if (this.queued >= this.queue.length) {
       this.queue = [];
       this.queued = 0;
+      this.closedAll = this.closed;
     }
     const windows = this.output?.windows;
     if (keys > 1 && windows) {
@@ -471,10 +481,11 @@ export class WindowEngine {
 
   /** Closes one group's windows up to `closed`; returns how many it emitted (or skipped runs). */
   private closeGroup(group: Group): number {
-    if (group.closedTo >= this.closed || this.groups.get(group.key) !== group) return 0;
+    const from = Math.max(group.closedTo, this.closedAll);
+    if (from >= this.closed || this.groups.get(group.key) !== group) return 0;
     const work = this.work;
     const held = group.held;
-    this.mode.close(group, group.closedTo, this.closed, this.sink);
+    this.mode.close(group, from, this.closed, this.sink);
     group.closedTo = this.closed;
     this.held += group.held - held;
     if (group.held === 0 && !this.options.emitEmpty) this.groups.delete(group.key);
