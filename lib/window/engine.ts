@@ -457,12 +457,15 @@ export class WindowEngine {
     if (this.catchingUp) this.closeSome(WINDOW_LIMITS.windowsPerCall);
   }
 
-  /** Closes queued groups until `budget` windows went out in this call (whole keys at a time). */
+  /** Closes queued groups until `budget` windows went out in this call. */
   private closeSome(budget: number): void {
     const before = this.output?.windows.length ?? 0;
     let keys = 0;
     while (this.queued < this.queue.length && this.work < budget) {
-      if (this.closeGroup(this.queue[this.queued++]) > 0) keys++;
+      const work = this.work;
+      // A group the budget stops halfway stays first in the queue.
+      if (this.closeGroup(this.queue[this.queued], budget - this.work)) this.queued++;
+      if (this.work > work) keys++;
     }
     if (this.queued >= this.queue.length) {
       this.queue = [];
@@ -479,21 +482,24 @@ export class WindowEngine {
     }
   }
 
-  /** Closes one group's windows up to `closed`; returns how many it emitted (or skipped runs). */
-  private closeGroup(group: Group): number {
+  /**
+   * Closes one group's windows up to `closed`, at most `limit` of them.
+   * @returns whether it is done (false: the limit stopped it, the rest closes in a later call).
+   */
+  private closeGroup(group: Group, limit = Infinity): boolean {
     const from = Math.max(group.closedTo, this.closedAll);
-    if (from >= this.closed || this.groups.get(group.key) !== group) return 0;
-    const work = this.work;
+    if (from >= this.closed || this.groups.get(group.key) !== group) return true;
     const held = group.held;
-    this.mode.close(group, from, this.closed, this.sink);
-    group.closedTo = this.closed;
+    const reached = this.mode.close(group, from, this.closed, this.sink, limit);
+    group.closedTo = reached;
     this.held += group.held - held;
+    if (reached < this.closed) return false;
     if (group.held === 0 && !this.options.emitEmpty) this.groups.delete(group.key);
     else {
       const at = this.mode.deadline(group, this.closed);
       if (at < this.hint) this.hint = at;
     }
-    return this.work - work;
+    return true;
   }
 
   private computeHint(): number {

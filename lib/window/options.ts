@@ -36,11 +36,11 @@ export const WINDOW_LIMITS = Object.freeze({
   emptyWindowsPerSecond: 10_000,
   /**
    * Windows one call sends when many close at once (a clock jump, a long silence with many
-   * keys): keys close whole, one after the other, until this many went out (so a call sends at
-   * most this many plus one key's); the rest follow in the next calls (`WindowEngine.resume`),
-   * one event-loop turn each in the node.
+   * keys): keys close one after the other, the last one halfway if need be, until this many went
+   * out; the rest follow in the next calls (`WindowEngine.resume`), one event-loop turn each in
+   * the node. A call that adds a sample first sends that sample's own key in full.
    */
-  windowsPerCall: 2000,
+  windowsPerCall: 500,
 });
 
 /** The defaults of the settings that bound state. */

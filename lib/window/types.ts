@@ -188,8 +188,12 @@ export interface Windowing {
    * @returns the earliest time a window they joined may close (`Infinity`: not by time).
    */
   insert(group: Group, time: number, rows: SampleRows, tag: number, closed: number, sink: WindowSink): number;
-  /** Emits the windows closing in (previous, watermark], then frees what no open window needs. */
-  close(group: Group, previous: number, watermark: number, sink: WindowSink): void;
+  /**
+   * Emits the windows closing in (previous, watermark], then frees what no open window needs.
+   * @param limit most windows (and skipped runs) to emit: the rest close in a later call.
+   * @returns the time up to which the group has closed: `watermark`, or less when `limit` stopped it.
+   */
+  close(group: Group, previous: number, watermark: number, sink: WindowSink, limit?: number): number;
   /** Samples that closing the group's windows up to `watermark` would free. */
   releasedBy(group: Group, watermark: number): number;
   /** The earliest time one of the group's windows may close (`Infinity`: none by time). */
