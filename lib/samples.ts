@@ -111,19 +111,9 @@ export function checkMaxDimension(value: unknown, limit = MAX_DIMENSION): number
  * or a number downstream, `hasOwnProperty` breaks code that calls it).
  */
 export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
-  '__proto__',
-  'constructor',
   'prototype',
-  'toString',
-  'toLocaleString',
-  'valueOf',
-  'hasOwnProperty',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  '__defineGetter__',
-  '__defineSetter__',
-  '__lookupGetter__',
-  '__lookupSetter__',
+  // __proto__, constructor, toString, valueOf, hasOwnProperty, isPrototypeOf, … (docs/limits.md)
+  ...Object.getOwnPropertyNames(Object.prototype),
 ]);
 
 /**

@@ -22,21 +22,7 @@ window.StreamMLEditor =
 
     // Names no feature may have (lib/samples.ts FORBIDDEN_NAMES): they reach an object's
     // prototype or shadow one of its methods.
-    var FORBIDDEN_NAMES = [
-      '__proto__',
-      'constructor',
-      'prototype',
-      'toString',
-      'toLocaleString',
-      'valueOf',
-      'hasOwnProperty',
-      'isPrototypeOf',
-      'propertyIsEnumerable',
-      '__defineGetter__',
-      '__defineSetter__',
-      '__lookupGetter__',
-      '__lookupSetter__',
-    ];
+    var FORBIDDEN_NAMES = ['prototype'].concat(Object.getOwnPropertyNames(Object.prototype));
 
     // Blank settings are valid: the runtime gives each its default (flows written by hand, or
     // imported from an older version, may leave any of them out).

@@ -9,16 +9,16 @@ const { WINDOW_LIMITS, WindowEngine } = dist('lib/window');
 
 const T0 = Date.UTC(2026, 0, 1);
 
+/** 1 s windows with empty ones, for 1000 keys that each had a sample at `time`. */
+function thousandKeys(time, basis = 'arrival') {
+  const engine = new WindowEngine({ mode: 'time', size: 1000, emitEmpty: true, groupBy: 'key', time: basis });
+  for (let k = 0; k < 1000; k++) engine.add(k, { time, key: `k${k}` });
+  return engine;
+}
+
 describe('WindowEngine: closing many windows at once', () => {
   it('no recursion or spread: 300,000 windows closing in one call go out in shares, none lost', () => {
-    const engine = new WindowEngine({
-      mode: 'time',
-      size: 1000,
-      emitEmpty: true,
-      groupBy: 'key',
-      maxKeys: 1000,
-    });
-    for (let k = 0; k < 1000; k++) engine.add(k, { time: T0, key: `k${k}` });
+    const engine = thousandKeys(T0);
     let out = engine.advance(T0 + 300_000);
     let windows = out.windows.length;
     const shares = [windows];
@@ -38,15 +38,7 @@ describe('WindowEngine: closing many windows at once', () => {
   });
 
   it('a key with a new sample while catching up sends its closed windows first, without the sample', () => {
-    const engine = new WindowEngine({
-      mode: 'time',
-      size: 1000,
-      emitEmpty: true,
-      groupBy: 'key',
-      maxKeys: 1000,
-      time: 'event',
-    });
-    for (let k = 0; k < 1000; k++) engine.add(k, { time: T0 + 1, key: `k${k}` });
+    const engine = thousandKeys(T0 + 1, 'event');
     const first = engine.add(-1, { time: T0 + 100_000, key: 'k0' });
     assert.ok(engine.catchingUp, 'more than one share closed');
     assert.equal(first.windows.length, WINDOW_LIMITS.windowsPerCall, 'one share (k0 first, in full)');
