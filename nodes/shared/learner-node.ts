@@ -21,6 +21,7 @@ import {
 } from './learner-settings';
 import { MessageProperty, readKey, type Done, type Send } from './message';
 import { evictionReport, MAX_PEERS, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
+import { StoreFile } from './store-files';
 import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
@@ -125,6 +126,7 @@ class LearnerNode<M extends Learner> {
       kind.type,
       (key) => saveEntry(this.models.peek(key)),
       t,
+      StoreFile.of(RED, node, settings.store),
     );
     this.status = new StatusLine(node, () => this.statusText(), t);
     this.sharing = new Sharing<M>(
