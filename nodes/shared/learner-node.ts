@@ -98,8 +98,12 @@ class LearnerNode<M extends Learner> {
   private lastKey = SINGLE_KEY;
   /** Keys whose learning `msg.hold` stopped, oldest first; at most `maxKeys`. */
   private readonly held = new Set<string>();
-  /** `msg.hold = true` without a key: no key learns. */
-  private holdAll = false;
+  /**
+   * Who holds every key (`msg.hold = true` without a key: a node with one model, or a keyed
+   * message without its key), by the hold's `msg.topic`, so that one machine's alarm ending does
+   * not release a model another machine's alarm still holds; at most `maxKeys`.
+   */
+  private readonly holders = new Set<string>();
 
   constructor(
     RED: NodeAPI,
@@ -261,7 +265,7 @@ class LearnerNode<M extends Learner> {
    */
   private plan(checked: Checked<M>): Plan<M> {
     const { control, incoming, entry, sample, key } = checked;
-    const hold = control.hold ?? (this.holdAll || (key !== undefined && this.held.has(key)));
+    const hold = control.hold ?? (this.holders.size > 0 || (key !== undefined && this.held.has(key)));
     const learn = control.learn && this.settings.learning !== 'off' && !hold;
     let fresh: M | undefined;
     if (sample) {
@@ -281,7 +285,7 @@ class LearnerNode<M extends Learner> {
   private apply(plan: Plan<M>, msg: NodeMessageInFlow, send: Send): void {
     const { control, key, incoming, sample } = plan;
     if (control.reset) this.reset(key);
-    if (control.hold !== undefined) this.hold(key, control.hold);
+    if (control.hold !== undefined) this.hold(key, control.hold, (msg as { topic?: unknown }).topic);
     if (incoming) this.load(key!, incoming, control.peer);
     if (sample) {
       const entry = this.adopt(key!, plan);
@@ -311,17 +315,26 @@ class LearnerNode<M extends Learner> {
     throw new ModelError(this.t('runtime.errors.featuresDiffer', vars));
   }
 
-  /** Stops (`on`) or resumes learning for `key`, or for every key when the message has none. */
-  private hold(key: string | undefined, on: boolean): void {
-    if (key === undefined || !this.key) {
-      this.holdAll = on;
-      this.held.clear();
-      return;
+  /**
+   * Stops (`on`) or resumes learning for `key`; without a key (or on a node with one model) for
+   * every key, held by `topic` until that topic's `msg.hold = false` (a release without a topic
+   * releases them all).
+   */
+  private hold(key: string | undefined, on: boolean, topic: unknown): void {
+    const bounded = (set: Set<string>, id: string): void => {
+      set.delete(id);
+      if (!on) return;
+      set.add(id);
+      if (set.size > this.settings.maxKeys) set.delete(set.values().next().value!);
+    };
+    if (key !== undefined && this.key) {
+      bounded(this.held, key);
+    } else if (topic === undefined || topic === null) {
+      if (on) bounded(this.holders, '');
+      else this.holders.clear();
+    } else {
+      bounded(this.holders, String(topic));
     }
-    this.held.delete(key);
-    if (!on) return;
-    this.held.add(key);
-    if (this.held.size > this.settings.maxKeys) this.held.delete(this.held.values().next().value!);
   }
 
   private reset(key: string | undefined): void {
