@@ -187,14 +187,23 @@ class Simulator {
   }
 
   /**
+   * Sets the clock to `now` and schedules the first fault and mode switches from there, as `start()`
+   * does, so that a test replaying `tick()` from `begin(t)` sees the stream `npm start` publishes.
+   */
+  begin(now) {
+    this.time = now;
+    // The first fault comes soon after the models have warmed up, so a visitor sees one.
+    if (this.faultSeconds) this.nextFault = this.time + this.between([15, 20], this.faultRandom) * 1000;
+    for (const s of this.state.values()) s.modeUntil = this.time + this.between(this.modeSeconds) * 1000;
+    return this;
+  }
+
+  /**
    * Publishes a round every `period` ms on an mqtt.js client (its own clock: the simulated time
    * follows the wall clock from the start). Call `stop()` to end.
    */
   start(client) {
-    this.time = Date.now();
-    // The first fault comes soon after the models have warmed up, so a visitor sees one.
-    if (this.faultSeconds) this.nextFault = this.time + this.between([15, 20], this.faultRandom) * 1000;
-    for (const s of this.state.values()) s.modeUntil = this.time + this.between(this.modeSeconds) * 1000;
+    this.begin(Date.now());
     let rounds = 0;
     const round = () => {
       this.time = Date.now();
