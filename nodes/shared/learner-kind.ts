@@ -48,8 +48,16 @@ export interface LearnerKind<M extends Learner> {
   misfit(model: M): string | undefined;
   /** Combines two models of one key (learned on different instances) into a new one. */
   merge(a: M, b: M): M;
-  /** Writes the result for `sample` onto `msg` (the output property is `output`). */
-  transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): void;
+  /**
+   * Judges a sample before it is learned (or not), with the model that learns it when there is
+   * one: ml-pca's alarm takes every sample's scores by the model as it was before the sample.
+   */
+  judge?(model: M, sample: Sample): void;
+  /**
+   * Writes the result for `sample` onto `msg` (the output property is `output`).
+   * @returns messages for the node's third output (ml-pca's alarm starts and ends), if any.
+   */
+  transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): NodeMessage[] | void;
   /** Status text of a ready model, under 20 characters: `n=1234`, `2 PCs 95.8%`. */
   status(model: M): string;
 }

@@ -95,6 +95,10 @@ class LearnerNode<M extends Learner> {
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
+  /** Keys whose learning `msg.hold` stopped, oldest first; at most `maxKeys`. */
+  private readonly held = new Set<string>();
+  /** `msg.hold = true` without a key: no key learns. */
+  private holdAll = false;
 
   constructor(
     RED: NodeAPI,
@@ -254,8 +258,9 @@ class LearnerNode<M extends Learner> {
    * key behind.
    */
   private plan(checked: Checked<M>): Plan<M> {
-    const { control, incoming, entry, sample } = checked;
-    const learn = control.learn && this.settings.learning !== 'off';
+    const { control, incoming, entry, sample, key } = checked;
+    const hold = control.hold ?? (this.holdAll || (key !== undefined && this.held.has(key)));
+    const learn = control.learn && this.settings.learning !== 'off' && !hold;
     let fresh: M | undefined;
     if (sample) {
       const ownAfter = incoming && !control.peer ? incoming : entry?.own;
@@ -274,9 +279,12 @@ class LearnerNode<M extends Learner> {
   private apply(plan: Plan<M>, msg: NodeMessageInFlow, send: Send): void {
     const { control, key, incoming, sample } = plan;
     if (control.reset) this.reset(key);
+    if (control.hold !== undefined) this.hold(key, control.hold);
     if (incoming) this.load(key!, incoming, control.peer);
     if (sample) {
       const entry = this.adopt(key!, plan);
+      const judged = entry?.own ?? entry?.effective();
+      if (judged !== undefined && this.kind.judge) this.kind.judge(judged, sample);
       const fitted = plan.learn && entry?.own !== undefined && this.learn(key!, entry, sample);
       this.emit(entry?.effective(), sample, fitted, msg, send);
     }
@@ -299,6 +307,19 @@ class LearnerNode<M extends Learner> {
     if (other === undefined) return;
     const vars = { model: describeSchema(incoming.schema), other: describeSchema(other.schema) };
     throw new ModelError(this.t('runtime.errors.featuresDiffer', vars));
+  }
+
+  /** Stops (`on`) or resumes learning for `key`, or for every key when the message has none. */
+  private hold(key: string | undefined, on: boolean): void {
+    if (key === undefined || !this.key) {
+      this.holdAll = on;
+      this.held.clear();
+      return;
+    }
+    this.held.delete(key);
+    if (!on) return;
+    this.held.add(key);
+    if (this.held.size > this.settings.maxKeys) this.held.delete(this.held.values().next().value!);
   }
 
   private reset(key: string | undefined): void {
@@ -368,13 +389,14 @@ class LearnerNode<M extends Learner> {
       model !== undefined &&
       (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
     if (ready) {
+      let alarms: NodeMessage[] | void;
       try {
-        this.kind.transform(model, sample, msg, this.input);
+        alarms = this.kind.transform(model, sample, msg, this.input);
       } catch (err) {
         if (!(err instanceof NonFiniteError)) throw err;
         throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
       }
-      send([msg, null]);
+      send(alarms ? [msg, null, alarms] : [msg, null]);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
       send([msg, null]);
