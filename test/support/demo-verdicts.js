@@ -199,7 +199,11 @@ function modeAgreement(pairs) {
     });
     if (agree > best.agree) best = { agree, mapping };
   }
-  return { agreement: pairs.length ? best.agree / pairs.length : NaN, mapping: best.mapping, windows: pairs.length };
+  return {
+    agreement: pairs.length ? best.agree / pairs.length : NaN,
+    mapping: best.mapping,
+    windows: pairs.length,
+  };
 }
 
 /**
@@ -279,10 +283,14 @@ async function main(argv) {
     else files.push(argv[i]);
   }
   if (files.length === 0)
-    files.push(...['dashboard2-demo.json', 'dashboard1-demo.json'].map((f) => path.join(repoRoot, 'examples', f)));
+    files.push(
+      ...['dashboard2-demo.json', 'dashboard1-demo.json'].map((f) => path.join(repoRoot, 'examples', f)),
+    );
   for (const file of files) {
     const flow = JSON.parse(fs.readFileSync(file, 'utf8'));
-    console.log(`${path.basename(file)}: ${seconds} simulated s from the start of the demo, seeds ${seeds.join(', ')}`);
+    console.log(
+      `${path.basename(file)}: ${seconds} simulated s from the start of the demo, seeds ${seeds.join(', ')}`,
+    );
     const all = [];
     for (const seed of seeds) {
       const f = figures(await replay(flow, { seconds, seed }));
