@@ -72,17 +72,21 @@ function headless(flow) {
   for (const node of out) {
     if (node.wires) node.wires = node.wires.map((port) => port.filter((id) => !dropped.has(id)));
   }
-  const only = (type) => {
+  /** The one node of a type (`optional`: or none). */
+  const only = (type, optional = false) => {
     const found = out.filter((n) => n.type === type);
+    if (found.length === 0 && optional) return undefined;
     if (found.length !== 1) throw new Error(`the demo flow has ${found.length} ${type} nodes, not one`);
     return found[0];
   };
   if (!source) throw new Error(`no MQTT input on ${READINGS}`);
   if (alerts.length === 0) throw new Error(`no MQTT output on ${ALERTS_TOPIC}`);
   // Probes beside the flow's own wires: the windows, the clusters and the scores.
-  const probes = { rows: only('ml-window'), modes: only('ml-kmeans'), pca: only('ml-pca') };
+  // A flow without k-means (examples/mqtt-anomaly-alerts.json) is measured on its alerts alone.
+  const probes = { rows: only('ml-window'), modes: only('ml-kmeans', true), pca: only('ml-pca') };
   const ids = {};
   for (const [name, node] of Object.entries(probes)) {
+    if (!node) continue;
     ids[name] = `probe-${name}`;
     out.push({ id: ids[name], type: 'probe-sink', z: tab.id, wires: [] });
     node.wires[0] = [...node.wires[0], ids[name]];
@@ -144,7 +148,7 @@ async function replay(flow, { seconds = 300, seed = 1 } = {}) {
     const widgets = new Map([...demo.sinks].map(([id, name]) => [id, { name, messages: at(id) }]));
     return {
       alerts: demo.alerts.flatMap(at),
-      modes: at(demo.modes),
+      modes: demo.modes ? at(demo.modes) : [],
       pca: at(demo.pca),
       rows: at(demo.rows),
       widgets,
