@@ -205,7 +205,13 @@ describe('PCA contributions (complete decomposition)', () => {
 describe('NormalOnlyPCA', () => {
   // An alarm of one sample, no hold: the gate leaves out exactly the samples over a limit.
   const PER_SAMPLE = { span: 1, t2Level: 1, speLevel: 1, hold: 0 };
-  const options = (more) => ({ learnOnlyNormal: true, relearnAfter: 0, warmup: 20, alarm: PER_SAMPLE, ...more });
+  const options = (more) => ({
+    learnOnlyNormal: true,
+    relearnAfter: 0,
+    warmup: 20,
+    alarm: PER_SAMPLE,
+    ...more,
+  });
 
   it('a burst of anomalous samples leaves the model exactly as it was (export equal)', () => {
     const next = plant(21);

@@ -9,6 +9,7 @@ import {
   ALARM_DEFAULTS,
   NormalOnlyPCA,
   StreamingPCA,
+  type AlarmEvent,
   type NormalOnlyOptions,
   type PcaAnomaly,
   type PcaOptions,
@@ -49,7 +50,7 @@ interface PcaResult extends PcaExplanation {
   /** The alarm's evidence, 1 where the alarm starts. */
   alarmLevel: number | number[];
   /** `start` or `end` on the sample where the alarm started or ended, else null. */
-  alarmEvent: 'start' | 'end' | null | Array<'start' | 'end' | null>;
+  alarmEvent: AlarmEvent | AlarmEvent[];
   /** True while the model is too young to judge: the alarm is held back. */
   learning: boolean | boolean[];
 }
@@ -177,38 +178,64 @@ function at<T>(value: T | T[], i: number, batch: boolean): T {
 }
 
 /**
- * One message per alarm start or end among the judged rows, for the third output: `msg.hold`
- * mirrors the alarm so that wiring the output back into the flow's other learners stops their
- * learning for the key during the alarm; no payload, so a learner reads it as a control message.
+ * The keys whose alarm is on, as the alarm output last told (`''` for a node with one model), oldest
+ * first. A model replaced or reset during an alarm (`msg.model`, `msg.reset`, eviction) starts
+ * with its alarm off; the output must still send the end, or the learners it holds would stay held.
  */
-function alarmMessages(
-  verdicts: Readonly<Verdicts>,
-  count: number,
-  result: PcaResult,
-  batch: boolean,
-  key: string | null,
-): NodeMessage[] | undefined {
-  let out: NodeMessage[] | undefined;
-  for (let i = 0; i < count; i++) {
-    const event = verdicts.event[i];
-    if (event === null) continue;
-    const report: AlarmReport = {
-      on: event === 'start',
-      event,
-      key,
-      row: batch ? i : null,
-      level: verdicts.level[i],
-      t2: at(result.t2, i, batch),
-      spe: at(result.spe, i, batch),
-      t2Limit: result.t2Limit,
-      speLimit: result.speLimit,
-      top: at(result.top, i, batch),
-    };
-    const message: NodeMessage & { hold: boolean; alarm: AlarmReport } = { hold: report.on, alarm: report };
-    if (key !== null) message.topic = key;
-    (out ??= []).push(message);
+class AlarmedKeys {
+  private readonly keys = new Set<string>();
+  /** Each row's event of the last {@link events} call, reused (a copy goes out only for a batch). */
+  readonly rowEvents: AlarmEvent[] = [];
+
+  constructor(private readonly max: number) {}
+
+  /**
+   * Each row's alarm event into {@link rowEvents}, from the change of the key's alarm as the output
+   * last told it; returns the messages for the third output: `msg.hold` mirrors the alarm, so that wiring the output back
+   * into the flow's other learners stops their learning for the key during the alarm; no payload,
+   * so a learner reads it as a control message.
+   */
+  events(
+    verdicts: Readonly<Verdicts>,
+    result: PcaResult,
+    count: number,
+    batch: boolean,
+    key: string | null,
+  ): NodeMessage[] | undefined {
+    const id = key ?? '';
+    let on = this.keys.has(id);
+    const events = this.rowEvents;
+    events.length = count;
+    let messages: NodeMessage[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const now = verdicts.alarm[i];
+      events[i] = now === on ? null : now ? 'start' : 'end';
+      on = now;
+      if (events[i] === null) continue;
+      const report: AlarmReport = {
+        on,
+        event: events[i]!,
+        key,
+        row: batch ? i : null,
+        level: verdicts.level[i],
+        t2: at(result.t2, i, batch),
+        spe: at(result.spe, i, batch),
+        t2Limit: result.t2Limit,
+        speLimit: result.speLimit,
+        top: at(result.top, i, batch),
+      };
+      const message: NodeMessage & { hold: boolean; alarm: AlarmReport } = { hold: on, alarm: report };
+      if (key !== null) message.topic = key;
+      (messages ??= []).push(message);
+    }
+    if (!on) {
+      this.keys.delete(id);
+    } else if (!this.keys.has(id)) {
+      this.keys.add(id);
+      if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value!);
+    }
+    return messages;
   }
-  return out;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -292,6 +319,7 @@ export = function register(RED: NodeAPI): void {
           return null;
         }
       };
+      const alarmed = new AlarmedKeys(settings.maxKeys);
       const wrap = (pca: StreamingPCA): NormalOnlyPCA =>
         new NormalOnlyPCA(pca, gateOptions(pca.schema.dimension));
       return {
@@ -346,7 +374,7 @@ export = function register(RED: NodeAPI): void {
             n: model.samplesSeen,
             alarm: batch ? verdicts.alarm.slice(0, rows.length) : verdicts.alarm[0],
             alarmLevel: batch ? verdicts.level.slice(0, rows.length) : verdicts.level[0],
-            alarmEvent: batch ? verdicts.event.slice(0, rows.length) : verdicts.event[0],
+            alarmEvent: null,
             learning: batch ? verdicts.learning.slice(0, rows.length) : verdicts.learning[0],
           };
           for (const row of scores) checkFinite(row, what.score);
@@ -355,8 +383,12 @@ export = function register(RED: NodeAPI): void {
           checkFinite(ratio, what.ratio);
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
-          return alarmMessages(verdicts, rows.length, result, batch, modelKey(msg));
+          const messages = alarmed.events(verdicts, result, rows.length, batch, modelKey(msg));
+          const events = alarmed.rowEvents;
+          result.alarmEvent = batch ? events.slice(0, rows.length) : events[0];
+          return messages;
         },
+        alarming: (gated) => gated.state.alarm.on,
         status(gated) {
           const model = gated.pca;
           if (!gated.judging) {

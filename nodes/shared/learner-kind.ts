@@ -14,6 +14,16 @@ export interface Learner extends StoredModel {
   learnOne(x: ArrayLike<number>): void;
   learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start?: number, end?: number): void;
   toJSON(): ModelHeader;
+  /**
+   * The model JSON without changing what the model does next (a PCA export refits the live
+   * model); used for saves and shares, which run on a timer. By default `toJSON`.
+   */
+  snapshot?(): ModelHeader;
+}
+
+/** A model's JSON for a save or a share: its {@link Learner.snapshot}, else its `toJSON`. */
+export function snapshotOf(model: { toJSON(): ModelHeader; snapshot?(): ModelHeader }): ModelHeader {
+  return model.snapshot ? model.snapshot() : model.toJSON();
 }
 
 /** How one node type creates, loads, merges and applies its model. */
@@ -60,6 +70,8 @@ export interface LearnerKind<M extends Learner> {
   transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): NodeMessage[] | void;
   /** Status text of a ready model, under 20 characters: `n=1234`, `2 PCs 95.8%`. */
   status(model: M): string;
+  /** Whether the model's alarm is on (a red status dot); by default never. */
+  alarming?(model: M): boolean;
 }
 
 /**

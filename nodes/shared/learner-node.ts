@@ -425,28 +425,40 @@ class LearnerNode<M extends Learner> {
     send([null, out]);
   }
 
-  private statusText(): { text: string; ready: boolean } {
+  private statusText(): { text: string; ready: boolean; alarm: boolean } {
     if (this.key && this.models.size !== 1) {
       let total = 0;
-      for (const [, entry] of this.models) total += entry.effective()?.samplesSeen ?? 0;
+      let alarm = false;
+      for (const [, entry] of this.models) {
+        const model = entry.effective();
+        if (model === undefined) continue;
+        total += model.samplesSeen;
+        alarm ||= this.kind.alarming?.(model) ?? false;
+      }
       return {
         text: this.t('runtime.status.keys', { keys: this.models.size, samples: total }),
         ready: this.models.size > 0,
+        alarm,
       };
     }
     const model = this.models.peek(this.lastKey)?.effective() ?? [...this.models][0]?.[1].effective();
-    if (model !== undefined && this.isReady(model)) return { text: this.kind.status(model), ready: true };
+    if (model !== undefined && this.isReady(model)) {
+      return { text: this.kind.status(model), ready: true, alarm: this.kind.alarming?.(model) ?? false };
+    }
     if (model === undefined) {
-      if (this.settings.learning === 'off') return { text: this.t('runtime.status.noModel'), ready: false };
+      if (this.settings.learning === 'off') {
+        return { text: this.t('runtime.status.noModel'), ready: false, alarm: false };
+      }
       const warmup = this.settings.warmupSamples;
       const text = warmup
         ? this.t('runtime.status.warmingUp', { seen: 0, warmup })
         : this.t('runtime.status.waiting');
-      return { text, ready: false };
+      return { text, ready: false, alarm: false };
     }
     return {
       text: this.t('runtime.status.warmingUp', { seen: model.samplesSeen, warmup: this.warmupOf(model) }),
       ready: false,
+      alarm: false,
     };
   }
 }

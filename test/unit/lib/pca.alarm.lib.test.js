@@ -81,13 +81,19 @@ describe('PCA alarm', () => {
     const raisedAt = during.findIndex((v) => v.alarm);
     assert.ok(raisedAt >= 0 && raisedAt < 5, `raised at ${raisedAt}`);
     assert.equal(during[raisedAt].event, 'start');
-    assert.ok(during.slice(raisedAt).every((v) => v.alarm), 'no flicker during the fault');
+    assert.ok(
+      during.slice(raisedAt).every((v) => v.alarm),
+      'no flicker during the fault',
+    );
     const after = Array.from({ length: 200 }, () => step(next()));
     const endedAt = after.findIndex((v) => !v.alarm);
     assert.ok(endedAt > ALARM_DEFAULTS.hold, `ended ${endedAt} samples after the fault`);
     assert.ok(endedAt <= ALARM_DEFAULTS.hold + 3 * ALARM_DEFAULTS.span, `ended ${endedAt} samples after`);
     assert.equal(after[endedAt].event, 'end');
-    assert.ok(after.slice(endedAt).every((v) => !v.alarm), 'quiet once ended');
+    assert.ok(
+      after.slice(endedAt).every((v) => !v.alarm),
+      'quiet once ended',
+    );
   });
 
   it('a slow drift of one sensor raises the alarm within 150 samples of reaching 3 σ', () => {
