@@ -26,6 +26,8 @@ const EPOCH = Date.UTC(2026, 0, 5, 8);
 const GRACE_MS = 5000;
 /** Faults that start this close to the end of a replay (s) are left out of the figures. */
 const TAIL_S = 10;
+/** Change nodes a settling ping goes through: more than the hops of any path of a demo flow. */
+const SETTLE_HOPS = 24;
 const ALERTS_TOPIC = 'factory/alerts';
 const READINGS = 'factory/+/+';
 
@@ -91,7 +93,17 @@ function headless(flow) {
     out.push({ id: ids[name], type: 'probe-sink', z: tab.id, wires: [] });
     node.wires[0] = [...node.wires[0], ids[name]];
   }
-  return { flows: out, source, alerts, sinks, ...ids };
+  // A ping through a chain of change nodes longer than any path of the flow: the flow's nodes
+  // answer synchronously and Node-RED delivers each hop in order, so once the ping is out, every
+  // message the flow made of the windows closed before it was sent has arrived too (alarm holds
+  // included), whatever the machine's load.
+  const hops = Array.from({ length: SETTLE_HOPS }, (_, i) => `probe-hop-${i}`);
+  out.push({ id: 'probe-ping', type: 'probe-source', z: tab.id, wires: [[hops[0]]] });
+  hops.forEach((id, i) =>
+    out.push({ id, type: 'change', z: tab.id, rules: [], wires: [[hops[i + 1] ?? 'probe-settled']] }),
+  );
+  out.push({ id: 'probe-settled', type: 'probe-sink', z: tab.id, wires: [] });
+  return { flows: out, source, alerts, sinks, ping: 'probe-ping', settled: 'probe-settled', ...ids };
 }
 
 /**
@@ -141,6 +153,8 @@ async function replay(flow, { seconds = 300, seed = 1 } = {}) {
       // Reading at second s closes every machine's window of second s - 1.
       const expected = simulator.machines.length * second;
       if (expected > 0) await runtime.waitFor(demo.rows, expected, 60000);
+      runtime.send(demo.ping, { payload: second });
+      await runtime.waitFor(demo.settled, second + 1, 60000);
       now = EPOCH + second * 1000;
     }
     faults.push(...open.values());
