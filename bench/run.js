@@ -8,7 +8,8 @@
 // ratio compares the whole flows (source → node → sink against source → change → sink).
 // Scenario files in bench/scenarios/ add rows; BENCH_MESSAGES sets N (default 200000), BENCH_ONLY
 // keeps the scenario files whose name contains it (BENCH_ONLY=soak: the soak benchmark alone, see
-// bench/soak.js; BENCH_ONLY=skab: verdicts on real data, see bench/scenarios/70-skab.js).
+// bench/soak.js; BENCH_ONLY=skab: verdicts on real data, see bench/scenarios/70-skab.js;
+// BENCH_ONLY=demo: the demo's verdicts against its simulator, see bench/scenarios/75-demo-verdicts.js).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

@@ -31,6 +31,8 @@ const MODES = {
 const LOAD_GAIN = { temp: 1.6, current: 0.9, vib: 0.25, pressure: 0.4 };
 const NOISE = { temp: 0.4, current: 0.25, vib: 0.12, pressure: 0.08 };
 const FAULTS = ['stuck', 'correlation', 'spike'];
+/** When the first fault comes after `start()` (range, s). */
+const FIRST_FAULT = [80, 90];
 
 /** mulberry32: a small, fast, seeded PRNG with uniform output in [0, 1). */
 function mulberry32(seed) {
@@ -187,14 +189,24 @@ class Simulator {
   }
 
   /**
+   * Sets the clock to `now` and schedules the first fault and mode switches from there, as `start()`
+   * does, so that a test replaying `tick()` from `begin(t)` sees the stream `npm start` publishes.
+   */
+  begin(now) {
+    this.time = now;
+    // The first fault comes soon after the demo's models have learned enough to judge (about 75 s
+    // of windows), so a visitor sees one caught.
+    if (this.faultSeconds) this.nextFault = this.time + this.between(FIRST_FAULT, this.faultRandom) * 1000;
+    for (const s of this.state.values()) s.modeUntil = this.time + this.between(this.modeSeconds) * 1000;
+    return this;
+  }
+
+  /**
    * Publishes a round every `period` ms on an mqtt.js client (its own clock: the simulated time
    * follows the wall clock from the start). Call `stop()` to end.
    */
   start(client) {
-    this.time = Date.now();
-    // The first fault comes soon after the models have warmed up, so a visitor sees one.
-    if (this.faultSeconds) this.nextFault = this.time + this.between([15, 20], this.faultRandom) * 1000;
-    for (const s of this.state.values()) s.modeUntil = this.time + this.between(this.modeSeconds) * 1000;
+    this.begin(Date.now());
     let rounds = 0;
     const round = () => {
       this.time = Date.now();

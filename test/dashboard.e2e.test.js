@@ -1,7 +1,7 @@
 'use strict';
 // `npm start` end to end in a real browser: the demo (embedded broker, simulator, Node-RED with the
 // Dashboard 2 flow) on free ports, Debian's headless Chromium driven by playwright-core (no browser
-// download). Checked: points of every cluster in the PC1/PC2 scatter; one colour per cluster index
+// download). Checked: points of every cluster in the operating modes scatter; one colour per cluster index
 // (the shared palette) in the scatter, the bars and the legend, the same after a page reload and
 // after a restart of the demo; machines in their own palette and every limit a grey dashed line;
 // chart titles that fit at 390 px; the bar chart of each machine's sensor contributions in the
@@ -112,7 +112,7 @@ describe('npm start: the live demo in headless Chromium', function () {
       window.Cypress = true;
     });
 
-    const scatter = chartId('PC1/PC2 by cluster');
+    const scatter = chartId('modes by cluster');
     const sizes = chartId('cluster sizes');
     const lines = [chartId('T² over time'), chartId('SPE over time')];
     const contributions = chartId('contributions per machine');
@@ -278,10 +278,10 @@ describe('npm start: the live demo in headless Chromium', function () {
     const colours = await checkColours('first load');
     progress('first load: every colour checked');
 
-    // Let more windows arrive, and the first injected fault (15–20 s after the start with the
-    // demo's seed) show in the simulator's ground truth and in the scores, for the screenshot.
+    // Let more windows arrive, and the first injected fault (80–90 s after the start, once the
+    // models judge) show in the simulator's ground truth and in the scores, for the screenshot.
     await page
-      .waitForFunction(() => /fault on/.test(document.body.innerText), null, { polling: 250, timeout: 45000 })
+      .waitForFunction(() => /fault on/.test(document.body.innerText), null, { polling: 250, timeout: 90000 })
       .catch(() => console.log('      (no fault injected yet; the screenshot shows none)'));
     await page.waitForTimeout(4500);
 
