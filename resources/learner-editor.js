@@ -80,7 +80,13 @@ window.StreamMLEditor =
         shareEvery: { value: 0, validate: nonNegativeNumber },
         sharePrefix: { value: 'stream-ml/models', validate: topicLevel(true) },
         peerExpiry: { value: 0, validate: nonNegativeNumber },
+        receiveShares: { value: false },
       };
+    }
+
+    /** The credential every learner has: the fleet's shared secret that signs shares. */
+    function learnerCredentials() {
+      return { shareSecret: { type: 'password' } };
     }
 
     /** Sets up the shared form rows; call from oneditprepare. */
@@ -117,6 +123,7 @@ window.StreamMLEditor =
 
     return {
       learnerDefaults: learnerDefaults,
+      learnerCredentials: learnerCredentials,
       prepareLearner: prepareLearner,
       wholeNumber: wholeNumber,
       blank: blank,

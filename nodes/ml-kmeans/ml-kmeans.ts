@@ -19,6 +19,7 @@ import {
   type LearnerConfig,
   type LearnerKind,
   type LearnerSettings,
+  SHARING_CREDENTIALS,
 } from '../shared/learner-node';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
@@ -337,5 +338,5 @@ export = function register(RED: NodeAPI): void {
       kmeansKind(readKMeansSettings(config, t), learner, warn, t),
     );
   }
-  RED.nodes.registerType('ml-kmeans', KMeansNode);
+  RED.nodes.registerType('ml-kmeans', KMeansNode, { credentials: SHARING_CREDENTIALS });
 };

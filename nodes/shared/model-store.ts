@@ -52,31 +52,55 @@ export class ModelEntry<M extends StoredModel> {
    * the number of peers.
    */
   private peersCombined: M | undefined;
+  /** Whether `combined` lags behind learning or a share, and when it was built (Date.now()). */
+  private stale = false;
+  private builtAt = 0;
 
+  /**
+   * @param rebuildMs how long the combined model may lag behind the own model's learning and the
+   *   peers' shares (the share interval: peers' models are that old anyway); 0: never.
+   */
   constructor(
     private readonly merge: (a: M, b: M) => M,
     own?: M,
+    private readonly rebuildMs = 0,
   ) {
     this.own = own;
     (this.peers as PeerModels<M>).onChange = () => {
       this.peersCombined = undefined;
-      this.combined = undefined;
+      this.lags();
     };
   }
 
-  /** The model to transform with: own ⊕ every peer's; `undefined` when there is none yet. */
+  /**
+   * The model to transform with: own ⊕ every peer's; `undefined` when there is none yet. With a
+   * rebuild interval, rebuilt at most once per interval after learning or a share (a merge, and
+   * for PCA an eigen-decomposition, per sample would cost more than learning it).
+   */
   effective(): M | undefined {
     if (this.peers.size === 0) return this.own;
-    if (this.combined === undefined) {
-      if (this.peersCombined === undefined) {
-        let peers: M | undefined;
-        for (const peer of this.peers.values()) peers = peers === undefined ? peer : this.merge(peers, peer);
-        this.peersCombined = peers;
-      }
-      // The own model first: a k-means merge keeps the cluster numbering of its first model.
-      this.combined = this.own === undefined ? this.peersCombined : this.merge(this.own, this.peersCombined!);
+    if (this.combined === undefined || (this.stale && Date.now() - this.builtAt >= this.rebuildMs)) {
+      this.rebuild();
     }
     return this.combined;
+  }
+
+  /** own ⊕ every peer's, up to date with every sample learned and share received (for export). */
+  current(): M | undefined {
+    if (this.stale) this.combined = undefined;
+    return this.effective();
+  }
+
+  private rebuild(): void {
+    if (this.peersCombined === undefined) {
+      let peers: M | undefined;
+      for (const peer of this.peers.values()) peers = peers === undefined ? peer : this.merge(peers, peer);
+      this.peersCombined = peers;
+    }
+    // The own model first: a k-means merge keeps the cluster numbering of its first model.
+    this.combined = this.own === undefined ? this.peersCombined : this.merge(this.own, this.peersCombined!);
+    this.stale = false;
+    this.builtAt = Date.now();
   }
 
   /**
@@ -89,9 +113,19 @@ export class ModelEntry<M extends StoredModel> {
     return partners;
   }
 
-  /** Call after the own model learned or was replaced, or a peer's model changed. */
+  /** Call after the own model was replaced, or a peer's model changed: the next use rebuilds. */
   changed(): void {
     this.combined = undefined;
+  }
+
+  /** Call after the own model learned: the combined model follows within the rebuild interval. */
+  learned(): void {
+    this.lags();
+  }
+
+  private lags(): void {
+    if (this.rebuildMs === 0) this.combined = undefined;
+    else this.stale = true;
   }
 }
 
@@ -108,6 +142,7 @@ export class ModelStore<M extends StoredModel> {
     private readonly maxKeys: number,
     private readonly merge: (a: M, b: M) => M,
     private readonly evicted: (key: string) => void,
+    private readonly rebuildMs = 0,
   ) {}
 
   get size(): number {
@@ -139,9 +174,25 @@ export class ModelStore<M extends StoredModel> {
       this.entries.delete(oldest);
       this.evicted(oldest);
     }
-    const entry = new ModelEntry<M>(this.merge);
+    const entry = new ModelEntry<M>(this.merge, undefined, this.rebuildMs);
     this.entries.set(key, entry);
     return entry;
+  }
+
+  /**
+   * The entry of `key` for a peer's share: created when missing, but only by evicting a key that
+   * holds no own model, so that shares can never push out what this instance learned from data.
+   * @returns `undefined` when every key holds an own model and there is no room.
+   */
+  obtainForShare(key: string): ModelEntry<M> | undefined {
+    if (this.entries.has(key) || this.entries.size < this.maxKeys) return this.obtain(key);
+    for (const [oldest, entry] of this.entries) {
+      if (entry.own !== undefined) continue;
+      this.entries.delete(oldest);
+      this.evicted(oldest);
+      return this.obtain(key);
+    }
+    return undefined;
   }
 
   delete(key: string): boolean {
