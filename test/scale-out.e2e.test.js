@@ -75,6 +75,7 @@ function flow(port, qos) {
       keyProperty: 'topic',
       instance: '',
       shareEvery: SHARE_EVERY,
+      receiveShares: true,
       sharePrefix: 'stream-ml/kstd',
       wires: [[], ['kroute']],
     },
@@ -121,6 +122,7 @@ function flow(port, qos) {
       ...settings[id],
       instance: '',
       shareEvery: SHARE_EVERY,
+      receiveShares: true,
       sharePrefix: `stream-ml/${id}`,
       wires: [[], ['route']],
     });
@@ -243,7 +245,17 @@ async function runScaleOut(runtimeOptions, qos) {
   const report = {};
   try {
     const dirs = INSTANCES.map(() => makeUserDir());
-    const options = (i) => ({ flows: flow(broker.port, qos), userDir: dirs[i], ...runtimeOptions });
+    // Signed shares (docs/scale-out.md, Trust): a restarted instance then takes back its own
+    // retained share when its context store lags behind.
+    const credentials = Object.fromEntries(
+      ['kstd', ...Object.keys(LEARNERS)].map((id) => [id, { shareSecret: 'e2e' }]),
+    );
+    const options = (i) => ({
+      flows: flow(broker.port, qos),
+      credentials,
+      userDir: dirs[i],
+      ...runtimeOptions,
+    });
     runtimes.push(...(await Promise.all(INSTANCES.map((id, i) => startInstance(id, options(i))))));
     client = await mqtt.connectAsync(broker.url, { clientId: `stream-ml-pub-${process.pid}-${Date.now()}` });
     const lastShare = new Map();

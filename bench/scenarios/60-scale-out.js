@@ -59,6 +59,7 @@ function flow(port) {
       z: tab,
       ...settings,
       shareEvery: 1,
+      receiveShares: true,
       sharePrefix: `bench/models/${id}`,
       wires: [next ? [next] : [], ['route']],
     });

@@ -132,6 +132,8 @@ export class ModelEntry<M extends StoredModel> {
 /** Keyed models with least-recently-used eviction. */
 export class ModelStore<M extends StoredModel> {
   private readonly entries = new Map<string, ModelEntry<M>>();
+  /** Keys made by peers' shares, oldest first (some may have learned since or gone). */
+  private readonly shareMade = new Set<string>();
 
   /**
    * @param maxKeys most keys kept.
@@ -165,12 +167,15 @@ export class ModelStore<M extends StoredModel> {
     return this.entries.get(key);
   }
 
-  /** The entry of `key`, created (and the oldest key evicted if needed) when missing. */
+  /**
+   * The entry of `key`, created when missing. At `maxKeys`, the oldest key that only shares made
+   * (no own model) goes first, else the least recently used.
+   */
   obtain(key: string): ModelEntry<M> {
     const existing = this.get(key);
     if (existing !== undefined) return existing;
     if (this.entries.size >= this.maxKeys) {
-      const oldest = this.entries.keys().next().value as string;
+      const oldest = this.oldestShareMade() ?? (this.entries.keys().next().value as string);
       this.entries.delete(oldest);
       this.evicted(oldest);
     }
@@ -185,12 +190,26 @@ export class ModelStore<M extends StoredModel> {
    * @returns `undefined` when every key holds an own model and there is no room.
    */
   obtainForShare(key: string): ModelEntry<M> | undefined {
-    if (this.entries.has(key) || this.entries.size < this.maxKeys) return this.obtain(key);
-    for (const [oldest, entry] of this.entries) {
-      if (entry.own !== undefined) continue;
-      this.entries.delete(oldest);
-      this.evicted(oldest);
-      return this.obtain(key);
+    if (this.entries.has(key)) return this.get(key);
+    if (this.entries.size >= this.maxKeys && this.oldestShareMade() === undefined) return undefined;
+    const entry = this.obtain(key);
+    // Bounded: keys reset or learned since leave the set at twice maxKeys, at most once per maxKeys.
+    if (this.shareMade.size >= 2 * this.maxKeys) {
+      for (const made of this.shareMade)
+        if (this.entries.get(made)?.own !== undefined || !this.entries.has(made)) this.shareMade.delete(made);
+    }
+    this.shareMade.add(key);
+    return entry;
+  }
+
+  /**
+   * The oldest key made by a share that still has no own model. Keys that learned since, or
+   * went, leave the set as they are met, so each costs one step once.
+   */
+  private oldestShareMade(): string | undefined {
+    for (const key of this.shareMade) {
+      if (this.entries.get(key)?.own === undefined && this.entries.has(key)) return key;
+      this.shareMade.delete(key);
     }
     return undefined;
   }
@@ -201,6 +220,7 @@ export class ModelStore<M extends StoredModel> {
 
   clear(): void {
     this.entries.clear();
+    this.shareMade.clear();
   }
 
   /** Every key and entry, least recently used first. */

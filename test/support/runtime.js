@@ -23,6 +23,8 @@ class Runtime {
   /**
    * @param {object} options
    * @param {object[]} options.flows the flow to deploy (written to flows.json).
+   * @param {object} [options.credentials] the nodes' credentials by node id (flows_cred.json,
+   *   unencrypted: the runtime has no credentialSecret).
    * @param {string} [options.userDir] reuse a user directory (to restart); new by default.
    * @param {string} [options.nodeRed] the node-red module to run (default: the devDependency).
    * @param {string} [options.execPath] the node binary (default: this one).
@@ -31,12 +33,14 @@ class Runtime {
    */
   static async start({
     flows,
+    credentials,
     userDir = makeUserDir(),
     nodeRed = require.resolve('node-red'),
     execPath,
     port = 0,
   }) {
     if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
+    if (credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     const runtime = new Runtime(userDir);
     runtime.child = fork(path.join(__dirname, 'runtime-child.js'), [userDir, nodeRed, String(port)], {
       execPath: execPath || process.execPath,
