@@ -409,6 +409,17 @@ async function runScaleOut(runtimeOptions, qos) {
       for (const [i, m] of settled.entries())
         assert.equal(m[id].n_samples_seen, n, `${INSTANCES[i]} ${id} n`);
     }
+    // One cluster numbering: each instance's centre j is nearest to the first instance's centre j.
+    const nearest = (c, centres) =>
+      centres.reduce((best, o, j) => (squared(c, o) < squared(c, centres[best]) ? j : best), 0);
+    for (const [i, m] of settled.entries()) {
+      const order = m.km.cluster_centers.map((c) => nearest(c, settled[0].km.cluster_centers));
+      assert.deepEqual(
+        order,
+        order.map((_, j) => j),
+        `${INSTANCES[i]}: the same cluster numbering`,
+      );
+    }
     for (const [i, m] of settled.entries()) {
       assertClose(m.std.mean, settled[0].std.mean, 1e-9, `${INSTANCES[i]}: same standardize model`);
       assertClose(m.std.var, settled[0].std.var, 1e-9, `${INSTANCES[i]}: same standardize variance`);

@@ -320,6 +320,11 @@ function kmeansKind(
     load: (json) => StreamingKMeans.load(json, optionsFor(own, learner, learner.warmupSamples)),
     misfit: (model) => misfit(model, own, learner, t),
     merge: (a, b) => StreamingKMeans.merge(a, b),
+    align(model, reference) {
+      const centres = reference.centers;
+      if (!model.ready || centres === null) return false;
+      return model.alignTo(centres).some((from, to) => from !== to);
+    },
     transform(model, sample, msg: NodeMessage) {
       const fields = msg as unknown as Record<string, unknown>;
       if (sample.batch) writeBatch(model, sample.rows, fields, distance);

@@ -48,6 +48,11 @@ export interface LearnerKind<M extends Learner> {
   misfit(model: M): string | undefined;
   /** Combines two models of one key (learned on different instances) into a new one. */
   merge(a: M, b: M): M;
+  /**
+   * Renumbers `own` in place after `reference`, the fleet's senior model of the key, so that every
+   * instance numbers what a model holds alike (k-means clusters). @returns whether it changed.
+   */
+  align?(own: M, reference: M): boolean;
   /** Writes the result for `sample` onto `msg` (the output property is `output`). */
   transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): void;
   /** Status text of a ready model, under 20 characters: `n=1234`, `2 PCs 95.8%`. */

@@ -135,6 +135,7 @@ class LearnerNode<M extends Learner> {
         models: this.models,
         load: (json) => this.loadChecked(json),
         check: (entry, incoming, peer) => this.checkCompatible(entry, incoming, peer),
+        align: kind.align ? (own, reference) => kind.align!(own, reference) : undefined,
         changed: (key) => this.persistence.changed(key),
       },
       (messages) => node.send([null, messages]),

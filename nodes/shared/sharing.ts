@@ -216,6 +216,28 @@ export interface SharingHost<M extends StoredModel & { toJSON(): ModelHeader }> 
   check(entry: ModelEntry<M>, incoming: M, peer: string | undefined): void;
   /** A key's models changed (to be saved). */
   changed(key: string): void;
+  /** Renumbers the own model after the key's senior model (k-means); see {@link LearnerKind}. */
+  align?(own: M, reference: M): boolean;
+}
+
+/**
+ * The senior model of a key, whose numbering the fleet follows: the one that has seen the most
+ * samples, ties to the smallest instance id. Every instance holding the same models picks the
+ * same one; a joining instance, with fewer samples, adopts the fleet's numbering, and the fleet's
+ * does not change.
+ */
+export function seniorOf<M extends StoredModel>(models: Iterable<[string, M]>): [string, M] | undefined {
+  let senior: [string, M] | undefined;
+  for (const [id, model] of models) {
+    if (
+      senior === undefined ||
+      model.samplesSeen > senior[1].samplesSeen ||
+      (model.samplesSeen === senior[1].samplesSeen && id < senior[0])
+    ) {
+      senior = [id, model];
+    }
+  }
+  return senior;
 }
 
 /** The share sender and receiver of one learner node. */
@@ -304,6 +326,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
     if (previous !== undefined && record !== undefined && previous.samplesSeen === model.samplesSeen) {
       this.heard.set(instance, now);
       this.records.set(previous, { ...record, at: now, seq: seq ?? record.seq });
+      if (entry) this.align(entry);
       return true;
     }
     const problem = implausible(
@@ -327,6 +350,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
     const target = entry ?? this.host.models.obtainForShare(key);
     if (target === undefined) throw new Error(this.t('runtime.sharing.noRoom', named));
     target.peers.set(instance, model);
+    this.align(target);
     this.records.set(model, {
       high: Math.max(record?.high ?? 0, model.samplesSeen),
       at: now,
@@ -335,6 +359,15 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
     this.heard.set(instance, now);
     this.host.changed(key);
     return true;
+  }
+
+  /** Renumbers the own model after the key's senior model, when that is a peer's. */
+  private align(entry: ModelEntry<M>): void {
+    const own = entry.own;
+    if (this.host.align === undefined || own === undefined) return;
+    const senior = seniorOf<M>([[this.settings.instance, own], ...entry.peers]);
+    if (senior === undefined || senior[1] === own) return;
+    if (this.host.align(own, senior[1])) entry.changed();
   }
 
   /**
