@@ -30,10 +30,13 @@ function accepts(port) {
   });
 }
 
-/** Starts mosquitto; resolves to `{url, port, stop()}`. */
-async function startMosquitto() {
+/**
+ * Starts mosquitto, without persistence (a restart loses every retained message); resolves to
+ * `{url, port, stop()}`. `port`: the port of a broker stopped before, to restart it there.
+ */
+async function startMosquitto({ port: wanted } = {}) {
   if (!BINARY) throw new Error('mosquitto is not installed: apt-get install mosquitto (.ci/run does)');
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-mqtt-'));
   const config = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
