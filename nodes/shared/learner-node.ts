@@ -239,8 +239,8 @@ class LearnerNode<M extends Learner> {
       sample = this.reader.read(value, target?.schema ?? null, this.input.label);
     } catch (err) {
       // A key that only shares made yields to the data: a share cannot block a key of other features.
-      if (entry?.own !== undefined || incoming || !control.learn || this.settings.learning === 'off')
-        throw err;
+      const learned = entry === undefined || entry.own !== undefined;
+      if (learned || incoming || !control.learn || this.settings.learning === 'off') throw err;
       sample = this.reader.read(value, null, this.input.label);
       return { control, key, incoming, sample, entry: undefined, dropPeers: true };
     }

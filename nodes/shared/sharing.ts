@@ -326,7 +326,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
     if (previous !== undefined && record !== undefined && previous.samplesSeen === model.samplesSeen) {
       this.heard.set(instance, now);
       this.records.set(previous, { ...record, at: now, seq: seq ?? record.seq });
-      if (entry) this.align(entry);
+      if (entry) this.align(key, entry);
       return true;
     }
     const problem = implausible(
@@ -342,15 +342,13 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
       if (seq === undefined || problem.reason === 'tooMany') throw new Error(text);
       this.doubts.add(text, text);
     }
-    if (entry) {
-      this.makeRoom(entry, instance, now);
-      this.host.check(entry, model, instance);
-    }
-    this.roomForInstance(instance, named, now);
+    const room = (): void => this.roomForInstance(instance, named, now);
+    if (entry) this.checkWithRoom(entry, model, instance, now, room);
+    else room();
     const target = entry ?? this.host.models.obtainForShare(key);
     if (target === undefined) throw new Error(this.t('runtime.sharing.noRoom', named));
     target.peers.set(instance, model);
-    this.align(target);
+    this.align(key, target);
     this.records.set(model, {
       high: Math.max(record?.high ?? 0, model.samplesSeen),
       at: now,
@@ -362,12 +360,13 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
   }
 
   /** Renumbers the own model after the key's senior model, when that is a peer's. */
-  private align(entry: ModelEntry<M>): void {
+  private align(key: string, entry: ModelEntry<M>): void {
     const own = entry.own;
     if (this.host.align === undefined || own === undefined) return;
     const senior = seniorOf<M>([[this.settings.instance, own], ...entry.peers]);
-    if (senior === undefined || senior[1] === own) return;
-    if (this.host.align(own, senior[1])) entry.changed();
+    if (senior === undefined || senior[1] === own || !this.host.align(own, senior[1])) return;
+    entry.changed();
+    this.host.changed(key);
   }
 
   /**
@@ -390,19 +389,36 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
   }
 
   /**
-   * A key full of peers makes room for a new one by dropping a peer not heard from for three
-   * share intervals (a live peer republishes every interval), so made-up ids cannot keep a real
-   * new instance out for longer than that.
+   * Checks a share against the key's other models. A key full of peers makes room for a new one
+   * by dropping a peer not heard from for three share intervals (a live peer republishes every
+   * interval), so made-up ids cannot keep a real new instance out for longer than that; the
+   * dropped peer comes back when the share is refused after all (by `room`, say).
+   * @throws ModelError or Error
    */
-  private makeRoom(entry: ModelEntry<M>, instance: string, now: number): void {
-    if (entry.peers.has(instance) || entry.peers.size < MAX_PEERS || !this.active) return;
+  private checkWithRoom(
+    entry: ModelEntry<M>,
+    model: M,
+    instance: string,
+    now: number,
+    room: () => void,
+  ): void {
     let stalest: string | undefined;
-    let oldest = now - 3 * this.settings.shareEvery * 1000;
-    for (const peer of entry.peers.keys()) {
-      const at = this.heard.get(peer) ?? this.startedAt;
-      if (at < oldest) [stalest, oldest] = [peer, at];
+    if (!entry.peers.has(instance) && entry.peers.size >= MAX_PEERS && this.active) {
+      let oldest = now - 3 * this.settings.shareEvery * 1000;
+      for (const peer of entry.peers.keys()) {
+        const at = this.heard.get(peer) ?? this.startedAt;
+        if (at < oldest) [stalest, oldest] = [peer, at];
+      }
     }
-    if (stalest !== undefined) entry.peers.delete(stalest);
+    const stale = stalest === undefined ? undefined : entry.peers.get(stalest);
+    if (stale !== undefined) entry.peers.delete(stalest!);
+    try {
+      this.host.check(entry, model, instance);
+      room();
+    } catch (err) {
+      if (stale !== undefined) entry.peers.set(stalest!, stale);
+      throw err;
+    }
   }
 
   /** At most {@link MAX_PEERS} instances are known at once, over every key. @throws Error */
