@@ -13,7 +13,14 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const mqtt = require('mqtt');
 const { Runtime, makeUserDir } = require('./support/runtime');
-const { startMosquitto, mosquittoVersion, mqttBrokerNode, mqttInNode } = require('./support/mosquitto');
+const {
+  startMosquitto,
+  mosquittoVersion,
+  mqttBrokerNode,
+  mqttInNode,
+  mqttOutNode,
+  shareRouteNode,
+} = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 const { assertClose } = require('./support/numeric');
 const dist = require('./support/dist');
@@ -81,30 +88,10 @@ function flow(port, qos) {
     },
     mqttInNode({ id: 'kstd-peers', z: tab, topic: 'stream-ml/kstd/+/#', wires: [['kstd']] }),
     { id: 'kctl', type: 'probe-source', z: tab, wires: [['kstd']] },
-    {
-      id: 'kroute',
-      type: 'switch',
-      z: tab,
-      property: 'retain',
-      propertyType: 'msg',
-      rules: [{ t: 'true' }, { t: 'else' }],
-      checkall: 'false',
-      outputs: 2,
-      wires: [['out'], ['kmodels']],
-    },
+    shareRouteNode({ id: 'kroute', z: tab, sink: 'kmodels' }),
     { id: 'kmodels', type: 'probe-sink', z: tab, wires: [] },
-    {
-      id: 'route',
-      type: 'switch',
-      z: tab,
-      property: 'retain',
-      propertyType: 'msg',
-      rules: [{ t: 'true' }, { t: 'else' }],
-      checkall: 'false',
-      outputs: 2,
-      wires: [['out'], ['models']],
-    },
-    { id: 'out', type: 'mqtt out', z: tab, topic: '', qos: '', retain: '', broker: 'broker', wires: [] },
+    shareRouteNode({ id: 'route', z: tab, sink: 'models' }),
+    mqttOutNode({ z: tab }),
     { id: 'models', type: 'probe-sink', z: tab, wires: [] },
     { id: 'catcher', type: 'catch', z: tab, scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', type: 'probe-sink', z: tab, wires: [] },
@@ -132,15 +119,7 @@ function flow(port, qos) {
 }
 
 /** Starts an instance whose id comes from env STREAM_ML_INSTANCE (the setting is blank). */
-function startInstance(id, options) {
-  const saved = process.env.STREAM_ML_INSTANCE;
-  process.env.STREAM_ML_INSTANCE = id;
-  // Runtime.start forks before its first await, so the child inherits the variable.
-  const started = Runtime.start(options);
-  if (saved === undefined) delete process.env.STREAM_ML_INSTANCE;
-  else process.env.STREAM_ML_INSTANCE = saved;
-  return started;
-}
+const startInstance = (id, options) => Runtime.startAs(id, options);
 
 /** The models an instance exports now (`what`: true for own ⊕ peers, "own"), by learner id. */
 async function exported(runtime, what = true) {

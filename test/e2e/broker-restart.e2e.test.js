@@ -7,7 +7,13 @@
 const assert = require('node:assert/strict');
 const mqtt = require('mqtt');
 const { Runtime } = require('../support/runtime');
-const { startMosquitto, mqttBrokerNode, mqttInNode } = require('../support/mosquitto');
+const {
+  startMosquitto,
+  mqttBrokerNode,
+  mqttInNode,
+  mqttOutNode,
+  shareRouteNode,
+} = require('../support/mosquitto');
 
 const SHARE_EVERY = 1;
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -32,32 +38,15 @@ function flow(port) {
       wires: [[], ['route']],
     },
     mqttInNode({ id: 'peers', z: tab, topic: 'stream-ml/std/+/#', wires: [['std']] }),
-    {
-      id: 'route',
-      type: 'switch',
-      z: tab,
-      property: 'retain',
-      propertyType: 'msg',
-      rules: [{ t: 'true' }, { t: 'else' }],
-      checkall: 'false',
-      outputs: 2,
-      wires: [['out'], ['models']],
-    },
-    { id: 'out', type: 'mqtt out', z: tab, topic: '', qos: '', retain: '', broker: 'broker', wires: [] },
+    shareRouteNode({ id: 'route', z: tab, sink: 'models' }),
+    mqttOutNode({ z: tab }),
     { id: 'models', type: 'probe-sink', z: tab, wires: [] },
     { id: 'catcher', type: 'catch', z: tab, scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', type: 'probe-sink', z: tab, wires: [] },
   ];
 }
 
-function startInstance(id, port) {
-  const saved = process.env.STREAM_ML_INSTANCE;
-  process.env.STREAM_ML_INSTANCE = id;
-  const started = Runtime.start({ flows: flow(port) });
-  if (saved === undefined) delete process.env.STREAM_ML_INSTANCE;
-  else process.env.STREAM_ML_INSTANCE = saved;
-  return started;
-}
+const startInstance = (id, port) => Runtime.startAs(id, { flows: flow(port) });
 
 async function exported(runtime, what = true) {
   const before = runtime.messages('models').length;

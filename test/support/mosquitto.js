@@ -112,4 +112,35 @@ function mqttInNode({ id, z, topic, qos = '1', datatype = 'json', wires }) {
   };
 }
 
-module.exports = { startMosquitto, freePort, mosquittoVersion, mqttBrokerNode, mqttInNode };
+/**
+ * A switch that sends a learner's shares (messages with `msg.retain`) to `out`, a core `mqtt out`
+ * (see {@link mqttOutNode}), and everything else (exports) to `sink`.
+ */
+function shareRouteNode({ id = 'route', z, out = 'out', sink }) {
+  return {
+    id,
+    type: 'switch',
+    z,
+    property: 'retain',
+    propertyType: 'msg',
+    rules: [{ t: 'true' }, { t: 'else' }],
+    checkall: 'false',
+    outputs: 2,
+    wires: [[out], [sink]],
+  };
+}
+
+/** A core `mqtt out` node on that broker, taking topic, QoS and retain from each message. */
+function mqttOutNode({ id = 'out', z }) {
+  return { id, type: 'mqtt out', z, topic: '', qos: '', retain: '', broker: 'broker', wires: [] };
+}
+
+module.exports = {
+  startMosquitto,
+  freePort,
+  mosquittoVersion,
+  mqttBrokerNode,
+  mqttInNode,
+  mqttOutNode,
+  shareRouteNode,
+};

@@ -62,6 +62,20 @@ class Runtime {
     return runtime;
   }
 
+  /**
+   * Starts a runtime whose instance id comes from env STREAM_ML_INSTANCE (learners with a blank
+   * Instance setting read it), as `id`.
+   */
+  static startAs(id, options) {
+    const saved = process.env.STREAM_ML_INSTANCE;
+    process.env.STREAM_ML_INSTANCE = id;
+    // start forks before its first await, so the child inherits the variable.
+    const started = Runtime.start(options);
+    if (saved === undefined) delete process.env.STREAM_ML_INSTANCE;
+    else process.env.STREAM_ML_INSTANCE = saved;
+    return started;
+  }
+
   constructor(userDir) {
     this.userDir = userDir;
     this.received = new Map();
