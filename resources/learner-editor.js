@@ -91,6 +91,12 @@ window.StreamMLEditor =
 
     /** Sets up the shared form rows; call from oneditprepare. */
     function prepareLearner(node) {
+      // A node the server has not seen yet comes without `has_shareSecret`: the editor would then
+      // take the empty secret field for a change, and mark a node opened and closed as changed.
+      var credentials = node.credentials || (node.credentials = {});
+      if (credentials.has_shareSecret === undefined && !credentials.shareSecret) {
+        credentials.has_shareSecret = false;
+      }
       $('#node-input-property').typedInput({ default: 'msg', types: ['msg'] });
       $('#node-input-keyProperty').typedInput({ default: 'msg', types: ['msg'] });
       var stores = (RED.settings.context && RED.settings.context.stores) || [];
