@@ -133,6 +133,7 @@ class LearnerNode<M extends Learner> {
       kind.type,
       {
         models: this.models,
+        keyed: this.key !== undefined,
         load: (json) => this.loadChecked(json),
         check: (entry, incoming, peer) => this.checkCompatible(entry, incoming, peer),
         align: kind.align ? (own, reference) => kind.align!(own, reference) : undefined,

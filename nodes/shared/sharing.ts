@@ -207,6 +207,8 @@ export function readShare(
 /** What sharing needs of the learner it serves. */
 export interface SharingHost<M extends StoredModel & { toJSON(): ModelHeader }> {
   readonly models: ModelStore<M>;
+  /** Whether the node keeps a model per key; without, every share must be of key "". */
+  readonly keyed: boolean;
   /** Loads a model and checks it against the node's settings. @throws ModelError */
   load(json: unknown): M;
   /**
@@ -308,6 +310,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
         this.t('runtime.sharing.wrongTopic', { ...named, topic: JSON.stringify(topic), expected }),
       );
     }
+    if (!this.host.keyed && key !== '') throw new Error(this.t('runtime.sharing.keyless', named));
     const seq = this.verify(share.model, named);
     const model = this.host.load(share.model);
     const entry = this.host.models.peek(key);

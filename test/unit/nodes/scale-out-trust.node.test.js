@@ -192,6 +192,15 @@ describe('scale-out trust: forged shares change nothing and are named', () => {
       assert.deepEqual(keys, ['d1', 'd2', 'd3'], 'every key learned from data is kept');
     });
 
+    it('a node without keys refuses a share of another key: its only model stays', async () => {
+      const t = await load(standardizeNode, 'ml-standardize', { instance: 'a', receiveShares: true });
+      await t.send(...rows(20).map((payload) => ({ payload })));
+      const before = await probe(t);
+      await t.send({ topic: topicOf('b', 'x'), payload: share(rows(3), 'b', 'x') });
+      assert.match(errors(t)[0], /for key "x", but this node keeps one model/);
+      assert.deepEqual(await probe(t), before);
+    });
+
     it('a forged model of another dimension does not block a new key: its first own sample drops it, with a warning', async () => {
       const t = await load(standardizeNode, 'ml-standardize', {
         instance: 'a',
