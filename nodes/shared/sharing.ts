@@ -319,10 +319,9 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
       return true;
     }
     const previous = entry?.peers.get(instance);
-    const record =
-      previous === undefined
-        ? undefined
-        : (this.records.get(previous) ?? { high: previous.samplesSeen, at: this.startedAt, seq: -1 });
+    // A peer restored from the context store has no record: how long ago its count held is not
+    // known (the node may have been down for hours), so its first share is judged as a new peer's.
+    const record = previous === undefined ? undefined : this.records.get(previous);
     // A replay of an older signed share, or the repeat of an unchanged model, changes nothing.
     if (seq !== undefined && record !== undefined && seq <= record.seq) return true;
     const now = Date.now();

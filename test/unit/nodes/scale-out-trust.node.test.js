@@ -136,6 +136,54 @@ describe('scale-out trust: forged shares change nothing and are named', () => {
       assert.equal((await t.exported())[0].n_samples_seen, 45);
     });
 
+    it('a peer restored after a redeploy is judged as a new one: what it learned meanwhile is taken', async () => {
+      // Node-RED keeps a node's context across a redeploy only with a context store configured.
+      helper.settings({ contextStorage: { default: { module: 'memory' } } });
+      try {
+        const t = await load(standardizeNode, 'ml-standardize', { instance: 'a', receiveShares: true });
+        await helper._redNodes.loadContextsPlugin();
+        const flow = helper._redNodes.getFlows().flows;
+        await helper.setFlows(flow, 'full');
+        let drive = attach();
+        await drive.send({ payload: rows(1000) }, { topic: topicOf('b'), payload: share(rows(20, 1), 'b') });
+        const { entryName } = dist('nodes/shared/persistence');
+        const saved = () => helper.getNode('n1').context().get(entryName(''));
+        // Saved as JSON text, the peers beside the own model.
+        for (let i = 0; !String(saved() ?? '').includes('"peers"'); i++) {
+          assert.ok(i < 200, 'the models were saved');
+          await wait(50);
+        }
+        await helper.setFlows(flow, 'full');
+        drive = attach();
+        // While this node was down, b learned far more than PEER_RATE allows in the second since.
+        const grown = 20 + 5 * PEER_RATE;
+        await drive.send({ topic: topicOf('b'), payload: forged('b', '', grown) });
+        assert.deepEqual(drive.errors, [], 'judged against the rest of the key, not against a stale count');
+        await drive.send({ export: true });
+        assert.equal(drive.models.at(-1).payload.n_samples_seen, 1000 + grown);
+        assert.ok(t.node !== helper.getNode('n1'), 'a new node');
+      } finally {
+        helper.settings({});
+      }
+      /** Sends to the node of the flow now deployed and waits until each message completed or failed. */
+      function attach() {
+        const node = helper.getNode('n1');
+        const seen = { errors: [], completed: 0, models: [] };
+        helper.getNode('errors').on('input', (msg) => seen.errors.push(msg.error.message));
+        helper.getNode('completed').on('input', () => (seen.completed += 1));
+        helper.getNode('models').on('input', (msg) => seen.models.push(msg));
+        return {
+          errors: seen.errors,
+          models: seen.models,
+          async send(...msgs) {
+            const count = seen.errors.length + seen.completed + msgs.length;
+            for (const msg of msgs) node.receive(msg);
+            while (seen.errors.length + seen.completed < count) await wait(5);
+          },
+        };
+      }
+    });
+
     it('the largest valid count is refused, so later samples still learn', async () => {
       const t = await load(standardizeNode, 'ml-standardize', { instance: 'a', receiveShares: true });
       await t.send({ payload: [1, 2, 3] });
@@ -221,7 +269,8 @@ describe('scale-out trust: forged shares change nothing and are named', () => {
       const t = await load(standardizeNode, 'ml-standardize', {
         instance: 'a',
         receiveShares: true,
-        shareEvery: 1,
+        // Stale after three intervals, 6 s: longer than sending the flood takes on a loaded machine.
+        shareEvery: 2,
       });
       await t.send({ payload: [1, 2, 3] });
       const ids = Array.from({ length: MAX_PEERS }, (_, i) => `fake${i}`);
@@ -231,7 +280,7 @@ describe('scale-out trust: forged shares change nothing and are named', () => {
       await t.send({ topic: topicOf('real'), payload: share([[1, 1, 1]], 'real') });
       assert.equal(errors(t).length, 1);
       assert.match(errors(t)[0], /at most 1000 peers/);
-      await wait(3100);
+      await wait(6100);
       await t.send({ topic: topicOf('real'), payload: share([[1, 1, 1]], 'real') });
       assert.equal(errors(t).length, 1, 'the real instance replaced the stalest made-up id');
       assert.equal((await t.exported())[0].n_samples_seen, 1 + MAX_PEERS);
