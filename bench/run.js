@@ -8,7 +8,7 @@
 // ratio compares the whole flows (source → node → sink against source → change → sink).
 // Scenario files in bench/scenarios/ add rows; BENCH_MESSAGES sets N (default 200000), BENCH_ONLY
 // keeps the scenario files whose name contains it (BENCH_ONLY=soak: the soak benchmark alone, see
-// bench/soak.js).
+// bench/soak.js; BENCH_ONLY=skab: verdicts on real data, see bench/scenarios/70-skab.js).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -17,6 +17,22 @@ const http = require('node:http');
 const MESSAGES = Number(process.env.BENCH_MESSAGES || 200000);
 const REPEATS = Number(process.env.BENCH_REPEATS || 5);
 const repoRoot = path.resolve(__dirname, '..');
+
+/**
+ * Listeners that see the runtime's warnings and errors before they are printed; one that returns
+ * true has dealt with the entry, which is then not printed (a scenario that counts a node's
+ * expected warnings instead of printing thousands of them).
+ */
+const logListeners = new Set();
+
+/** Node-RED's log entry as its console logger prints it, unless a listener took it. */
+function logEntry(entry) {
+  for (const listener of logListeners) if (listener(entry)) return;
+  const names = { 10: 'fatal', 20: 'error', 30: 'warn', 40: 'info' };
+  const source = entry.type ? `[${entry.type}:${entry.name || entry.id}] ` : '';
+  const text = entry.msg && entry.msg.message ? entry.msg.message : entry.msg;
+  console.log(`[${names[entry.level] || entry.level}] ${source}${text}`);
+}
 
 async function startRuntime() {
   const RED = require('node-red');
@@ -30,7 +46,7 @@ async function startRuntime() {
     httpAdminRoot: false,
     httpNodeRoot: false,
     credentialSecret: false,
-    logging: { console: { level: 'warn', metrics: false, audit: false } },
+    logging: { bench: { level: 'warn', metrics: false, audit: false, handler: () => logEntry } },
   });
   const flowsStarted = new Promise((resolve) => RED.events.once('flows:started', resolve));
   await RED.start();
@@ -41,8 +57,9 @@ async function startRuntime() {
 let deployments = 0;
 
 /**
- * Deploys one chain per entry of `middles` (null: source straight to sink), side by side, so that
- * a row's flows can be timed in alternation on the same deployment.
+ * Deploys one chain per entry of `middles` (null: source straight to sink; a node's settings; or an
+ * array of them, wired in series), side by side, so that a row's flows can be timed in alternation
+ * on the same deployment.
  */
 async function deploy(RED, middles) {
   // Fresh ids each time: Node-RED's rewiring of surviving nodes across deploys is not what is measured.
@@ -50,10 +67,18 @@ async function deploy(RED, middles) {
   const flows = [{ id: tab, type: 'tab', label: 'bench' }];
   const chains = middles.map((middle, c) => {
     const id = (name) => `${name}-${deployments}-${c}`;
-    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[middle ? id('mid') : id('sink')]] });
-    if (middle) flows.push({ id: id('mid'), z: tab, ...middle, wires: [[id('sink')]] });
+    const nodes = middle ? [middle].flat() : [];
+    const ids = nodes.map((_, n) => id(`mid${n}`));
+    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[ids[0] ?? id('sink')]] });
+    nodes.forEach((node, n) =>
+      flows.push({ id: ids[n], z: tab, ...node, wires: [[ids[n + 1] ?? id('sink')]] }),
+    );
     flows.push({ id: id('sink'), type: 'bench-sink', z: tab, wires: [] });
-    return { src: id('src'), sink: id('sink'), label: middle ? middle.type : 'baseline' };
+    return {
+      src: id('src'),
+      sink: id('sink'),
+      label: nodes.map((node) => node.type).join(' → ') || 'baseline',
+    };
   });
   deployments += 1;
   const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
@@ -140,12 +165,19 @@ async function main() {
     )
     .sort()
     .map((file) => require(path.join(__dirname, 'scenarios', file)));
-  const context = { samplePool, CHANGE_NODE, MESSAGES };
+  const onLog = (listener) => {
+    logListeners.add(listener);
+    return () => logListeners.delete(listener);
+  };
+  const context = { RED, deploy, onLog, samplePool, CHANGE_NODE, MESSAGES };
   console.log(`Node-RED ${RED.version()} on Node ${process.version}, ${os.cpus()[0].model}`);
-  console.log(
-    `${MESSAGES} messages a run; each row times source → sink, source → change → sink and source → node → sink`,
-  );
-  console.log(`in turn, ${REPEATS} rounds after one warm-up round; medians\n`);
+  if (scenarios.some((scenario) => scenario.rows)) {
+    console.log(
+      `${MESSAGES} messages a run; each row times source → sink, source → change → sink and source → node → sink`,
+    );
+    console.log(`in turn, ${REPEATS} rounds after one warm-up round; medians`);
+  }
+  console.log('');
 
   try {
     for (const scenario of scenarios) {

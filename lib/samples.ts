@@ -53,12 +53,14 @@ export const DEFAULT_MAX_DIMENSION: Readonly<Record<SampleNodeType, number>> = O
 
 /**
  * The largest value the `maxDimension` setting itself may take, per node type: beyond it a model
- * could not be kept (PCA: a d × d co-moment, 1024² values, ~20 MB of JSON and a refit of
- * seconds; the others: 100,000 features, ~12 MB of JSON per model).
+ * could not be kept (PCA: an export, a save and a merge each run a full eigen refit, O(d³) in one
+ * event-loop turn, ~40–60 ms at d = 160 and over 100 ms from about 180 on the reference machine
+ * (docs/limits.md), so 160 keeps every such turn under the 100 ms stall budget; the others:
+ * 100,000 features, ~12 MB of JSON per model).
  */
 export const MAX_DIMENSION_SETTING: Readonly<Record<SampleNodeType, number>> = Object.freeze({
   'ml-standardize': 100_000,
-  'ml-pca': 1024,
+  'ml-pca': 160,
   'ml-kmeans': 100_000,
   'ml-window': 100_000,
 });
@@ -102,12 +104,21 @@ export function checkMaxDimension(value: unknown, limit = MAX_DIMENSION): number
   return value;
 }
 
-/** Names that must never become property names of an object we build. */
-const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Names that must never become property names of an object we build: those that reach or replace
+ * an object's prototype, and every other member of `Object.prototype`, which an own field would
+ * shadow (an object with a numeric `toString` or `valueOf` throws wherever it is turned into text
+ * or a number downstream, `hasOwnProperty` breaks code that calls it).
+ */
+export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
+  'prototype',
+  // __proto__, constructor, toString, valueOf, hasOwnProperty, isPrototypeOf, … (docs/limits.md)
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
 
 /**
- * Whether `name` must never be a feature name or a key written onto an object: `__proto__`,
- * `constructor` or `prototype`, which would reach or replace an object's prototype.
+ * Whether `name` must never be a feature name or a key written onto an object (see
+ * {@link FORBIDDEN_NAMES}).
  */
 export function isForbiddenName(name: string): boolean {
   return FORBIDDEN_NAMES.has(name);

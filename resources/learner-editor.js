@@ -6,11 +6,11 @@ window.StreamMLEditor =
   (function () {
     'use strict';
 
-    function wholeNumber(min, blankAllowed) {
+    function wholeNumber(min, blankAllowed, max) {
       return function (value) {
         if (value === undefined || value === null || String(value).trim() === '') return blankAllowed;
         var n = Number(value);
-        return Number.isInteger(n) && n >= min;
+        return Number.isInteger(n) && n >= min && (max === undefined || n <= max);
       };
     }
 
@@ -19,6 +19,10 @@ window.StreamMLEditor =
       var n = Number(value);
       return Number.isFinite(n) && n >= 0;
     }
+
+    // Names no feature may have (lib/samples.ts FORBIDDEN_NAMES): they reach an object's
+    // prototype or shadow one of its methods.
+    var FORBIDDEN_NAMES = ['prototype'].concat(Object.getOwnPropertyNames(Object.prototype));
 
     // Blank settings are valid: the runtime gives each its default (flows written by hand, or
     // imported from an older version, may leave any of them out).
@@ -31,10 +35,9 @@ window.StreamMLEditor =
         .filter(function (name) {
           return name.length > 0;
         });
-      var forbidden = ['__proto__', 'constructor', 'prototype'];
       return (
         names.every(function (name) {
-          return forbidden.indexOf(name) === -1;
+          return FORBIDDEN_NAMES.indexOf(name) === -1;
         }) && new Set(names).size === names.length
       );
     }
@@ -62,8 +65,11 @@ window.StreamMLEditor =
       return blank(value) || RED.utils.validatePropertyExpression(String(value), opt);
     }
 
-    /** Defaults of the settings every learner has; the runtime gives each the same default when blank. */
-    function learnerDefaults() {
+    /**
+     * Defaults of the settings every learner has; the runtime gives each the same default when blank.
+     * @param maxDimension the largest maxDimension the runtime accepts for the node (MAX_DIMENSION_SETTING).
+     */
+    function learnerDefaults(maxDimension) {
       return {
         name: { value: '' },
         property: { value: 'payload', validate: optionalProperty },
@@ -74,7 +80,7 @@ window.StreamMLEditor =
         whileWarmingUp: { value: 'drop' },
         halfLife: { value: 0, validate: nonNegativeNumber },
         maxKeys: { value: 1000, validate: wholeNumber(1, true) },
-        maxDimension: { value: '', validate: wholeNumber(1, true) },
+        maxDimension: { value: '', validate: wholeNumber(1, true, maxDimension || 100000) },
         store: { value: '' },
         instance: { value: '', validate: topicLevel(false) },
         shareEvery: { value: 0, validate: nonNegativeNumber },
@@ -135,5 +141,6 @@ window.StreamMLEditor =
       blank: blank,
       optionalProperty: optionalProperty,
       label: label,
+      forbiddenNames: FORBIDDEN_NAMES,
     };
   })();

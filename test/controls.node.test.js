@@ -82,6 +82,16 @@ describe('learner nodes: controls, settings, warnings', () => {
       ['ml-standardize', { store: 'nosuch' }, /setting "store" names the context store "nosuch", which/],
       ['ml-standardize', { property: 'a..b' }, /setting "property" is not a valid msg property/],
       ['ml-standardize', { keyProperty: 'x[' }, /setting "keyProperty" is not a valid msg property/],
+      // Quoted parts name the same properties (D14 of the audit).
+      [
+        'ml-pca',
+        { property: "payload['__proto__']" },
+        /setting "property" cannot name "payload\['__proto__'\]"/,
+      ],
+      ['ml-standardize', { keyProperty: 'topic["constructor"]' }, /setting "keyProperty" cannot name/],
+      // Names that would shadow Object.prototype's methods on the objects sent on (D18).
+      ['ml-kmeans', { features: 'a, toString' }, /"toString" cannot be a feature name/],
+      ['ml-standardize', { features: 'valueOf, b' }, /"valueOf" cannot be a feature name/],
       ['ml-pca', { components: 5, features: 'a, b, c' }, /"components" is 5 but Features lists 3/],
       ['ml-pca', { components: 0 }, /setting "components" must be a whole number of components/],
       ['ml-pca', { refitEvery: 1e12 }, /setting "refitEvery" must be a whole number between 1 and/],
@@ -90,7 +100,7 @@ describe('learner nodes: controls, settings, warnings', () => {
       ['ml-kmeans', { k: 1e6 }, /setting "k" must be a whole number between 1 and 1000/],
       ['ml-kmeans', { restarts: 1e6 }, /setting "restarts" must be a whole number between 1 and 100/],
       ['ml-kmeans', { k: 5, warmupSamples: 3 }, /"warmupSamples" \(3\) must be at least k \(5\)/],
-      ['ml-pca', { maxDimension: 5000 }, /setting "maxDimension" must be a whole number between 1 and 1024/],
+      ['ml-pca', { maxDimension: 5000 }, /setting "maxDimension" must be a whole number between 1 and 160/],
       ['ml-standardize', { maxDimension: 0 }, /setting "maxDimension" must be a whole number between 1 and/],
       [
         'ml-pca',

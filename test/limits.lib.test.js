@@ -271,7 +271,7 @@ describe('lib limits (docs/limits.md)', () => {
       [
         'pca n_features_in 1e5',
         () => StreamingPCA.load({ ...pcaJSON(), n_features_in: 1e5 }),
-        /n_features_in must be a whole number from 1 to 1024/,
+        /n_features_in must be a whole number from 1 to 160/,
       ],
       [
         'kmeans centre 1e200',
@@ -390,7 +390,7 @@ describe('lib limits (docs/limits.md)', () => {
       );
       assert.throws(() => new SampleReader(null, { maxDimension: 1e9 }), /maxDimension/);
       assert.throws(() => new SampleReader(['a', 'b', 'c'], { maxDimension: 2 }), /Features lists 3 names/);
-      assert.throws(() => samples.checkMaxDimension(2000, MAX_DIMENSION_SETTING['ml-pca']), /from 1 to 1024/);
+      assert.throws(() => samples.checkMaxDimension(2000, MAX_DIMENSION_SETTING['ml-pca']), /from 1 to 160/);
     });
 
     // Issue 9, defect 5: one batch of d = 2000 blocked ml-pca for 51 s; d = 1e5 gave "Invalid typed

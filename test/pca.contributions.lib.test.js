@@ -203,7 +203,15 @@ describe('PCA contributions (complete decomposition)', () => {
 });
 
 describe('NormalOnlyPCA', () => {
-  const options = (more) => ({ learnOnlyNormal: true, relearnAfter: 0, warmup: 20, ...more });
+  // An alarm of one sample, no hold: the gate leaves out exactly the samples over a limit.
+  const PER_SAMPLE = { span: 1, t2Level: 1, speLevel: 1, hold: 0 };
+  const options = (more) => ({
+    learnOnlyNormal: true,
+    relearnAfter: 0,
+    warmup: 20,
+    alarm: PER_SAMPLE,
+    ...more,
+  });
 
   it('a burst of anomalous samples leaves the model exactly as it was (export equal)', () => {
     const next = plant(21);
@@ -223,7 +231,7 @@ describe('NormalOnlyPCA', () => {
     assert.equal(held, 50);
     assert.equal(gated.learnBatch(Array.from({ length: 10 }, () => next().map((v) => v * 3))), 0);
     assert.equal(JSON.stringify(gated.toJSON()), before);
-    assert.equal(gated.state.run, 60);
+    assert.equal(gated.state.alarm.run, 60);
     assert.equal(gated.state.heldBack - heldBefore, 60);
   });
 

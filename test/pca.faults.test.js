@@ -20,6 +20,8 @@ const TICKS_PER_WINDOW = 4; // 250 ms readings, 1 s windows
 const PCA_OPTIONS = { components: 2, confidence: 0.99, refitEvery: 30 };
 const WARMUP = 12;
 const RELEARN_AFTER = 10;
+// An alarm of one sample, no hold: this study measures the per-sample gate (docs/anomaly.md).
+const PER_SAMPLE = { span: 1, t2Level: 1, speLevel: 1, hold: 0 };
 
 /**
  * Runs the simulator with only `kind` faults through the demo's pipeline.
@@ -36,6 +38,7 @@ function run(kind, learnOnlyNormal, seed) {
         learnOnlyNormal,
         relearnAfter: RELEARN_AFTER,
         warmup: WARMUP,
+        alarm: PER_SAMPLE,
       }),
     ]),
   );

@@ -10,6 +10,8 @@ const { helper, load } = require('./support/helper');
 const pcaNode = dist('nodes/ml-pca/ml-pca');
 const start = (settings) => load(pcaNode, 'ml-pca', settings);
 const SENSORS = ['temp', 'current', 'vib', 'pressure'];
+// An alarm of one sample, no hold: learnOnlyNormal leaves out exactly the samples over a limit.
+const PER_SAMPLE = { alarmSpan: 1, alarmT2Level: 1, alarmSpeLevel: 1, alarmHold: 0 };
 
 /** A machine: one latent load moves all four sensors, plus noise; named readings. */
 function machine(seed) {
@@ -101,7 +103,7 @@ describe('ml-pca: contributions and learning only normal samples', () => {
   for (const learnOnlyNormal of [true, false]) {
     it(`learnOnlyNormal ${learnOnlyNormal}: the model exported after a fault burst ${learnOnlyNormal ? 'equals' : 'differs from'} the one before`, async () => {
       const next = machine(3);
-      const t = await start({ confidence: 0.99, learnOnlyNormal, keyProperty: 'topic' });
+      const t = await start({ confidence: 0.99, learnOnlyNormal, keyProperty: 'topic', ...PER_SAMPLE });
       for (let i = 0; i < 300; i++) await t.send({ topic: 'm1', payload: next() });
       const [before] = await t.exported();
       const from = t.seen.out.length;
@@ -125,7 +127,13 @@ describe('ml-pca: contributions and learning only normal samples', () => {
   it('relearnAfter: warns once after that many anomalies in a row, then learns them; 0 keeps flagging', async () => {
     for (const relearnAfter of [3, 0]) {
       const next = machine(4);
-      const t = await start({ confidence: 0.99, learnOnlyNormal: true, relearnAfter, keyProperty: 'topic' });
+      const t = await start({
+        confidence: 0.99,
+        learnOnlyNormal: true,
+        relearnAfter,
+        keyProperty: 'topic',
+        ...PER_SAMPLE,
+      });
       for (let i = 0; i < 200; i++) await t.send({ topic: 'press 7', payload: next() });
       // A normal sample first, so that no run is under way.
       let learned;
@@ -137,11 +145,11 @@ describe('ml-pca: contributions and learning only normal samples', () => {
       const from = t.seen.out.length;
       for (let i = 0; i < 6; i++) await t.send({ topic: 'press 7', payload: next({ current: 25 }) });
       const n = t.seen.out.slice(from).map((msg) => msg.pca.n - learned);
-      const warned = t.node.warn.args.map((a) => String(a[0])).filter((w) => /consecutive anomalous/.test(w));
+      const warned = t.node.warn.args.map((a) => String(a[0])).filter((w) => /consecutive samples/.test(w));
       if (relearnAfter === 3) {
         assert.deepEqual(n, [0, 0, 0, 1, 2, 3], 'three held back, then learned');
         assert.equal(warned.length, 1, warned.join('\n'));
-        assert.match(warned[0], /3 consecutive anomalous samples \(key "press 7"\)/);
+        assert.match(warned[0], /alarm on for 3 consecutive samples \(key "press 7"\)/);
       } else {
         assert.deepEqual(n, [0, 0, 0, 0, 0, 0]);
         assert.equal(warned.length, 0);

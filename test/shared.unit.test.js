@@ -211,11 +211,14 @@ describe('nodes/shared', () => {
       assert.deepEqual(readControl({ learn: 'false', export: 'own' }, english), {
         reset: false,
         learn: false,
+        hold: undefined,
         model: undefined,
         peer: undefined,
         exportWhat: 'own',
       });
       assert.equal(readControl({ export: true }, english).exportWhat, 'all');
+      assert.equal(readControl({ hold: 'true' }, english).hold, true);
+      assert.throws(() => readControl({ hold: 1 }, english), /msg\.hold must be true, false/);
       assert.throws(() => readControl({ peer: 'b' }, english), /has no msg\.model/);
       assert.throws(() => readControl({ peer: 3, model: {} }, english), /non-empty id/);
     });

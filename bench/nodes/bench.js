@@ -33,8 +33,16 @@ module.exports = function (RED) {
           if (seen === count) resolve();
         };
       });
+    // `next()` resolves with the next arrival, for a caller that awaits each message's output;
+    // `received` counts every arrival, so that such a caller can check none came unasked.
+    this.next = () =>
+      new Promise((resolve) => {
+        this.arrived = resolve;
+      });
+    this.received = 0;
     this.arrived = () => {};
     this.on('input', (msg, _send, done) => {
+      this.received += 1;
       this.arrived(msg);
       done();
     });

@@ -177,27 +177,32 @@ function alignGroup(
   const candidateValues = Array.from(values.subarray(start, end));
   const placed = new Array<number>(end - start).fill(-1); // position offset → candidate index
   const used = new Set<number>();
-  const open = new Set(slots);
-  while (open.size > 0) {
-    let best = -1;
-    let bestSlot = -1;
-    let bestCandidate = -1;
-    for (const p of open) {
-      for (let c = 0; c < candidates.length; c++) {
-        if (used.has(c)) continue;
-        const score = Math.abs(dot(candidates[c], previous[p]));
-        if (score > best) {
-          best = score;
-          bestSlot = p;
-          bestCandidate = c;
-        }
-      }
-    }
-    if (bestCandidate < 0) break;
-    placed[bestSlot - start] = bestCandidate;
-    used.add(bestCandidate);
-    open.delete(bestSlot);
-    if (dot(candidates[bestCandidate], previous[bestSlot]) < 0) negate(candidates[bestCandidate]);
+  // Greedy on the largest |dot| of all (slot, candidate) pairs: each dot once (g²·d for a group of
+  // g, at most d³), then the pairs in decreasing order, ties to the lower slot, then candidate.
+  // Re-scanning every open pair after each pick cost g³·d, d⁴ for a fully tied spectrum.
+  const g = candidates.length;
+  const pairs = slots.length * g;
+  const scores = new Float64Array(pairs);
+  for (let s = 0; s < slots.length; s++) {
+    for (let c = 0; c < g; c++) scores[s * g + c] = Math.abs(dot(candidates[c], previous[slots[s]]));
+  }
+  const order = new Uint32Array(pairs);
+  for (let i = 0; i < pairs; i++) order[i] = i;
+  // NaN scores (never from finite statistics) sort last and are never picked, as before.
+  order.sort((i, j) => score(scores[j]) - score(scores[i]) || i - j);
+  const slotDone = new Uint8Array(slots.length);
+  let open = slots.length;
+  for (let n = 0; n < pairs && open > 0; n++) {
+    const pair = order[n];
+    const s = Math.floor(pair / g);
+    const c = pair - s * g;
+    if (slotDone[s] || used.has(c) || !(scores[pair] >= 0)) continue;
+    const slot = slots[s];
+    placed[slot - start] = c;
+    used.add(c);
+    slotDone[s] = 1;
+    open--;
+    if (dot(candidates[c], previous[slot]) < 0) negate(candidates[c]);
   }
   // Unmatched new vectors fill the remaining positions in eigenvalue order.
   let next = 0;
@@ -211,6 +216,11 @@ function alignGroup(
     vectors[start + offset] = candidates[c];
     values[start + offset] = candidateValues[c];
   });
+}
+
+/** A |dot| for sorting, NaN last. */
+function score(value: number): number {
+  return value >= 0 ? value : -1;
 }
 
 /**

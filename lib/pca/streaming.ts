@@ -390,6 +390,20 @@ export class StreamingPCA {
   }
 
   /**
+   * The same JSON as {@link toJSON}, but the model keeps scoring with its own fit and refit
+   * schedule: an exact fit is made for the JSON alone when the live one is stale. For saves and
+   * shares made on a timer, which must not change what the next samples score (verdicts would
+   * then depend on the clock).
+   */
+  snapshot(): PcaModelJSON {
+    const stale = this.sinceRefit > 0 || (this.fit !== null && !this.fit.exact);
+    if (!stale && (this.fit !== null || this.covariance.count === 0)) {
+      return pcaToJSON(this.schema, this.covariance, this.fit);
+    }
+    return pcaToJSON(this.schema, this.covariance, solveFit(this.covariance, this.previous, this.options));
+  }
+
+  /**
    * Reads a model JSON (from {@link toJSON}, a file or another machine) and refits it from its
    * statistics, keeping the orientation of its stored components; the result transforms exactly
    * as the model that wrote it.

@@ -57,8 +57,9 @@ export class CountWindows implements Windowing {
     return Infinity;
   }
 
-  close(): void {
+  close(_group: Group, _previous: number, watermark: number): number {
     // Count windows close when full.
+    return watermark;
   }
 
   releasedBy(): number {

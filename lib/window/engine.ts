@@ -20,6 +20,7 @@ import { CountWindows } from './count';
 import { checkSampleTime, MAX_TIME_MS } from './event-time';
 import {
   isResolvedWindowOptions,
+  WINDOW_LIMITS,
   resolveWindowOptions,
   type ResolvedWindowOptions,
   type WindowOptions,
@@ -80,6 +81,21 @@ export class WindowEngine {
   private closed = -Infinity;
   /** No window closes before this time (it may be early: a pass then just finds nothing). */
   private hint = Infinity;
+  /**
+   * Groups still to close up to `closed` when more windows closed at once than one call may
+   * send ({@link WINDOW_LIMITS}.windowsPerCall): the rest go out in later calls ({@link resume}).
+   * While it is not empty, `hint` covers only the groups already closed.
+   */
+  private queue: Group[] = [];
+  private queued = 0;
+  /**
+   * Every group has closed at least up to this time (`closed` itself unless catching up): a
+   * group's own `closedTo` may lag behind it, since a call that closes nothing touches no group.
+   */
+  private closedAll = -Infinity;
+  /** Windows emitted and gaps skipped in the current call, against the per-call bound. */
+  private work = 0;
+  /** What the current call produced; windows owed by a call that then threw go out with the next. */
   private output: WindowOutput | null = null;
 
   /**
@@ -119,6 +135,25 @@ export class WindowEngine {
     return open;
   }
 
+  /**
+   * Whether windows that have closed are still to be sent: more closed at once (a clock jump, a
+   * long silence with many keys) than one call sends. {@link resume} sends the next share; the
+   * other calls also move it on, and a key's own windows always go out before its new samples.
+   */
+  get catchingUp(): boolean {
+    return this.queued < this.queue.length;
+  }
+
+  /**
+   * Sends the next share (at most about {@link WINDOW_LIMITS}.windowsPerCall windows) of the
+   * windows that have closed but were not sent yet; nothing when not {@link catchingUp}.
+   */
+  resume(): WindowOutput {
+    this.work = 0;
+    if (this.catchingUp) this.closeSome(WINDOW_LIMITS.windowsPerCall);
+    return this.finish();
+  }
+
   /** The largest event time seen (event time) or the latest clock reading (arrival); −∞ at first. */
   get streamTime(): number {
     return this.clock;
@@ -144,6 +179,7 @@ export class WindowEngine {
    */
   nextDeadline(): number | null {
     if (!this.mode.closesByTime || this.options.time === 'event') return null;
+    if (this.catchingUp) return this.closed;
     if (this.hint <= this.closed) this.hint = this.computeHint();
     return this.hint === Infinity ? null : this.hint;
   }
@@ -157,6 +193,7 @@ export class WindowEngine {
    * Either way nothing changed.
    */
   add(value: unknown, at: SampleAt): WindowOutput {
+    this.work = 0;
     try {
       return this.addSample(value, at);
     } finally {
@@ -188,16 +225,30 @@ export class WindowEngine {
     const count = rows.length;
     const timeliness = this.mode.timeliness(group, time, this.closed);
     if (timeliness === 'late') {
-      return { windows: [], late: [this.lateReport(time, key, at.name, count, false)], incomplete: [] };
+      this.collect().late.push(this.lateReport(time, key, at.name, count, false));
+      return this.finish();
     }
     const clock = Math.max(this.clock, time);
     const watermark = o.time === 'event' ? clock - o.lateness : clock;
-    this.checkCapacity(group, count, watermark, key, clock);
+    // Samples of windows still to be sent are not freed by this call: send them all first when
+    // the bound depends on it (what they emit goes out with this call's output, or the next).
+    if (
+      this.catchingUp &&
+      this.held - (group?.held ?? 0) + this.mode.heldAfter(group, count) > o.maxSamples
+    ) {
+      this.closeSome(Infinity);
+    }
+    const current = this.groups.get(key);
+    this.checkCapacity(current, count, watermark, key, clock);
 
     // Commit.
-    this.output = null;
     this.clock = clock;
-    if (this.mode.closesByTime) this.closeTo(watermark);
+    if (this.mode.closesByTime) {
+      this.closeTo(watermark);
+      // The sample's own key closes first, so its windows are cut as if all had closed at once.
+      const own = this.catchingUp ? this.groups.get(key) : undefined;
+      if (own) this.closeGroup(own);
+    }
     this.expire(clock);
     if (this.recency && !this.recency.has(key)) {
       this.recency.makeRoom(o.maxKeys, (oldest) => this.forget(oldest, 'maxKeys'));
@@ -224,7 +275,7 @@ export class WindowEngine {
   advance(now: number): WindowOutput {
     if (!this.mode.closesByTime || this.options.time === 'event' || !Number.isFinite(now)) return NOTHING;
     if (Math.abs(now) > MAX_TIME_MS) return NOTHING;
-    this.output = null;
+    this.work = 0;
     this.clock = Math.max(this.clock, now);
     this.closeTo(this.clock);
     this.expire(this.clock);
@@ -238,11 +289,13 @@ export class WindowEngine {
    * @param now with arrival time, first closes what has ended by `now`.
    */
   flush(now?: number): WindowOutput {
-    this.output = null;
+    this.work = 0;
     if (now !== undefined && this.options.time === 'arrival' && Math.abs(now) <= MAX_TIME_MS) {
       this.clock = Math.max(this.clock, now);
       if (this.mode.closesByTime) this.closeTo(this.clock);
     }
+    // A flush sends everything, so what has closed goes first, in full.
+    this.closeSome(Infinity);
     const closing: Group[] = [...this.groups.values()];
     this.groups.clear();
     for (const group of closing) this.mode.flush(group, this.closed, this.sink);
@@ -259,6 +312,10 @@ export class WindowEngine {
   reset(key?: WindowKey): void {
     if (key === undefined) {
       this.groups.clear();
+      this.queue = [];
+      this.queued = 0;
+      this.closedAll = -Infinity;
+      this.output = null;
       this.alignment.reset();
       this.recency?.clear();
       this.held = 0;
@@ -291,7 +348,12 @@ export class WindowEngine {
   }
 
   private forget(key: WindowKey, reason: DroppedKeys['reason']): void {
-    const group = this.groups.get(key);
+    let group = this.groups.get(key);
+    // Windows that have closed are sent, not dropped with the key.
+    if (group && this.catchingUp) {
+      this.closeGroup(group);
+      group = this.groups.get(key);
+    }
     const samples = group ? group.held : 0;
     if (group) {
       this.held -= samples;
@@ -309,7 +371,17 @@ export class WindowEngine {
   }
 
   private createGroup(key: WindowKey, layout: Layout | null, time: number): Group {
-    const group: Group = { key, layout, held: 0, ring: null, panes: [], sessions: [], emitFrom: 0, open: 0 };
+    const group: Group = {
+      key,
+      layout,
+      held: 0,
+      ring: null,
+      panes: [],
+      sessions: [],
+      emitFrom: 0,
+      open: 0,
+      closedTo: this.closed,
+    };
     this.mode.init(group, time, this.closed);
     this.groups.set(key, group);
     return group;
@@ -360,29 +432,74 @@ export class WindowEngine {
 
   // ---- closing --------------------------------------------------------------------------------
 
+  /**
+   * Moves the closing time to `watermark` and closes the groups' windows up to it, key by key,
+   * until this call has sent {@link WINDOW_LIMITS}.windowsPerCall windows; the keys left wait in
+   * `queue` for the next calls. Iterative, with no recursion and no spread of the output, so that
+   * any number of closing windows is safe.
+   */
   private closeTo(watermark: number): void {
-    if (!(watermark > this.closed)) return;
-    const previous = this.closed;
-    this.closed = watermark;
-    if (watermark < this.hint) return;
+    // Nothing closes before the hint (of the groups already closed, while catching up; the
+    // others are still queued and close up to the new time when their turn comes).
+    if (watermark > this.closed) {
+      if (!this.catchingUp) this.closedAll = this.closed;
+      this.closed = watermark;
+      if (watermark >= this.hint) {
+        const rest = this.catchingUp ? this.queue.slice(this.queued) : [];
+        for (const group of this.groups.values()) rest.push(group);
+        this.queue = rest;
+        this.queued = 0;
+        this.hint = Infinity;
+      } else if (!this.catchingUp) {
+        this.closedAll = watermark;
+      }
+    }
+    if (this.catchingUp) this.closeSome(WINDOW_LIMITS.windowsPerCall);
+  }
+
+  /** Closes queued groups until `budget` windows went out in this call. */
+  private closeSome(budget: number): void {
     const before = this.output?.windows.length ?? 0;
     let keys = 0;
-    for (const group of this.groups.values()) {
-      const emitted = this.output?.windows.length ?? 0;
-      const held = group.held;
-      this.mode.close(group, previous, watermark, this.sink);
-      this.held += group.held - held;
-      if ((this.output?.windows.length ?? 0) > emitted) keys++;
-      if (group.held === 0 && !this.options.emitEmpty) this.groups.delete(group.key);
+    while (this.queued < this.queue.length && this.work < budget) {
+      const work = this.work;
+      // A group the budget stops halfway stays first in the queue.
+      if (this.closeGroup(this.queue[this.queued], budget - this.work)) this.queued++;
+      if (this.work > work) keys++;
     }
-    if (keys > 1 && this.output) {
+    if (this.queued >= this.queue.length) {
+      this.queue = [];
+      this.queued = 0;
+      this.closedAll = this.closed;
+    }
+    const windows = this.output?.windows;
+    if (keys > 1 && windows) {
       // Across keys, windows go out in the order they closed, as one stream would produce them.
-      const closedNow = this.output.windows
+      const closedNow = windows
         .splice(before)
         .sort((a, b) => this.mode.closeTimeOf(a) - this.mode.closeTimeOf(b));
-      this.output.windows.push(...closedNow);
+      for (const w of closedNow) windows.push(w);
     }
-    this.hint = this.computeHint();
+  }
+
+  /**
+   * Closes one group's windows up to `closed`, at most `limit` of them.
+   * @returns whether it is done (false: the limit stopped it, the rest closes in a later call).
+   */
+  private closeGroup(group: Group, limit = Infinity): boolean {
+    const from = Math.max(group.closedTo, this.closedAll);
+    if (from >= this.closed || this.groups.get(group.key) !== group) return true;
+    const held = group.held;
+    const reached = this.mode.close(group, from, this.closed, this.sink, limit);
+    group.closedTo = reached;
+    this.held += group.held - held;
+    if (reached < this.closed) return false;
+    if (group.held === 0 && !this.options.emitEmpty) this.groups.delete(group.key);
+    else {
+      const at = this.mode.deadline(group, this.closed);
+      if (at < this.hint) this.hint = at;
+    }
+    return true;
   }
 
   private computeHint(): number {
@@ -404,10 +521,12 @@ export class WindowEngine {
   private finish(): WindowOutput {
     const output = this.output ?? NOTHING;
     this.output = null;
+    this.work = 0;
     return output;
   }
 
   private noteSkipped(key: WindowKey, from: number, to: number, windows: number): void {
+    this.work++;
     const output = this.collect();
     const skipped = output.skipped;
     if (!skipped) {
@@ -421,6 +540,7 @@ export class WindowEngine {
   }
 
   private emit(group: Group, rows: Rows, start: number, end: number): void {
+    this.work++;
     if (group.layout) {
       this.collect().windows.push({
         start,

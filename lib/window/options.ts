@@ -29,6 +29,18 @@ export const WINDOW_LIMITS = Object.freeze({
    * clock jump) is skipped and reported instead of sent window by window.
    */
   emptyWindows: 1000,
+  /**
+   * Most empty windows a second (of the window clock) that `emitEmpty` may send across all keys:
+   * maxKeys (1 without keys) × 1000 / step ms must stay within it, checked at deploy.
+   */
+  emptyWindowsPerSecond: 10_000,
+  /**
+   * Windows one call sends when many close at once (a clock jump, a long silence with many
+   * keys): keys close one after the other, the last one halfway if need be, until this many went
+   * out; the rest follow in the next calls (`WindowEngine.resume`), one event-loop turn each in
+   * the node. A call that adds a sample first sends that sample's own key in full.
+   */
+  windowsPerCall: 500,
 });
 
 /** The defaults of the settings that bound state. */
@@ -223,6 +235,8 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     WINDOW_LIMITS.maxDimension,
     true,
   );
+  const emitEmpty = mode === 'time' && options.emitEmpty === true;
+  if (emitEmpty) checkEmptyRate(groupBy === 'none' ? 1 : maxKeys, step);
   const features = options.features && options.features.length > 0 ? [...options.features] : null;
   if (features) checkFeatureNames(features, 'Features');
   if (features && groupBy !== 'align' && features.length > maxDimension) {
@@ -247,7 +261,7 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
     aggregates,
     features,
     maxSamples,
-    emitEmpty: mode === 'time' && options.emitEmpty === true,
+    emitEmpty,
     horizon,
     maxKeys,
     idleTimeout,
@@ -256,6 +270,18 @@ export function resolveWindowOptions(options: WindowOptions): ResolvedWindowOpti
   });
   RESOLVED.add(resolved);
   return resolved;
+}
+
+/** `emitEmpty`'s bound: every key sends a window a step, empty or not. */
+function checkEmptyRate(keys: number, step: number): void {
+  const limit = WINDOW_LIMITS.emptyWindowsPerSecond;
+  const rate = (keys * 1000) / step;
+  if (rate <= limit) return;
+  throw new RangeError(
+    `setting "emitEmpty" with ${keys} key(s) (maxKeys) and a step of ${step} ms could send ${Math.round(rate)} ` +
+      `empty windows a second, more than ${limit}: lower maxKeys to ${Math.floor((limit * step) / 1000) || 1} or below, ` +
+      `or set a step of at least ${Math.ceil((keys * 1000) / limit)} ms`,
+  );
 }
 
 /**

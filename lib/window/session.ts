@@ -36,8 +36,11 @@ export class SessionWindows implements Windowing {
 
   timeliness(group: Group | undefined, time: number, closed: number): Timeliness {
     if (time + this.gap > closed) return 'on time';
-    // A sample that joins an open session is on time, however old.
-    return group !== undefined && this.range(group, time)[1] >= 0 ? 'on time' : 'late';
+    // A sample that joins an open session is on time, however old. A session that has closed
+    // but is not sent yet (the engine catching up) no longer counts as open.
+    if (group === undefined) return 'late';
+    const to = this.range(group, time)[1];
+    return to >= 0 && group.sessions[to].last + this.gap > closed ? 'on time' : 'late';
   }
 
   heldAfter(group: Group | undefined, count: number): number {
@@ -72,15 +75,21 @@ export class SessionWindows implements Windowing {
     return session.last + this.gap;
   }
 
-  close(group: Group, _previous: number, watermark: number, sink: WindowSink): void {
+  close(group: Group, _previous: number, watermark: number, sink: WindowSink, limit = Infinity): number {
     const sessions = group.sessions;
+    const gap = this.gap;
     let closing = 0;
-    while (closing < sessions.length && sessions[closing].last + this.gap <= watermark) {
+    while (closing < sessions.length && sessions[closing].last + gap <= watermark && closing < limit) {
       const session = sessions[closing++];
       group.held -= session.rows.length;
       this.emit(group, session, sink);
     }
+    // Sessions do not overlap, so they close in order: stopped by the limit, the group has
+    // closed up to the last one sent.
+    const stopped = closing < sessions.length && sessions[closing].last + gap <= watermark;
+    const reached = stopped && closing > 0 ? sessions[closing - 1].last + gap : watermark;
     if (closing > 0) sessions.splice(0, closing);
+    return reached;
   }
 
   private emit(group: Group, session: Session, sink: WindowSink): void {

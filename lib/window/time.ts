@@ -144,18 +144,21 @@ export class TimeWindows implements Windowing {
   }
 
   /** Emits a group's time windows ending in (previous, watermark], then frees panes no window needs. */
-  close(group: Group, previous: number, watermark: number, sink: WindowSink): void {
+  close(group: Group, previous: number, watermark: number, sink: WindowSink, limit = Infinity): number {
     const { size, step, emitEmpty } = this;
     const panes = group.panes;
     // The last window closing: the largest start with start + size ≤ watermark.
     const last = Math.floor((watermark - size) / step) * step;
     let from = this.firstStartAfter(previous);
     if (emitEmpty) from = Math.max(from, group.emitFrom);
-    const next = this.emitRange(group, from, last, sink);
+    const next = this.emitRange(group, from, last, sink, limit);
     if (emitEmpty) group.emitFrom = next;
+    // Stopped by the limit before the window starting at `next`: closed up to just before its
+    // end (starts are multiples of the whole-ms step, so ends are whole ms).
+    const reached = next <= last ? next + size - 1 : watermark;
     let dropped = 0;
     let freed = 0;
-    while (dropped < panes.length && this.lastStart(panes[dropped].start) + size <= watermark) {
+    while (dropped < panes.length && this.lastStart(panes[dropped].start) + size <= reached) {
       freed += panes[dropped].rows.length;
       dropped++;
     }
@@ -164,6 +167,7 @@ export class TimeWindows implements Windowing {
       group.held -= freed;
     }
     group.open = -1;
+    return reached;
   }
 
   /**
@@ -173,16 +177,18 @@ export class TimeWindows implements Windowing {
    * emitEmpty, and a gap of more than {@link WINDOW_LIMITS}.emptyWindows of them (a stream silent
    * for long, a clock jump) is skipped and reported, never enumerated.
    */
-  private emitRange(group: Group, from: number, to: number, sink: WindowSink): number {
+  private emitRange(group: Group, from: number, to: number, sink: WindowSink, limit = Infinity): number {
     const { size, step, emitEmpty } = this;
     const panes = group.panes;
     let i = 0;
     let start = from;
-    while (start <= to) {
+    let sent = 0;
+    while (start <= to && sent < limit) {
       while (i < panes.length && panes[i].start < start) i++;
       const next = i < panes.length ? panes[i].start : Infinity;
       if (next < start + size) {
         this.emitWindow(group, start, sink);
+        sent++;
         // Times are checked to lie within ±8.64e15 ms, where a step always moves (below 2^53);
         // should a time ever escape that check, stop rather than loop forever.
         if (!(start + step > start)) break;
@@ -194,8 +200,18 @@ export class TimeWindows implements Windowing {
       const resume = Math.min(next === Infinity ? Infinity : this.firstStart(next), to + step);
       if (emitEmpty) {
         const empty = Math.round((resume - start) / step);
-        if (empty > WINDOW_LIMITS.emptyWindows) sink.skipped(group.key, start, resume, empty);
-        else for (let k = 0; k < empty; k++) this.emitWindow(group, start + k * step, sink);
+        if (empty > WINDOW_LIMITS.emptyWindows) {
+          sink.skipped(group.key, start, resume, empty);
+          sent++;
+        } else if (sent + empty > limit) {
+          // The limit falls within the run: send its first windows, resume after them.
+          const part = limit - sent;
+          for (let k = 0; k < part; k++) this.emitWindow(group, start + k * step, sink);
+          return start + part * step;
+        } else {
+          for (let k = 0; k < empty; k++) this.emitWindow(group, start + k * step, sink);
+          sent += empty;
+        }
       }
       if (!(resume > start)) break;
       start = resume;

@@ -150,6 +150,8 @@ export interface Group {
   emitFrom: number;
   /** time: cached number of open windows, −1 when it must be recounted. */
   open: number;
+  /** Time up to which this group's windows have closed (behind the engine's while it catches up). */
+  closedTo: number;
 }
 /** A message's rows, each `dimension` numbers (one, a reading, in align). */
 export type SampleRows = ArrayLike<ArrayLike<number>>;
@@ -186,8 +188,12 @@ export interface Windowing {
    * @returns the earliest time a window they joined may close (`Infinity`: not by time).
    */
   insert(group: Group, time: number, rows: SampleRows, tag: number, closed: number, sink: WindowSink): number;
-  /** Emits the windows closing in (previous, watermark], then frees what no open window needs. */
-  close(group: Group, previous: number, watermark: number, sink: WindowSink): void;
+  /**
+   * Emits the windows closing in (previous, watermark], then frees what no open window needs.
+   * @param limit most windows (and skipped runs) to emit: the rest close in a later call.
+   * @returns the time up to which the group has closed: `watermark`, or less when `limit` stopped it.
+   */
+  close(group: Group, previous: number, watermark: number, sink: WindowSink, limit?: number): number;
   /** Samples that closing the group's windows up to `watermark` would free. */
   releasedBy(group: Group, watermark: number): number;
   /** The earliest time one of the group's windows may close (`Infinity`: none by time). */

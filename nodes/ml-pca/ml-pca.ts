@@ -4,11 +4,16 @@
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import {
+  Alarm,
+  ALARM_BOUNDS,
+  ALARM_DEFAULTS,
   NormalOnlyPCA,
   StreamingPCA,
+  type AlarmEvent,
   type NormalOnlyOptions,
   type PcaAnomaly,
   type PcaOptions,
+  type Verdicts,
 } from '../../lib/pca';
 import { shapeLike } from '../../lib/samples';
 import type { Translate } from '../shared/i18n';
@@ -19,6 +24,7 @@ import {
   type LearnerKind,
   SHARING_CREDENTIALS,
 } from '../shared/learner-node';
+import { MessageProperty, readKey } from '../shared/message';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
 import { explainLabels, Explainer, type PcaExplanation } from './explain';
 
@@ -29,6 +35,10 @@ interface PcaConfig extends LearnerConfig {
   confidence?: number | string;
   learnOnlyNormal?: boolean | string;
   relearnAfter?: number | string;
+  alarmSpan?: number | string;
+  alarmT2Level?: number | string;
+  alarmSpeLevel?: number | string;
+  alarmHold?: number | string;
 }
 
 /** What `msg.pca` carries: per-row values are arrays for a batch. */
@@ -41,6 +51,14 @@ interface PcaResult extends PcaExplanation {
   anomaly: boolean | boolean[];
   explainedVarianceRatio: number[];
   n: number;
+  /** The alarm after the sample: evidence accumulated over samples, with hysteresis. */
+  alarm: boolean | boolean[];
+  /** The alarm's evidence, 1 where the alarm starts. */
+  alarmLevel: number | number[];
+  /** `start` or `end` on the sample where the alarm started or ended, else null. */
+  alarmEvent: AlarmEvent | AlarmEvent[];
+  /** True while the model is too young to judge: the alarm is held back. */
+  learning: boolean | boolean[];
 }
 
 /**
@@ -51,17 +69,26 @@ function defaultWarmup(dimension: number): number {
   return Math.max(20, 5 * dimension, dimension + 1);
 }
 
+/**
+ * Samples a model learns before its alarm may sound: a young model's limits mean little (its SPE
+ * limit comes from the variance it discards, which it underestimates), so until then it learns
+ * and scores, and says it is learning.
+ */
+function judgeAfter(dimension: number, warmupSamples: number | undefined): number {
+  return Math.max(warmupSamples ?? 0, defaultWarmup(dimension), 10 * dimension, 50);
+}
+
 /** Largest `refitEvery`: a model refitted less often than this would serve stale components. */
 const MAX_REFIT_EVERY = 1_000_000;
 
 /**
- * Default `relearnAfter`: consecutive flagged samples before they are learned again. 100 is far
- * beyond chance (at confidence 0.95 a normal sample is flagged with probability about 0.05, so 100
- * in a row never happen by chance) and beyond a transient fault at typical rates (100 s at one
- * sample per second), yet short enough that a lasting new operating point is accepted within
- * minutes rather than flagged for ever (docs/anomaly.md).
+ * Default `relearnAfter`: consecutive samples in alarm before they are learned again. An hour at
+ * one sample a second: longer than the faults a condition-monitoring alarm must keep flagging (a
+ * closed valve on the SKAB testbed lasts about 400 samples; learning it after 100 would silence
+ * the alarm for three quarters of the fault), yet a lasting new operating point is accepted the
+ * same shift, with a warning (docs/anomaly.md).
  */
-const DEFAULT_RELEARN_AFTER = 100;
+const DEFAULT_RELEARN_AFTER = 3600;
 
 /**
  * Reads `components`: a whole number of components, at most the number of configured Features
@@ -134,6 +161,89 @@ function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string, t: Translate
   });
 }
 
+/** What an alarm message carries on the third output, as `msg.alarm`. */
+interface AlarmReport {
+  /** true at the start, false at the end. */
+  on: boolean;
+  event: 'start' | 'end';
+  /** The model's key (`null` for a node with one model). */
+  key: string | null;
+  /** Index of the row in a batch (`null` for a single sample). */
+  row: number | null;
+  level: number;
+  t2: number;
+  spe: number;
+  t2Limit: number | null;
+  speLimit: number | null;
+  top: string | number | null;
+}
+
+/** Row `i` of a per-row value, or the value itself for a single sample. */
+function at<T>(value: T | T[], i: number, batch: boolean): T {
+  return batch ? (value as T[])[i] : (value as T);
+}
+
+/**
+ * The keys whose alarm is on, as the alarm output last told (`''` for a node with one model), oldest
+ * first. A model replaced or reset during an alarm (`msg.model`, `msg.reset`, eviction) starts
+ * with its alarm off; the output must still send the end, or the learners it holds would stay held.
+ */
+class AlarmedKeys {
+  private readonly keys = new Set<string>();
+  /** Each row's event of the last {@link events} call, reused (a copy goes out only for a batch). */
+  readonly rowEvents: AlarmEvent[] = [];
+
+  constructor(private readonly max: number) {}
+
+  /**
+   * Each row's alarm event into {@link rowEvents}, from the change of the key's alarm as the output
+   * last told it; returns the messages for the third output: `msg.hold` mirrors the alarm, so that wiring the output back
+   * into the flow's other learners stops their learning for the key during the alarm; no payload,
+   * so a learner reads it as a control message.
+   */
+  events(
+    verdicts: Readonly<Verdicts>,
+    result: PcaResult,
+    count: number,
+    batch: boolean,
+    key: string | null,
+  ): NodeMessage[] | undefined {
+    const id = key ?? '';
+    let on = this.keys.has(id);
+    const events = this.rowEvents;
+    events.length = count;
+    let messages: NodeMessage[] | undefined;
+    for (let i = 0; i < count; i++) {
+      const now = verdicts.alarm[i];
+      events[i] = now === on ? null : now ? 'start' : 'end';
+      on = now;
+      if (events[i] === null) continue;
+      const report: AlarmReport = {
+        on,
+        event: events[i]!,
+        key,
+        row: batch ? i : null,
+        level: verdicts.level[i],
+        t2: at(result.t2, i, batch),
+        spe: at(result.spe, i, batch),
+        t2Limit: result.t2Limit,
+        speLimit: result.speLimit,
+        top: at(result.top, i, batch),
+      };
+      const message: NodeMessage & { hold: boolean; alarm: AlarmReport } = { hold: on, alarm: report };
+      if (key !== null) message.topic = key;
+      (messages ??= []).push(message);
+    }
+    if (!on) {
+      this.keys.delete(id);
+    } else if (!this.keys.has(id)) {
+      this.keys.add(id);
+      if (this.keys.size > this.max) this.keys.delete(this.keys.values().next().value!);
+    }
+    return messages;
+  }
+}
+
 export = function register(RED: NodeAPI): void {
   function PcaNode(this: Node, config: PcaConfig): void {
     RED.nodes.createNode(this, config);
@@ -160,11 +270,42 @@ export = function register(RED: NodeAPI): void {
         { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
         t,
       );
-      // The warm-up depends on the dimension, known once the first sample arrives.
+      const alarm = Alarm.checkOptions({
+        span: numberSetting(
+          config.alarmSpan,
+          'alarmSpan',
+          ALARM_DEFAULTS.span,
+          { ...ALARM_BOUNDS.span, integer: true },
+          t,
+        ),
+        t2Level: numberSetting(
+          config.alarmT2Level,
+          'alarmT2Level',
+          ALARM_DEFAULTS.t2Level,
+          ALARM_BOUNDS.level,
+          t,
+        ),
+        speLevel: numberSetting(
+          config.alarmSpeLevel,
+          'alarmSpeLevel',
+          ALARM_DEFAULTS.speLevel,
+          ALARM_BOUNDS.level,
+          t,
+        ),
+        hold: numberSetting(
+          config.alarmHold,
+          'alarmHold',
+          ALARM_DEFAULTS.hold,
+          { ...ALARM_BOUNDS.hold, integer: true },
+          t,
+        ),
+      });
+      // The judging age depends on the dimension, known once the first sample arrives.
       const gateOptions = (dimension: number): NormalOnlyOptions => ({
         learnOnlyNormal,
         relearnAfter,
-        warmup: settings.warmupSamples ?? defaultWarmup(dimension),
+        warmup: judgeAfter(dimension, settings.warmupSamples),
+        alarm,
       });
       // Looked up once: a message's errors name them, but most messages have none.
       const labels = explainLabels(t);
@@ -174,6 +315,17 @@ export = function register(RED: NodeAPI): void {
         spe: t('runtime.values.spe'),
         ratio: t('runtime.values.varianceRatio'),
       };
+      const keyProperty = settings.keyProperty ? new MessageProperty(RED, settings.keyProperty) : undefined;
+      /** The key as the learner reads it, for alarm messages; null for a node with one model. */
+      const modelKey = (msg: NodeMessage): string | null => {
+        if (!keyProperty) return null;
+        try {
+          return readKey(keyProperty, msg) ?? null;
+        } catch {
+          return null;
+        }
+      };
+      const alarmed = new AlarmedKeys(settings.maxKeys);
       const wrap = (pca: StreamingPCA): NormalOnlyPCA =>
         new NormalOnlyPCA(pca, gateOptions(pca.schema.dimension));
       return {
@@ -185,6 +337,7 @@ export = function register(RED: NodeAPI): void {
         create: (schema) => wrap(new StreamingPCA(schema, options)),
         load: (json) => wrap(StreamingPCA.load(json, options)),
         misfit: () => undefined,
+        judge: (gated, sample) => void gated.judge(sample.rows),
         // The merged view shares the run of `a` (this instance's own model), which is what learns.
         merge: (a, b) => new NormalOnlyPCA(StreamingPCA.merge(a.pca, b.pca), a.options, a.state),
         transform(gated, sample, msg, output) {
@@ -215,6 +368,7 @@ export = function register(RED: NodeAPI): void {
             return out;
           });
           const batch = sample.batch;
+          const verdicts = gated.state.verdicts;
           const result: PcaResult = {
             t2: batch ? t2 : t2[0],
             spe: batch ? spe : spe[0],
@@ -224,6 +378,10 @@ export = function register(RED: NodeAPI): void {
             ...explainer.result(batch),
             explainedVarianceRatio: ratio,
             n: model.samplesSeen,
+            alarm: batch ? verdicts.alarm.slice(0, rows.length) : verdicts.alarm[0],
+            alarmLevel: batch ? verdicts.level.slice(0, rows.length) : verdicts.level[0],
+            alarmEvent: null,
+            learning: batch ? verdicts.learning.slice(0, rows.length) : verdicts.learning[0],
           };
           for (const row of scores) checkFinite(row, what.score);
           checkFinite(t2, what.t2);
@@ -231,9 +389,19 @@ export = function register(RED: NodeAPI): void {
           checkFinite(ratio, what.ratio);
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;
+          const messages = alarmed.events(verdicts, result, rows.length, batch, modelKey(msg));
+          const events = alarmed.rowEvents;
+          result.alarmEvent = batch ? events.slice(0, rows.length) : events[0];
+          return messages;
         },
+        alarming: (gated) => gated.state.alarm.on,
         status(gated) {
           const model = gated.pca;
+          if (!gated.judging) {
+            return t('runtime.status.learning', { seen: model.samplesSeen, of: gated.options.warmup });
+          }
+          if (gated.state.alarm.on)
+            return t('runtime.status.alarm', { level: gated.state.alarm.level.toFixed(1) });
           let explained = 0;
           for (const r of model.explainedVarianceRatio) explained += r;
           const k = model.nComponents;

@@ -45,6 +45,8 @@ class WindowNode {
   /** Only time and session windows on arrival time close by the clock. */
   private readonly clocked: boolean;
   private timer: NodeJS.Timeout | undefined;
+  /** The next share of windows still to send after many closed at once (one turn each). */
+  private catchUp: NodeJS.Immediate | undefined;
   /** The arrival time the timer is armed for. */
   private armedFor = Infinity;
   private closed = false;
@@ -87,6 +89,8 @@ class WindowNode {
       // timer may fire on a closed node.
       this.closed = true;
       this.disarm();
+      if (this.catchUp !== undefined) clearImmediate(this.catchUp);
+      this.catchUp = undefined;
       this.warnings.close();
       this.engine.reset();
       this.status.close();
@@ -100,6 +104,7 @@ class WindowNode {
       handleInput(this.status, done, () => this.process(msg as unknown as Record<string, unknown>, send));
     } finally {
       if (this.clocked) this.arm();
+      this.continueLater();
     }
   }
 
@@ -188,9 +193,10 @@ class WindowNode {
     for (const incomplete of output.incomplete) this.warnings.incomplete(incomplete);
     if (output.skipped) this.warnings.skipped(output.skipped);
     if (output.dropped) this.warnings.dropped(output.dropped);
-    const windows = output.windows;
-    if (windows.length === 1) send(this.message(windows[0]));
-    else if (windows.length > 1) send([windows.map((w) => this.message(w))]);
+    // One send per window: Node-RED deep-clones every message but the first of one send, and
+    // these are new objects that nothing else holds, so cloning them would only cost time
+    // (about half of it when thousands of windows close at once).
+    for (const w of output.windows) send(this.message(w));
   }
 
   private message(w: EmittedWindow): NodeMessage {
@@ -199,6 +205,24 @@ class WindowNode {
     const msg: NodeMessage & { window: Record<string, unknown> } = { payload: w.value, window };
     if (w.key !== null) msg.topic = String(w.key);
     return msg;
+  }
+
+  // ---- catching up: windows closed at once beyond one call's share go out a turn at a time ------
+
+  private continueLater(): void {
+    if (this.closed || this.catchUp !== undefined || !this.engine.catchingUp) return;
+    this.catchUp = setImmediate(() => {
+      this.catchUp = undefined;
+      if (this.closed) return;
+      try {
+        this.deliver(this.engine.resume(), undefined, (m) => this.node.send(m));
+        this.status.changed();
+      } catch (err) {
+        this.node.error(this.t('runtime.errors.timer', { message: (err as Error).message }));
+      }
+      if (this.clocked) this.arm();
+      this.continueLater();
+    });
   }
 
   // ---- the timer: one, armed at the engine's next deadline (arrival time only) ----------------
@@ -241,6 +265,7 @@ class WindowNode {
       this.node.error(this.t('runtime.errors.timer', { message: (err as Error).message }));
     }
     this.arm();
+    this.continueLater();
   }
 }
 

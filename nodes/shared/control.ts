@@ -1,6 +1,6 @@
 /**
- * The control properties a learner accepts beside a sample: `msg.reset`, `msg.learn`, `msg.model`
- * (with `msg.peer`) and `msg.export` (docs/nodes.md). They are read and checked before anything
+ * The control properties a learner accepts beside a sample: `msg.reset`, `msg.learn`, `msg.hold`,
+ * `msg.model` (with `msg.peer`) and `msg.export` (docs/nodes.md). They are read and checked before anything
  * changes, so that a misspelt switch fails the message instead of silently learning or resetting.
  */
 import type { Translate } from './i18n';
@@ -12,6 +12,11 @@ export interface Control {
   reset: boolean;
   /** Learn from this message's sample (`msg.learn = false` only transforms). */
   learn: boolean;
+  /**
+   * `true` stops learning for the key (all keys without one) until a `false` arrives: what ml-pca's
+   * alarm output sends at an alarm's start and end, so no learner of the flow learns a fault.
+   */
+  hold: boolean | undefined;
   /** A model to load, as JSON (docs/model-json.md). */
   model: unknown;
   /** The instance `model` was learned on: it is kept beside the own model and merged in. */
@@ -24,6 +29,7 @@ export interface Control {
 export const NO_CONTROL: Readonly<Control> = Object.freeze({
   reset: false,
   learn: true,
+  hold: undefined,
   model: undefined,
   peer: undefined,
   exportWhat: undefined,
@@ -40,6 +46,7 @@ export function readControl(msg: Record<string, unknown>, t: Translate): Readonl
   if (
     msg.reset === undefined &&
     msg.learn === undefined &&
+    msg.hold === undefined &&
     msg.model === undefined &&
     msg.export === undefined &&
     msg.peer === undefined
@@ -55,10 +62,12 @@ export function readControl(msg: Record<string, unknown>, t: Translate): Readonl
   }
   const reset = readSwitch(msg, 'reset');
   const learn = readSwitch(msg, 'learn');
+  const hold = readSwitch(msg, 'hold');
   const exported = readSwitch(msg, 'export', ['own'] as const);
   return {
     reset: reset === true,
     learn: learn !== false,
+    hold,
     model: msg.model,
     peer: peer as string | undefined,
     exportWhat: exported === 'own' ? 'own' : exported === true ? 'all' : undefined,

@@ -14,6 +14,16 @@ export interface Learner extends StoredModel {
   learnOne(x: ArrayLike<number>): void;
   learnBatch(rows: ReadonlyArray<ArrayLike<number>>, start?: number, end?: number): void;
   toJSON(): ModelHeader;
+  /**
+   * The model JSON without changing what the model does next (a PCA export refits the live
+   * model); used for saves and shares, which run on a timer. By default `toJSON`.
+   */
+  snapshot?(): ModelHeader;
+}
+
+/** A model's JSON for a save or a share: its {@link Learner.snapshot}, else its `toJSON`. */
+export function snapshotOf(model: { toJSON(): ModelHeader; snapshot?(): ModelHeader }): ModelHeader {
+  return model.snapshot ? model.snapshot() : model.toJSON();
 }
 
 /** How one node type creates, loads, merges and applies its model. */
@@ -53,10 +63,20 @@ export interface LearnerKind<M extends Learner> {
    * instance numbers what a model holds alike (k-means clusters). @returns whether it changed.
    */
   align?(own: M, reference: M): boolean;
-  /** Writes the result for `sample` onto `msg` (the output property is `output`). */
-  transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): void;
+  /**
+   * Judges a sample before it is learned (or not), with the model that learns it when there is
+   * one: ml-pca's alarm takes every sample's scores by the model as it was before the sample.
+   */
+  judge?(model: M, sample: Sample): void;
+  /**
+   * Writes the result for `sample` onto `msg` (the output property is `output`).
+   * @returns messages for the node's third output (ml-pca's alarm starts and ends), if any.
+   */
+  transform(model: M, sample: Sample, msg: NodeMessage, output: MessageProperty): NodeMessage[] | void;
   /** Status text of a ready model, under 20 characters: `n=1234`, `2 PCs 95.8%`. */
   status(model: M): string;
+  /** Whether the model's alarm is on (a red status dot); by default never. */
+  alarming?(model: M): boolean;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from './learner-settings';
 import { MessageProperty, readKey, type Done, type Send } from './message';
 import { evictionReport, MAX_PEERS, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
+import { StoreFile } from './store-files';
 import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
@@ -98,6 +99,10 @@ class LearnerNode<M extends Learner> {
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
+  /** Keys whose learning `msg.hold` stopped, oldest first; at most `maxKeys`. */
+  private readonly held = new Set<string>();
+  /** `msg.hold = true` without a key: no key learns. */
+  private holdAll = false;
 
   constructor(
     RED: NodeAPI,
@@ -125,6 +130,7 @@ class LearnerNode<M extends Learner> {
       kind.type,
       (key) => saveEntry(this.models.peek(key)),
       t,
+      StoreFile.of(RED, node, settings.store),
     );
     this.status = new StatusLine(node, () => this.statusText(), t);
     this.sharing = new Sharing<M>(
@@ -268,8 +274,9 @@ class LearnerNode<M extends Learner> {
    * key behind.
    */
   private plan(checked: Checked<M>): Plan<M> {
-    const { control, incoming, entry, sample } = checked;
-    const learn = control.learn && this.settings.learning !== 'off';
+    const { control, incoming, entry, sample, key } = checked;
+    const hold = control.hold ?? (this.holdAll || (key !== undefined && this.held.has(key)));
+    const learn = control.learn && this.settings.learning !== 'off' && !hold;
     let fresh: M | undefined;
     if (sample) {
       const ownAfter = incoming && !control.peer ? incoming : entry?.own;
@@ -288,10 +295,13 @@ class LearnerNode<M extends Learner> {
   private apply(plan: Plan<M>, msg: NodeMessageInFlow, send: Send): void {
     const { control, key, incoming, sample } = plan;
     if (control.reset) this.reset(key);
+    if (control.hold !== undefined) this.hold(key, control.hold);
     if (incoming) this.load(key!, incoming, control.peer);
     if (plan.dropPeers) this.dropShareMadeKey(key!);
     if (sample) {
       const entry = this.adopt(key!, plan);
+      const judged = entry?.own ?? entry?.effective();
+      if (judged !== undefined && this.kind.judge) this.kind.judge(judged, sample);
       const fitted = plan.learn && entry?.own !== undefined && this.learn(key!, entry, sample);
       this.emit(entry?.effective(), sample, fitted, msg, send);
     }
@@ -314,6 +324,19 @@ class LearnerNode<M extends Learner> {
     if (other === undefined) return;
     const vars = { model: describeSchema(incoming.schema), other: describeSchema(other.schema) };
     throw new ModelError(this.t('runtime.errors.featuresDiffer', vars));
+  }
+
+  /** Stops (`on`) or resumes learning for `key`, or for every key when the message has none. */
+  private hold(key: string | undefined, on: boolean): void {
+    if (key === undefined || !this.key) {
+      this.holdAll = on;
+      this.held.clear();
+      return;
+    }
+    this.held.delete(key);
+    if (!on) return;
+    this.held.add(key);
+    if (this.held.size > this.settings.maxKeys) this.held.delete(this.held.values().next().value!);
   }
 
   private reset(key: string | undefined): void {
@@ -391,13 +414,14 @@ class LearnerNode<M extends Learner> {
       model !== undefined &&
       (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
     if (ready) {
+      let alarms: NodeMessage[] | void;
       try {
-        this.kind.transform(model, sample, msg, this.input);
+        alarms = this.kind.transform(model, sample, msg, this.input);
       } catch (err) {
         if (!(err instanceof NonFiniteError)) throw err;
         throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
       }
-      send([msg, null]);
+      send(alarms ? [msg, null, alarms] : [msg, null]);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
       send([msg, null]);
@@ -426,28 +450,40 @@ class LearnerNode<M extends Learner> {
     send([null, out]);
   }
 
-  private statusText(): { text: string; ready: boolean } {
+  private statusText(): { text: string; ready: boolean; alarm: boolean } {
     if (this.key && this.models.size !== 1) {
       let total = 0;
-      for (const [, entry] of this.models) total += entry.effective()?.samplesSeen ?? 0;
+      let alarm = false;
+      for (const [, entry] of this.models) {
+        const model = entry.effective();
+        if (model === undefined) continue;
+        total += model.samplesSeen;
+        alarm ||= this.kind.alarming?.(model) ?? false;
+      }
       return {
         text: this.t('runtime.status.keys', { keys: this.models.size, samples: total }),
         ready: this.models.size > 0,
+        alarm,
       };
     }
     const model = this.models.peek(this.lastKey)?.effective() ?? [...this.models][0]?.[1].effective();
-    if (model !== undefined && this.isReady(model)) return { text: this.kind.status(model), ready: true };
+    if (model !== undefined && this.isReady(model)) {
+      return { text: this.kind.status(model), ready: true, alarm: this.kind.alarming?.(model) ?? false };
+    }
     if (model === undefined) {
-      if (this.settings.learning === 'off') return { text: this.t('runtime.status.noModel'), ready: false };
+      if (this.settings.learning === 'off') {
+        return { text: this.t('runtime.status.noModel'), ready: false, alarm: false };
+      }
       const warmup = this.settings.warmupSamples;
       const text = warmup
         ? this.t('runtime.status.warmingUp', { seen: 0, warmup })
         : this.t('runtime.status.waiting');
-      return { text, ready: false };
+      return { text, ready: false, alarm: false };
     }
     return {
       text: this.t('runtime.status.warmingUp', { seen: model.samplesSeen, warmup: this.warmupOf(model) }),
       ready: false,
+      alarm: false,
     };
   }
 }

@@ -13,10 +13,19 @@
  * four times as long, so saving never takes more than a fifth of the time. Nothing here throws out of a timer: a model
  * that cannot be serialised, or is too large to store, is reported through `node.error` and kept
  * in memory.
+ *
+ * A write the store fails (a full disk) is a warning naming how many keys and why; those keys
+ * stay in memory and are written again after a pause that doubles on each failure (1 s to
+ * 1 min), and a note says when they are saved again. A `localfilesystem` store with its cache
+ * fails in its own timer, out of sight of the context API: its leftover temporary file
+ * (./store-files) is the sign, looked for after writes; it is deleted and every key written again
+ * the same way.
  */
+import * as fs from 'node:fs';
 import type { Node } from 'node-red';
 import { englishOf, type Translate } from './i18n';
 import { quoteKey } from './message';
+import type { StoreFile } from './store-files';
 import { BurstReport } from './throttle';
 
 /** The models of one key as saved: this instance's own and each peer's (as pairs: ids are data). */
@@ -50,6 +59,13 @@ const TICK_BUDGET_MS = 20;
  */
 export const MAX_ENTRY_CHARS = 64 * 1024 * 1024;
 export const MAX_TOTAL_CHARS = 256 * 1024 * 1024;
+/** First pause before keys whose write failed are written again; it doubles up to the last. */
+export const RETRY_MS = Object.freeze({ first: 1000, last: 60_000 });
+/** A cached localfilesystem store: how often its file is looked at after writes, and for how long. */
+const CHECK_MS = 2000;
+const CHECK_FOR_MS = 5 * 60_000;
+/** A temporary file younger than this may be a write in progress. */
+const LEFTOVER_AGE_MS = 1000;
 
 /**
  * The context entry name of a model key: characters other than letters, digits, `_` and `-` are
@@ -155,6 +171,19 @@ export class ModelPersistence {
   private legacy = false;
   private closed = false;
   private readonly failures: BurstReport;
+  /** Keys whose last write failed, with why; written again by the retry timer. */
+  private readonly failedKeys = new Map<string, string>();
+  /** Key writes whose callback has not come yet. */
+  private inflight = 0;
+  /** Keys written again after a failure that is not yet known to be over. */
+  private failing = 0;
+  private retryDelay: number = RETRY_MS.first;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Cached localfilesystem: the timer that looks for a failed write's leftover, until when. */
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checkUntil = 0;
+  /** When the keys were last written again after the store failed (cached localfilesystem). */
+  private retriedAt = 0;
   /** Told of every key whose models changed (model sharing follows the same changes). */
   onChanged: ((key: string) => void) | undefined;
 
@@ -164,6 +193,7 @@ export class ModelPersistence {
    * @param type the node type, recorded with the models.
    * @param serialise the JSON of a key's models now, `undefined` once the key is gone; may throw.
    * @param t the node's messages (English when not given).
+   * @param file the node's context file, with a localfilesystem store.
    */
   constructor(
     private readonly node: Node,
@@ -171,6 +201,7 @@ export class ModelPersistence {
     private readonly type: string,
     private readonly serialise: (key: string) => SavedEntry | undefined,
     private readonly t: Translate = englishOf(node.type),
+    private readonly file?: StoreFile,
   ) {
     this.failures = new BurstReport(
       (text) => node.error(text),
@@ -201,6 +232,7 @@ export class ModelPersistence {
       finished = true;
       callback(err, entries, problems);
     };
+    this.inspectFile();
     try {
       context.keys(this.store, (err, names) => {
         if (err) return finish(err);
@@ -298,7 +330,10 @@ export class ModelPersistence {
       if (this.writeKey(this.round[this.roundAt++])) written++;
     }
     this.roundWork += Date.now() - started;
-    if (this.roundAt >= this.round.length) this.endRound();
+    if (this.roundAt >= this.round.length) {
+      this.endRound();
+      this.settleWrites();
+    }
   }
 
   private endRound(): void {
@@ -358,21 +393,146 @@ export class ModelPersistence {
     }
     this.stored.set(key, text.length);
     this.total = total;
-    this.set(entryName(key), text, label);
+    this.inflight++;
+    this.set(entryName(key), text, label, undefined, key);
     return true;
   }
 
-  /** One context write, its failure (thrown or called back) reported, never thrown. */
-  private set(name: string, value: string | undefined, label: string, callback?: () => void): void {
-    try {
-      this.context.set(name, value, this.store, (err) => {
+  /**
+   * One context write, its failure (thrown or called back) reported, never thrown.
+   * @param key the key whose models are written: a failure is retried (see the module comment).
+   */
+  private set(
+    name: string,
+    value: string | undefined,
+    label: string,
+    callback?: () => void,
+    key?: string,
+  ): void {
+    let called = false;
+    const after = (err: unknown): void => {
+      if (called) return;
+      called = true;
+      if (key === undefined) {
         if (err) this.fail(label, err);
-        callback?.();
-      });
-    } catch (err) {
-      this.fail(label, err);
+      } else {
+        this.inflight--;
+        if (err) this.failedKeys.set(key, messageOf(err));
+        else this.failedKeys.delete(key);
+        this.settleWrites();
+      }
       callback?.();
+    };
+    try {
+      this.context.set(name, value, this.store, (err) => after(err ?? undefined));
+    } catch (err) {
+      after(err ?? new Error('write failed'));
     }
+  }
+
+  // ---- failed writes: one warning, retried with backoff, saved-again note ----------------------
+
+  /**
+   * Once a round is written and every write has called back: warn of the failed ones and retry
+   * them, or note that they are saved again.
+   */
+  private settleWrites(): void {
+    if (this.inflight > 0 || this.roundAt < this.round.length || this.closed) return;
+    if (this.failedKeys.size > 0) {
+      const cause = [...this.failedKeys.values()].pop()!;
+      this.failWrites(this.failedKeys.size, cause);
+    } else if (this.failing > 0 && !this.file?.cached) {
+      this.savedAgain();
+    }
+    this.watchFile();
+  }
+
+  /** Warns that `count` keys were not saved because of `cause`, and writes them again later. */
+  private failWrites(count: number, cause: string): void {
+    if (this.retryTimer !== undefined) return;
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(2 * delay, RETRY_MS.last);
+    const warn = (removed: number): void => {
+      if (this.closed) return;
+      this.node.warn(
+        this.t('runtime.persistence.saveFailed', {
+          count,
+          total: Math.max(count, this.stored.size),
+          cause,
+          seconds: delay / 1000,
+          removed: removed > 0 ? this.t('runtime.persistence.removedLeftovers', { count: removed }) : '',
+        }),
+      );
+    };
+    if (this.file) this.file.clean(LEFTOVER_AGE_MS, warn);
+    else warn(0);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.closed) return;
+      const keys = this.failedKeys.size > 0 ? [...this.failedKeys.keys()] : [...this.stored.keys()];
+      this.failedKeys.clear();
+      this.failing = keys.length;
+      this.retriedAt = Date.now();
+      for (const key of keys) this.dirty.add(key);
+      this.schedule();
+    }, delay);
+  }
+
+  private savedAgain(): void {
+    // A warning, as the failure was: whoever saw that one sees this one beside it.
+    this.node.warn(this.t('runtime.persistence.savedAgain', { count: this.failing }));
+    this.failing = 0;
+    this.retryDelay = RETRY_MS.first;
+  }
+
+  /**
+   * A cached localfilesystem store writes its file later, from its own timer: look for the
+   * leftover of a failed write for a while after each write.
+   */
+  private watchFile(): void {
+    const file = this.file;
+    if (!file?.cached || this.closed) return;
+    this.checkUntil = Date.now() + CHECK_FOR_MS;
+    if (this.checkTimer !== undefined) return;
+    const check = (): void => {
+      this.checkTimer = undefined;
+      if (this.closed) return;
+      file.clean(LEFTOVER_AGE_MS, (removed) => {
+        if (this.closed) return;
+        if (removed > 0) {
+          file.freeBytes((free) =>
+            this.failWrites(
+              this.stored.size,
+              this.t('runtime.persistence.storeWriteFailed', {
+                file: file.file,
+                free: free === undefined ? '' : this.t('runtime.persistence.freeSpace', { bytes: free }),
+              }),
+            ),
+          );
+        } else if (this.failing > 0 && this.retriedAt > 0) {
+          fsModifiedSince(file.file, this.retriedAt, (written) => written && this.savedAgain());
+        }
+        if (Date.now() < this.checkUntil || this.failing > 0 || this.retryTimer !== undefined) {
+          this.checkTimer = setTimeout(check, CHECK_MS);
+        }
+      });
+    };
+    this.checkTimer = setTimeout(check, CHECK_MS);
+  }
+
+  /** At start: say when the context file was emptied, and delete what failed writes left. */
+  private inspectFile(): void {
+    const file = this.file;
+    if (!file) return;
+    file.isEmptied((emptied) => {
+      if (emptied && !this.closed)
+        this.node.warn(this.t('runtime.persistence.storeEmptied', { file: file.file }));
+    });
+    file.clean(LEFTOVER_AGE_MS, (removed) => {
+      if (removed > 0 && !this.closed) {
+        this.node.warn(this.t('runtime.persistence.leftoversAtStart', { count: removed, file: file.file }));
+      }
+    });
   }
 
   /** Reports that `label` (one key's models) could not be saved. */
@@ -415,6 +575,10 @@ export class ModelPersistence {
   private stopTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.checkTimer !== undefined) clearTimeout(this.checkTimer);
+    this.checkTimer = undefined;
   }
 
   close(): void {
@@ -425,4 +589,9 @@ export class ModelPersistence {
     this.roundAt = 0;
     this.failures.close();
   }
+}
+
+/** Whether `file` was written at or after `since` (ms). Never throws. */
+function fsModifiedSince(file: string, since: number, callback: (written: boolean) => void): void {
+  fs.stat(file, (err, stat) => callback(!err && stat.mtimeMs >= since - 1000));
 }

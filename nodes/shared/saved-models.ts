@@ -4,7 +4,7 @@
  * features), is not used: the node starts that key fresh and says why.
  */
 import { ModelError } from '../../lib/errors';
-import type { Learner } from './learner-kind';
+import { snapshotOf, type Learner } from './learner-kind';
 import type { ModelEntry, ModelStore } from './model-store';
 import type { RestoredEntry, SavedEntry } from './persistence';
 
@@ -78,7 +78,7 @@ export function listProblems(items: readonly string[]): string {
 export function saveEntry<M extends Learner>(entry: ModelEntry<M> | undefined): SavedEntry | undefined {
   if (entry === undefined || (entry.own === undefined && entry.peers.size === 0)) return undefined;
   const saved: SavedEntry = {};
-  if (entry.own !== undefined) saved.own = entry.own.toJSON();
-  if (entry.peers.size > 0) saved.peers = [...entry.peers].map(([peer, model]) => [peer, model.toJSON()]);
+  if (entry.own !== undefined) saved.own = snapshotOf(entry.own);
+  if (entry.peers.size > 0) saved.peers = [...entry.peers].map(([peer, model]) => [peer, snapshotOf(model)]);
   return saved;
 }

@@ -110,16 +110,22 @@ export function propertySetting(
   if (isBlank(raw)) return fallback;
   if (typeof raw !== 'string') throw new SettingError(t('runtime.settings.property', { name }));
   const path = raw.trim().replace(/^msg\./, '');
-  if (path.split(/[.[\]]/).some(isForbiddenName)) {
-    throw new SettingError(t('runtime.settings.propertyForbidden', { name, value: JSON.stringify(raw) }));
-  }
+  const forbidden = (): SettingError =>
+    new SettingError(t('runtime.settings.propertyForbidden', { name, value: JSON.stringify(raw) }));
+  // Quoted parts too: payload['__proto__'] and payload["constructor"] name the same properties.
+  if (path.split(/[.[\]'"]/).some(isForbiddenName)) throw forbidden();
   if (parse) {
+    let parts: unknown;
     try {
-      parse(path);
+      parts = parse(path);
     } catch (err) {
       throw new SettingError(
         t('runtime.settings.propertyInvalid', { name, message: (err as Error).message }),
       );
+    }
+    // What Node-RED will really walk, whatever the quoting or escaping.
+    if (Array.isArray(parts) && parts.some((part) => typeof part === 'string' && isForbiddenName(part))) {
+      throw forbidden();
     }
   }
   return path;

@@ -13,12 +13,13 @@ export class StatusLine {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * @param render the current text, under 20 characters (`n=1234`, `warming up 3/20`), and colour.
+   * @param render the current text, under 20 characters (`n=1234`, `warming up 3/20`), and colour:
+   *   yellow until ready, then green, red while an alarm is on.
    * @param t the node's messages (English when not given).
    */
   constructor(
     private readonly node: Node,
-    private readonly render: () => { text: string; ready: boolean },
+    private readonly render: () => { text: string; ready: boolean; alarm?: boolean },
     private readonly t: Translate = englishOf(node.type),
   ) {}
 
@@ -33,8 +34,8 @@ export class StatusLine {
   /** Redraws now. Never throws: it runs from a timer, where an exception would end Node-RED. */
   draw(): void {
     try {
-      const { text, ready } = this.render();
-      this.node.status({ fill: ready ? 'green' : 'yellow', shape: 'dot', text });
+      const { text, ready, alarm } = this.render();
+      this.node.status({ fill: alarm ? 'red' : ready ? 'green' : 'yellow', shape: 'dot', text });
     } catch (err) {
       try {
         this.node.error(

@@ -836,6 +836,34 @@ const FAMILIES = [
     },
   },
   {
+    name: 'sample-shadowing-names',
+    // Fields named after Object.prototype's methods would make the object sent on throw wherever
+    // it is turned into text or a number: a new key's first sample with one is a bad sample, and
+    // an aligned reading whose topic ends in one is a bad reading.
+    applies: (t) => (t.shape === 'object' && t.keys !== undefined) || t.shape === 'reading',
+    make(rng, { target, valid, index }) {
+      const base = valid({ batch: false });
+      const name = rng.pick(['toString', 'valueOf', 'hasOwnProperty', 'toLocaleString', 'isPrototypeOf']);
+      if (target.shape === 'reading') {
+        return { msg: { ...base, topic: `m1/${name}` }, expect: 'reject', field: /msg\.topic|feature/ };
+      }
+      const payload = { ...base.payload, [name]: rng.normal() };
+      return { msg: { ...base, topic: `shadow-${index}`, payload }, expect: 'reject', field: /msg\.payload/ };
+    },
+  },
+  {
+    name: 'time-gap-ten-minutes',
+    // Ten minutes of silence in event time: every window in between closes at once (with
+    // emitEmpty, thousands of empty ones, skipped as one run beyond 1000); the stream goes on.
+    applies: (t) => t.eventTime === true,
+    make(rng, { valid, state }) {
+      const msg = valid({ batch: false, advance: false });
+      state.streamTime += 10 * 60_000;
+      msg.time = state.streamTime;
+      return { msg, expect: 'accept', maxSent: 2000, note: 'a 10-minute gap' };
+    },
+  },
+  {
     name: 'time-far-past',
     // Far behind stream time: refused, or reported as late; never a window of its own.
     applies: (t) => t.eventTime === true,
@@ -887,9 +915,9 @@ const SETTINGS = {
     ['learning', ['sometimes', 1]],
     ['whileWarmingUp', ['keep']],
     ['store', ['nosuchstore']],
-    ['property', ['a..b', 'payload[', '__proto__', 'a.constructor.prototype']],
-    ['keyProperty', ['[[', 'topic.', 'constructor']],
-    ['features', ['a,a', '__proto__,b']],
+    ['property', ['a..b', 'payload[', '__proto__', 'a.constructor.prototype', "payload['__proto__']"]],
+    ['keyProperty', ['[[', 'topic.', 'constructor', 'topic["constructor"]']],
+    ['features', ['a,a', '__proto__,b', 'a,toString', 'valueOf']],
     ['halfLife', [-1, 'forever', 'NaN']],
     ['maxDimension', [0, -1, 1e9, 2.5, 'x']],
   ],
@@ -903,6 +931,8 @@ const SETTINGS = {
     ['refitEvery', [0, -1, 1e300]],
     ['confidence', [1, 0.1, 'x', 2]],
     ['whiten', ['maybe']],
+    // Beyond what an export or a save can refit within the stall budget.
+    ['maxDimension', [161, 1024]],
   ],
   'ml-kmeans': [
     ['clusters', [1e6, 0, -1, 2.5], { k: undefined }],
@@ -923,8 +953,10 @@ const SETTINGS = {
     ['aggregates', ['mean,foo', 'constructor'], { emit: 'aggregate' }],
     ['groupBy', ['topic']],
     ['timeProperty', ['a..b', '__proto__']],
-    ['property', ['a..b', '__proto__']],
-    ['features', ['a,a', '__proto__']],
+    ['property', ['a..b', '__proto__', "payload['__proto__']"]],
+    ['features', ['a,a', '__proto__', 'toString']],
+    // Empty windows for a million keys every second: beyond the bound on their rate.
+    ['maxKeys', [1e6], { mode: 'time', size: '1000', emitEmpty: true, groupBy: 'key', keyProperty: 'topic' }],
     ['maxDimension', [0, 1e9, 'x']],
   ],
 };

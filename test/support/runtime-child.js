@@ -12,6 +12,20 @@ const [userDir, nodeRedModule, portArg] = process.argv.slice(2);
 const port = Number(portArg || 0);
 const RED = require(nodeRedModule);
 
+/**
+ * The context stores: localfilesystem by default, or STREAM_ML_CONTEXT_STORAGE (JSON), where a
+ * store's `module` ending in `.js` is a store plugin loaded from that path.
+ */
+function contextStorage() {
+  if (!process.env.STREAM_ML_CONTEXT_STORAGE) return { default: { module: 'localfilesystem' } };
+  const stores = JSON.parse(process.env.STREAM_ML_CONTEXT_STORAGE);
+  for (const store of Object.values(stores)) {
+    if (store && typeof store.module === 'string' && store.module.endsWith('.js'))
+      store.module = require(store.module);
+  }
+  return stores;
+}
+
 function forwardLog() {
   return (entry) => {
     if (entry.level <= 30 && entry.type) {
@@ -38,7 +52,7 @@ async function main() {
     userDir,
     flowFile: 'flows.json',
     nodesDir: [path.join(__dirname, 'probe-nodes')],
-    contextStorage: { default: { module: 'localfilesystem' } },
+    contextStorage: contextStorage(),
     uiHost: '127.0.0.1',
     httpAdminRoot: port ? '/' : false,
     httpNodeRoot: port ? '/' : false,

@@ -30,6 +30,8 @@ class Runtime {
    * @param {string} [options.execPath] the node binary (default: this one).
    * @param {number} [options.port] serve the editor and node endpoints (dashboards) on
    *   127.0.0.1:port; none by default.
+   * @param {object} [options.contextStorage] Node-RED's contextStorage setting (default: one
+   *   localfilesystem store); a store `module` that is a path to a `.js` file is loaded from it.
    */
   static async start({
     flows,
@@ -38,6 +40,7 @@ class Runtime {
     nodeRed = require.resolve('node-red'),
     execPath,
     port = 0,
+    contextStorage,
   }) {
     if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
     if (credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
@@ -46,6 +49,9 @@ class Runtime {
       execPath: execPath || process.execPath,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: contextStorage
+        ? { ...process.env, STREAM_ML_CONTEXT_STORAGE: JSON.stringify(contextStorage) }
+        : process.env,
     });
     runtime.child.on('message', (message) => runtime.receive(message));
     await new Promise((resolve, reject) => {
