@@ -86,11 +86,23 @@ window.StreamMLEditor =
         shareEvery: { value: 0, validate: nonNegativeNumber },
         sharePrefix: { value: 'stream-ml/models', validate: topicLevel(true) },
         peerExpiry: { value: 0, validate: nonNegativeNumber },
+        receiveShares: { value: false },
       };
+    }
+
+    /** The credential every learner has: the fleet's shared secret that signs shares. */
+    function learnerCredentials() {
+      return { shareSecret: { type: 'password' } };
     }
 
     /** Sets up the shared form rows; call from oneditprepare. */
     function prepareLearner(node) {
+      // A node the server has not seen yet comes without `has_shareSecret`: the editor would then
+      // take the empty secret field for a change, and mark a node opened and closed as changed.
+      var credentials = node.credentials || (node.credentials = {});
+      if (credentials.has_shareSecret === undefined && !credentials.shareSecret) {
+        credentials.has_shareSecret = false;
+      }
       $('#node-input-property').typedInput({ default: 'msg', types: ['msg'] });
       $('#node-input-keyProperty').typedInput({ default: 'msg', types: ['msg'] });
       var stores = (RED.settings.context && RED.settings.context.stores) || [];
@@ -123,6 +135,7 @@ window.StreamMLEditor =
 
     return {
       learnerDefaults: learnerDefaults,
+      learnerCredentials: learnerCredentials,
       prepareLearner: prepareLearner,
       wholeNumber: wholeNumber,
       blank: blank,

@@ -34,6 +34,7 @@ const LEARNER = {
   instance: 'edge-1',
   sharePrefix: 'plant/models',
   peerExpiry: '600',
+  receiveShares: true,
 };
 
 /**

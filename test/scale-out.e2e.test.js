@@ -13,7 +13,14 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const mqtt = require('mqtt');
 const { Runtime, makeUserDir } = require('./support/runtime');
-const { startMosquitto, mosquittoVersion, mqttBrokerNode, mqttInNode } = require('./support/mosquitto');
+const {
+  startMosquitto,
+  mosquittoVersion,
+  mqttBrokerNode,
+  mqttInNode,
+  mqttOutNode,
+  shareRouteNode,
+} = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
 const { assertClose } = require('./support/numeric');
 const dist = require('./support/dist');
@@ -75,35 +82,16 @@ function flow(port, qos) {
       keyProperty: 'topic',
       instance: '',
       shareEvery: SHARE_EVERY,
+      receiveShares: true,
       sharePrefix: 'stream-ml/kstd',
       wires: [[], ['kroute']],
     },
     mqttInNode({ id: 'kstd-peers', z: tab, topic: 'stream-ml/kstd/+/#', wires: [['kstd']] }),
     { id: 'kctl', type: 'probe-source', z: tab, wires: [['kstd']] },
-    {
-      id: 'kroute',
-      type: 'switch',
-      z: tab,
-      property: 'retain',
-      propertyType: 'msg',
-      rules: [{ t: 'true' }, { t: 'else' }],
-      checkall: 'false',
-      outputs: 2,
-      wires: [['out'], ['kmodels']],
-    },
+    shareRouteNode({ id: 'kroute', z: tab, sink: 'kmodels' }),
     { id: 'kmodels', type: 'probe-sink', z: tab, wires: [] },
-    {
-      id: 'route',
-      type: 'switch',
-      z: tab,
-      property: 'retain',
-      propertyType: 'msg',
-      rules: [{ t: 'true' }, { t: 'else' }],
-      checkall: 'false',
-      outputs: 2,
-      wires: [['out'], ['models']],
-    },
-    { id: 'out', type: 'mqtt out', z: tab, topic: '', qos: '', retain: '', broker: 'broker', wires: [] },
+    shareRouteNode({ id: 'route', z: tab, sink: 'models' }),
+    mqttOutNode({ z: tab }),
     { id: 'models', type: 'probe-sink', z: tab, wires: [] },
     { id: 'catcher', type: 'catch', z: tab, scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', type: 'probe-sink', z: tab, wires: [] },
@@ -121,6 +109,7 @@ function flow(port, qos) {
       ...settings[id],
       instance: '',
       shareEvery: SHARE_EVERY,
+      receiveShares: true,
       sharePrefix: `stream-ml/${id}`,
       wires: [[], ['route']],
     });
@@ -130,15 +119,7 @@ function flow(port, qos) {
 }
 
 /** Starts an instance whose id comes from env STREAM_ML_INSTANCE (the setting is blank). */
-function startInstance(id, options) {
-  const saved = process.env.STREAM_ML_INSTANCE;
-  process.env.STREAM_ML_INSTANCE = id;
-  // Runtime.start forks before its first await, so the child inherits the variable.
-  const started = Runtime.start(options);
-  if (saved === undefined) delete process.env.STREAM_ML_INSTANCE;
-  else process.env.STREAM_ML_INSTANCE = saved;
-  return started;
-}
+const startInstance = (id, options) => Runtime.startAs(id, options);
 
 /** The models an instance exports now (`what`: true for own ⊕ peers, "own"), by learner id. */
 async function exported(runtime, what = true) {
@@ -243,7 +224,17 @@ async function runScaleOut(runtimeOptions, qos) {
   const report = {};
   try {
     const dirs = INSTANCES.map(() => makeUserDir());
-    const options = (i) => ({ flows: flow(broker.port, qos), userDir: dirs[i], ...runtimeOptions });
+    // Signed shares (docs/scale-out.md, Trust): a restarted instance then takes back its own
+    // retained share when its context store lags behind.
+    const credentials = Object.fromEntries(
+      ['kstd', ...Object.keys(LEARNERS)].map((id) => [id, { shareSecret: 'e2e' }]),
+    );
+    const options = (i) => ({
+      flows: flow(broker.port, qos),
+      credentials,
+      userDir: dirs[i],
+      ...runtimeOptions,
+    });
     runtimes.push(...(await Promise.all(INSTANCES.map((id, i) => startInstance(id, options(i))))));
     client = await mqtt.connectAsync(broker.url, { clientId: `stream-ml-pub-${process.pid}-${Date.now()}` });
     const lastShare = new Map();
@@ -396,6 +387,17 @@ async function runScaleOut(runtimeOptions, qos) {
       );
       for (const [i, m] of settled.entries())
         assert.equal(m[id].n_samples_seen, n, `${INSTANCES[i]} ${id} n`);
+    }
+    // One cluster numbering: each instance's centre j is nearest to the first instance's centre j.
+    const nearest = (c, centres) =>
+      centres.reduce((best, o, j) => (squared(c, o) < squared(c, centres[best]) ? j : best), 0);
+    for (const [i, m] of settled.entries()) {
+      const order = m.km.cluster_centers.map((c) => nearest(c, settled[0].km.cluster_centers));
+      assert.deepEqual(
+        order,
+        order.map((_, j) => j),
+        `${INSTANCES[i]}: the same cluster numbering`,
+      );
     }
     for (const [i, m] of settled.entries()) {
       assertClose(m.std.mean, settled[0].std.mean, 1e-9, `${INSTANCES[i]}: same standardize model`);

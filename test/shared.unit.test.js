@@ -134,6 +134,7 @@ describe('nodes/shared', () => {
           shareEvery: 0,
           prefix: 'stream-ml/models',
           peerExpiry: 0,
+          receive: false,
         },
       });
     });

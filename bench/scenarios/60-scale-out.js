@@ -5,7 +5,13 @@
 // and are included. BENCH_SCALE_MESSAGES sets the rows published (default 20000).
 const mqtt = require('mqtt');
 const { Runtime } = require('../../test/support/runtime');
-const { startMosquitto, mqttBrokerNode, mqttInNode } = require('../../test/support/mosquitto');
+const {
+  startMosquitto,
+  mqttBrokerNode,
+  mqttInNode,
+  mqttOutNode,
+  shareRouteNode,
+} = require('../../test/support/mosquitto');
 
 const D = 16;
 const MESSAGES = Number(process.env.BENCH_SCALE_MESSAGES || 20000);
@@ -33,18 +39,8 @@ function flow(port) {
       wires: [['std']],
     },
     { id: 'ctl', type: 'probe-source', z: tab, wires: [['km']] },
-    {
-      id: 'route',
-      type: 'switch',
-      z: tab,
-      property: 'retain',
-      propertyType: 'msg',
-      rules: [{ t: 'true' }, { t: 'else' }],
-      checkall: 'false',
-      outputs: 2,
-      wires: [['out'], ['models']],
-    },
-    { id: 'out', type: 'mqtt out', z: tab, topic: '', qos: '', retain: '', broker: 'broker', wires: [] },
+    shareRouteNode({ id: 'route', z: tab, sink: 'models' }),
+    mqttOutNode({ z: tab }),
     { id: 'models', type: 'probe-sink', z: tab, wires: [] },
   ];
   const learners = [
@@ -59,6 +55,7 @@ function flow(port) {
       z: tab,
       ...settings,
       shareEvery: 1,
+      receiveShares: true,
       sharePrefix: `bench/models/${id}`,
       wires: [next ? [next] : [], ['route']],
     });

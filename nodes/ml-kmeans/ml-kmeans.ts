@@ -19,6 +19,7 @@ import {
   type LearnerConfig,
   type LearnerKind,
   type LearnerSettings,
+  SHARING_CREDENTIALS,
 } from '../shared/learner-node';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
@@ -319,6 +320,11 @@ function kmeansKind(
     load: (json) => StreamingKMeans.load(json, optionsFor(own, learner, learner.warmupSamples)),
     misfit: (model) => misfit(model, own, learner, t),
     merge: (a, b) => StreamingKMeans.merge(a, b),
+    align(model, reference) {
+      const centres = reference.centers;
+      if (!model.ready || centres === null) return false;
+      return model.alignTo(centres).some((from, to) => from !== to);
+    },
     transform(model, sample, msg: NodeMessage) {
       const fields = msg as unknown as Record<string, unknown>;
       if (sample.batch) writeBatch(model, sample.rows, fields, distance);
@@ -337,5 +343,5 @@ export = function register(RED: NodeAPI): void {
       kmeansKind(readKMeansSettings(config, t), learner, warn, t),
     );
   }
-  RED.nodes.registerType('ml-kmeans', KMeansNode);
+  RED.nodes.registerType('ml-kmeans', KMeansNode, { credentials: SHARING_CREDENTIALS });
 };

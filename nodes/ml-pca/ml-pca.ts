@@ -17,7 +17,13 @@ import {
 } from '../../lib/pca';
 import { shapeLike } from '../../lib/samples';
 import type { Translate } from '../shared/i18n';
-import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import {
+  checkFinite,
+  setupLearnerNode,
+  type LearnerConfig,
+  type LearnerKind,
+  SHARING_CREDENTIALS,
+} from '../shared/learner-node';
 import { MessageProperty, readKey } from '../shared/message';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
 import { explainLabels, Explainer, type PcaExplanation } from './explain';
@@ -407,5 +413,5 @@ export = function register(RED: NodeAPI): void {
       };
     });
   }
-  RED.nodes.registerType('ml-pca', PcaNode);
+  RED.nodes.registerType('ml-pca', PcaNode, { credentials: SHARING_CREDENTIALS });
 };

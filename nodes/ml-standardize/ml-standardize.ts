@@ -5,7 +5,13 @@
 import type { Node, NodeAPI } from 'node-red';
 import { shapeLike } from '../../lib/samples';
 import { Standardizer, type StandardizeOptions } from '../../lib/standardize';
-import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import {
+  checkFinite,
+  setupLearnerNode,
+  type LearnerConfig,
+  type LearnerKind,
+  SHARING_CREDENTIALS,
+} from '../shared/learner-node';
 import { booleanSetting, choiceSetting } from '../shared/settings';
 
 interface StandardizeConfig extends LearnerConfig {
@@ -47,5 +53,5 @@ export = function register(RED: NodeAPI): void {
       };
     });
   }
-  RED.nodes.registerType('ml-standardize', StandardizeNode);
+  RED.nodes.registerType('ml-standardize', StandardizeNode, { credentials: SHARING_CREDENTIALS });
 };

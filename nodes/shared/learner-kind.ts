@@ -59,6 +59,11 @@ export interface LearnerKind<M extends Learner> {
   /** Combines two models of one key (learned on different instances) into a new one. */
   merge(a: M, b: M): M;
   /**
+   * Renumbers `own` in place after `reference`, the fleet's senior model of the key, so that every
+   * instance numbers what a model holds alike (k-means clusters). @returns whether it changed.
+   */
+  align?(own: M, reference: M): boolean;
+  /**
    * Judges a sample before it is learned (or not), with the model that learns it when there is
    * one: ml-pca's alarm takes every sample's scores by the model as it was before the sample.
    */

@@ -29,6 +29,7 @@ import { Sharing } from './sharing';
 import { handleInput, StatusLine } from './status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
+export { SHARING_CREDENTIALS } from './sharing';
 export {
   LEARNER_LIMITS,
   readLearnerSettings,
@@ -49,6 +50,8 @@ interface Checked<M extends Learner> {
   sample: Sample | undefined;
   /** The key's models as they are (`undefined` when the message resets them first). */
   entry: ModelEntry<M> | undefined;
+  /** Peers' shares that made this key and that the key's first own sample does not fit: dropped. */
+  dropPeers?: boolean;
 }
 
 /** What applying a message will do, decided before anything changes. */
@@ -123,6 +126,7 @@ class LearnerNode<M extends Learner> {
         this.evictions.add(key);
         this.persistence.changed(key);
       },
+      settings.sharing.shareEvery * 1000,
     );
     this.persistence = new ModelPersistence(
       node,
@@ -139,14 +143,15 @@ class LearnerNode<M extends Learner> {
       kind.type,
       {
         models: this.models,
+        keyed: this.key !== undefined,
         load: (json) => this.loadChecked(json),
         check: (entry, incoming, peer) => this.checkCompatible(entry, incoming, peer),
+        align: kind.align ? (own, reference) => kind.align!(own, reference) : undefined,
         changed: (key) => this.persistence.changed(key),
       },
       (messages) => node.send([null, messages]),
       t,
     );
-    this.persistence.onChanged = (key) => this.sharing.touched(key);
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (this.pending) this.pending.push([msg, send, done]);
@@ -240,7 +245,16 @@ class LearnerNode<M extends Learner> {
     if (!hasSample) return { control, key, incoming, sample: undefined, entry };
 
     const target = this.target({ control, incoming, entry });
-    const sample = this.reader.read(value, target?.schema ?? null, this.input.label);
+    let sample: Sample;
+    try {
+      sample = this.reader.read(value, target?.schema ?? null, this.input.label);
+    } catch (err) {
+      // A key that only shares made yields to the data: a share cannot block a key of other features.
+      const learned = entry === undefined || entry.own !== undefined;
+      if (learned || incoming || !control.learn || this.settings.learning === 'off') throw err;
+      sample = this.reader.read(value, null, this.input.label);
+      return { control, key, incoming, sample, entry: undefined, dropPeers: true };
+    }
     if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
       throw new Error(
         this.t(key ? 'runtime.errors.learningOffKey' : 'runtime.errors.learningOff', { key: key ?? '' }),
@@ -287,6 +301,7 @@ class LearnerNode<M extends Learner> {
     if (control.reset) this.reset(key);
     if (control.hold !== undefined) this.hold(key, control.hold, (msg as { topic?: unknown }).topic);
     if (incoming) this.load(key!, incoming, control.peer);
+    if (plan.dropPeers) this.dropShareMadeKey(key!);
     if (sample) {
       const entry = this.adopt(key!, plan);
       const judged = entry?.own ?? entry?.effective();
@@ -348,6 +363,14 @@ class LearnerNode<M extends Learner> {
     }
   }
 
+  private dropShareMadeKey(key: string): void {
+    const peers = [...(this.models.peek(key)?.peers.keys() ?? [])].map((p) => JSON.stringify(p));
+    this.models.delete(key);
+    this.node.warn(
+      this.t('runtime.sharing.peersDropped', { key: JSON.stringify(key), peers: peers.join(', ') }),
+    );
+  }
+
   /** Keeps `model` as the key's own model, or as the model of instance `peer`. */
   private load(key: string, model: M, peer: string | undefined): void {
     const entry = this.models.obtain(key);
@@ -387,7 +410,7 @@ class LearnerNode<M extends Learner> {
     } else {
       model.learnOne(sample.rows[0]);
     }
-    entry.changed();
+    entry.learned();
     this.persistence.changed(key);
     return fitted;
   }
@@ -423,7 +446,7 @@ class LearnerNode<M extends Learner> {
     const out: NodeMessage[] = [];
     for (const k of keys) {
       const entry = this.models.peek(k);
-      const model = what === 'own' ? entry?.own : entry?.effective();
+      const model = what === 'own' ? entry?.own : entry?.current();
       if (model === undefined) continue;
       const exported: NodeMessage = { payload: model.toJSON() };
       if (this.key) exported.topic = k;

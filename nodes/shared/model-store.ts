@@ -52,31 +52,55 @@ export class ModelEntry<M extends StoredModel> {
    * the number of peers.
    */
   private peersCombined: M | undefined;
+  /** Whether `combined` lags behind learning or a share, and when it was built (Date.now()). */
+  private stale = false;
+  private builtAt = 0;
 
+  /**
+   * @param rebuildMs how long the combined model may lag behind the own model's learning and the
+   *   peers' shares (the share interval: peers' models are that old anyway); 0: never.
+   */
   constructor(
     private readonly merge: (a: M, b: M) => M,
     own?: M,
+    private readonly rebuildMs = 0,
   ) {
     this.own = own;
     (this.peers as PeerModels<M>).onChange = () => {
       this.peersCombined = undefined;
-      this.combined = undefined;
+      this.lags();
     };
   }
 
-  /** The model to transform with: own ⊕ every peer's; `undefined` when there is none yet. */
+  /**
+   * The model to transform with: own ⊕ every peer's; `undefined` when there is none yet. With a
+   * rebuild interval, rebuilt at most once per interval after learning or a share (a merge, and
+   * for PCA an eigen-decomposition, per sample would cost more than learning it).
+   */
   effective(): M | undefined {
     if (this.peers.size === 0) return this.own;
-    if (this.combined === undefined) {
-      if (this.peersCombined === undefined) {
-        let peers: M | undefined;
-        for (const peer of this.peers.values()) peers = peers === undefined ? peer : this.merge(peers, peer);
-        this.peersCombined = peers;
-      }
-      // The own model first: a k-means merge keeps the cluster numbering of its first model.
-      this.combined = this.own === undefined ? this.peersCombined : this.merge(this.own, this.peersCombined!);
+    if (this.combined === undefined || (this.stale && Date.now() - this.builtAt >= this.rebuildMs)) {
+      this.rebuild();
     }
     return this.combined;
+  }
+
+  /** own ⊕ every peer's, up to date with every sample learned and share received (for export). */
+  current(): M | undefined {
+    if (this.stale) this.combined = undefined;
+    return this.effective();
+  }
+
+  private rebuild(): void {
+    if (this.peersCombined === undefined) {
+      let peers: M | undefined;
+      for (const peer of this.peers.values()) peers = peers === undefined ? peer : this.merge(peers, peer);
+      this.peersCombined = peers;
+    }
+    // The own model first: a k-means merge keeps the cluster numbering of its first model.
+    this.combined = this.own === undefined ? this.peersCombined : this.merge(this.own, this.peersCombined!);
+    this.stale = false;
+    this.builtAt = Date.now();
   }
 
   /**
@@ -89,15 +113,27 @@ export class ModelEntry<M extends StoredModel> {
     return partners;
   }
 
-  /** Call after the own model learned or was replaced, or a peer's model changed. */
+  /** Call after the own model was replaced, or a peer's model changed: the next use rebuilds. */
   changed(): void {
     this.combined = undefined;
+  }
+
+  /** Call after the own model learned: the combined model follows within the rebuild interval. */
+  learned(): void {
+    this.lags();
+  }
+
+  private lags(): void {
+    if (this.rebuildMs === 0) this.combined = undefined;
+    else this.stale = true;
   }
 }
 
 /** Keyed models with least-recently-used eviction. */
 export class ModelStore<M extends StoredModel> {
   private readonly entries = new Map<string, ModelEntry<M>>();
+  /** Keys made by peers' shares, oldest first (some may have learned since or gone). */
+  private readonly shareMade = new Set<string>();
 
   /**
    * @param maxKeys most keys kept.
@@ -108,6 +144,7 @@ export class ModelStore<M extends StoredModel> {
     private readonly maxKeys: number,
     private readonly merge: (a: M, b: M) => M,
     private readonly evicted: (key: string) => void,
+    private readonly rebuildMs = 0,
   ) {}
 
   get size(): number {
@@ -130,18 +167,51 @@ export class ModelStore<M extends StoredModel> {
     return this.entries.get(key);
   }
 
-  /** The entry of `key`, created (and the oldest key evicted if needed) when missing. */
+  /**
+   * The entry of `key`, created when missing. At `maxKeys`, the oldest key that only shares made
+   * (no own model) goes first, else the least recently used.
+   */
   obtain(key: string): ModelEntry<M> {
     const existing = this.get(key);
     if (existing !== undefined) return existing;
     if (this.entries.size >= this.maxKeys) {
-      const oldest = this.entries.keys().next().value as string;
+      const oldest = this.oldestShareMade() ?? (this.entries.keys().next().value as string);
       this.entries.delete(oldest);
       this.evicted(oldest);
     }
-    const entry = new ModelEntry<M>(this.merge);
+    const entry = new ModelEntry<M>(this.merge, undefined, this.rebuildMs);
     this.entries.set(key, entry);
     return entry;
+  }
+
+  /**
+   * The entry of `key` for a peer's share: created when missing, but only by evicting a key that
+   * holds no own model, so that shares can never push out what this instance learned from data.
+   * @returns `undefined` when every key holds an own model and there is no room.
+   */
+  obtainForShare(key: string): ModelEntry<M> | undefined {
+    if (this.entries.has(key)) return this.get(key);
+    if (this.entries.size >= this.maxKeys && this.oldestShareMade() === undefined) return undefined;
+    const entry = this.obtain(key);
+    // Bounded: keys reset or learned since leave the set at twice maxKeys, at most once per maxKeys.
+    if (this.shareMade.size >= 2 * this.maxKeys) {
+      for (const made of this.shareMade)
+        if (this.entries.get(made)?.own !== undefined || !this.entries.has(made)) this.shareMade.delete(made);
+    }
+    this.shareMade.add(key);
+    return entry;
+  }
+
+  /**
+   * The oldest key made by a share that still has no own model. Keys that learned since, or
+   * went, leave the set as they are met, so each costs one step once.
+   */
+  private oldestShareMade(): string | undefined {
+    for (const key of this.shareMade) {
+      if (this.entries.get(key)?.own === undefined && this.entries.has(key)) return key;
+      this.shareMade.delete(key);
+    }
+    return undefined;
   }
 
   delete(key: string): boolean {
@@ -150,6 +220,7 @@ export class ModelStore<M extends StoredModel> {
 
   clear(): void {
     this.entries.clear();
+    this.shareMade.clear();
   }
 
   /** Every key and entry, least recently used first. */

@@ -57,6 +57,14 @@ const TARGETS = [
     keys: ['k0', 'k1'],
   },
   { id: 'pca', type: 'ml-pca', config: {}, shape: 'array', d: 3 },
+  // A learner whose input carries peers' shares, for the forged-share family.
+  {
+    id: 'pca-shared',
+    type: 'ml-pca',
+    config: { receiveShares: true, instance: 'fuzz-self' },
+    shape: 'array',
+    d: 3,
+  },
   {
     id: 'pca-keyed',
     type: 'ml-pca',
@@ -727,6 +735,43 @@ const FAMILIES = [
       if (target.keys) msg.topic = exportedKey();
       if (rng.chance(0.5)) msg.payload = validRow(rng, target);
       return { msg, expect: 'either', field: /model/ };
+    },
+  },
+  {
+    name: 'share-forged',
+    // A model JSON with an instance header claiming a huge count and shifted means, as anyone who
+    // may publish on the broker can send it. A node that does not receive shares takes it for a bad
+    // sample naming receiveShares; one that does refuses it (topic, count cap, weight against the
+    // rest) or, claiming its own id, ignores it: models and outputs stay as they were.
+    applies: (t) => isLearner(t),
+    make(rng, { target, exported, exportedKey, index }) {
+      const base = exported(rng);
+      if (!base) return null;
+      const receiving = target.config.receiveShares === true;
+      const self = receiving && rng.chance(0.3);
+      const instance = self ? target.config.instance : rng.pick(['intruder', `fuzz-${index}`, 'i2']);
+      const key = target.keys ? (exportedKey() ?? '') : '';
+      const model = structuredClone(base);
+      Object.assign(model, {
+        instance,
+        key,
+        n_samples_seen: rng.pick([1e15, Number.MAX_SAFE_INTEGER, 2 ** 50]),
+      });
+      if (Array.isArray(model.mean)) model.mean = model.mean.map(() => 1e6);
+      const level = key === '' ? '_' : encodeURIComponent(key);
+      const topic = rng.pick([`stream-ml/models/${instance}/${level}`, 'factory-rows/m1', undefined]);
+      const msg = { payload: model };
+      if (target.keys) msg.topic = key;
+      else if (topic !== undefined) msg.topic = topic;
+      // As a core mqtt in delivers it unparsed: text is read as a share on the share topics only.
+      if (!target.keys && rng.chance(0.3)) {
+        msg.topic = `stream-ml/models/${instance}/_`;
+        msg.payload = JSON.stringify(model);
+      }
+      const note = `instance=${instance} n=${model.n_samples_seen} topic=${preview(msg.topic)}`;
+      if (!receiving) return { msg, expect: 'reject', field: /receiveShares/, note };
+      if (self) return { msg, expect: 'unchanged', note };
+      return { msg, expect: 'reject', field: /share|samples|model/, note };
     },
   },
   {

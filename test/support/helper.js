@@ -28,9 +28,14 @@ function flowFor(type, settings = {}) {
 /**
  * Loads the flow and returns a driver: `send(...msgs)` sends messages one after another and
  * resolves once every one of them has completed or failed, with what reached each helper.
+ * `credentials` are the node's (`{ shareSecret }`).
  */
-async function load(nodeModule, type, settings) {
-  await helper.load([nodeModule, catchNode, completeNode], flowFor(type, settings));
+async function load(nodeModule, type, settings, credentials) {
+  await helper.load(
+    [nodeModule, catchNode, completeNode],
+    flowFor(type, settings),
+    credentials ? { n1: credentials } : undefined,
+  );
   const node = helper.getNode('n1');
   const seen = { out: [], models: [], errors: [], completed: [] };
   for (const id of Object.keys(seen)) helper.getNode(id).on('input', (msg) => seen[id].push(msg));

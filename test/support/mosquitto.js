@@ -30,10 +30,13 @@ function accepts(port) {
   });
 }
 
-/** Starts mosquitto; resolves to `{url, port, stop()}`. */
-async function startMosquitto() {
+/**
+ * Starts mosquitto, without persistence (a restart loses every retained message); resolves to
+ * `{url, port, stop()}`. `port`: the port of a broker stopped before, to restart it there.
+ */
+async function startMosquitto({ port: wanted } = {}) {
   if (!BINARY) throw new Error('mosquitto is not installed: apt-get install mosquitto (.ci/run does)');
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stream-ml-mqtt-'));
   const config = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
@@ -109,4 +112,35 @@ function mqttInNode({ id, z, topic, qos = '1', datatype = 'json', wires }) {
   };
 }
 
-module.exports = { startMosquitto, freePort, mosquittoVersion, mqttBrokerNode, mqttInNode };
+/**
+ * A switch that sends a learner's shares (messages with `msg.retain`) to `out`, a core `mqtt out`
+ * (see {@link mqttOutNode}), and everything else (exports) to `sink`.
+ */
+function shareRouteNode({ id = 'route', z, out = 'out', sink }) {
+  return {
+    id,
+    type: 'switch',
+    z,
+    property: 'retain',
+    propertyType: 'msg',
+    rules: [{ t: 'true' }, { t: 'else' }],
+    checkall: 'false',
+    outputs: 2,
+    wires: [[out], [sink]],
+  };
+}
+
+/** A core `mqtt out` node on that broker, taking topic, QoS and retain from each message. */
+function mqttOutNode({ id = 'out', z }) {
+  return { id, type: 'mqtt out', z, topic: '', qos: '', retain: '', broker: 'broker', wires: [] };
+}
+
+module.exports = {
+  startMosquitto,
+  freePort,
+  mosquittoVersion,
+  mqttBrokerNode,
+  mqttInNode,
+  mqttOutNode,
+  shareRouteNode,
+};

@@ -23,6 +23,8 @@ class Runtime {
   /**
    * @param {object} options
    * @param {object[]} options.flows the flow to deploy (written to flows.json).
+   * @param {object} [options.credentials] the nodes' credentials by node id (flows_cred.json,
+   *   unencrypted: the runtime has no credentialSecret).
    * @param {string} [options.userDir] reuse a user directory (to restart); new by default.
    * @param {string} [options.nodeRed] the node-red module to run (default: the devDependency).
    * @param {string} [options.execPath] the node binary (default: this one).
@@ -33,6 +35,7 @@ class Runtime {
    */
   static async start({
     flows,
+    credentials,
     userDir = makeUserDir(),
     nodeRed = require.resolve('node-red'),
     execPath,
@@ -40,6 +43,7 @@ class Runtime {
     contextStorage,
   }) {
     if (flows) fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
+    if (credentials) fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
     const runtime = new Runtime(userDir);
     runtime.child = fork(path.join(__dirname, 'runtime-child.js'), [userDir, nodeRed, String(port)], {
       execPath: execPath || process.execPath,
@@ -62,6 +66,20 @@ class Runtime {
       runtime.nodeErrors = message.nodeErrors || [];
     });
     return runtime;
+  }
+
+  /**
+   * Starts a runtime whose instance id comes from env STREAM_ML_INSTANCE (learners with a blank
+   * Instance setting read it), as `id`.
+   */
+  static startAs(id, options) {
+    const saved = process.env.STREAM_ML_INSTANCE;
+    process.env.STREAM_ML_INSTANCE = id;
+    // start forks before its first await, so the child inherits the variable.
+    const started = Runtime.start(options);
+    if (saved === undefined) delete process.env.STREAM_ML_INSTANCE;
+    else process.env.STREAM_ML_INSTANCE = saved;
+    return started;
   }
 
   constructor(userDir) {
