@@ -18,6 +18,7 @@ import type { Node, NodeMessage } from 'node-red';
 import { describeValue } from '../../lib/errors';
 import type { ModelHeader } from '../../lib/model';
 import { englishOf, type Translate } from './i18n';
+import { snapshotOf } from './learner-kind';
 import { MAX_PEERS, type ModelEntry, type ModelStore, type StoredModel } from './model-store';
 import { booleanSetting, isBlank, numberSetting, SettingError } from './settings';
 import {
@@ -560,7 +561,7 @@ export class Sharing<M extends StoredModel & { toJSON(): ModelHeader }> {
       }
       let payload: Record<string, unknown>;
       try {
-        payload = { ...own.toJSON(), instance: this.settings.instance, key };
+        payload = { ...snapshotOf(own), instance: this.settings.instance, key };
         if (this.secret !== undefined) {
           this.seq = Math.max(this.seq + 1, Date.now());
           payload[SEQUENCE_FIELD] = this.seq;
