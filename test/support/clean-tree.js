@@ -1,6 +1,6 @@
 'use strict';
-// Tests write only to temporary folders: after the whole run (these are root hooks, around every
-// test file mocha loads) git sees the tree exactly as before — no tracked file rewritten (the
+// Tests write only to temporary folders: after each mocha run (root hooks, loaded by .mocharc.json
+// around every test file of the run; in a parallel run around each file) git sees the tree exactly as before — no tracked file rewritten (the
 // README's picture, an example), no stray file left. Outside a git checkout (an unpacked
 // tarball) there is nothing to compare.
 const assert = require('node:assert/strict');
@@ -39,11 +39,16 @@ function snapshot() {
 
 let initial;
 
-before(function () {
-  initial = snapshot();
-});
-
-after(function () {
-  if (initial === null) this.skip();
-  assert.deepEqual(snapshot(), initial, 'a test wrote into the tree (tests must write to os.tmpdir() only)');
-});
+exports.mochaHooks = {
+  beforeAll() {
+    initial = snapshot();
+  },
+  afterAll() {
+    if (initial === null) this.skip();
+    assert.deepEqual(
+      snapshot(),
+      initial,
+      'a test wrote into the tree (tests must write to os.tmpdir() only)',
+    );
+  },
+};
