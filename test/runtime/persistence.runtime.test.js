@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Runtime, makeUserDir } = require('../support/runtime');
+const { eventually, sleep } = require('../support/eventually');
 
 const flow = (type, extra = {}) => [
   { id: 'tab', type: 'tab', label: 'test' },
@@ -21,17 +22,6 @@ const flow = (type, extra = {}) => [
 function contextFile(userDir, nodeId = 'n1', flowId = 'tab') {
   const file = path.join(userDir, 'context', flowId, `${nodeId}.json`);
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Resolves once `predicate()` holds, checking every 50 ms (rejects after `ms`). */
-async function until(predicate, what, ms = 20000) {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe('learner persistence in a real Node-RED runtime', function () {
@@ -187,11 +177,11 @@ describe('learner persistence in a real Node-RED runtime', function () {
       { topic: 'huge' },
       { topic: 'small', payload: [3, 4] },
     );
-    await until(
-      () => runtime.messages('errors').length + runtime.messages('out').length >= 3,
-      'the three messages',
-      60000,
-    );
+    await eventually(() => runtime.messages('errors').length + runtime.messages('out').length >= 3, {
+      what: 'the three messages',
+      timeout: 60000,
+      interval: 50,
+    });
     await sleep(1500);
     assert.equal(runtime.child.exitCode, null, 'Node-RED is still running');
     await runtime.stop();

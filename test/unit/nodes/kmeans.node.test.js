@@ -5,7 +5,7 @@
 // the math itself in kmeans.lib.test.js.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load, eventually } = require('../../support/helper');
 const { assertClose } = require('../../support/numeric');
 const { iris, wine } = require('../../support/fixtures');
 
@@ -20,13 +20,7 @@ const TWO_CENTRES = { k: 2, init: 'given', centers: '[[0, 0], [10, 10]]' };
 const euclidean = (a, b) => Math.hypot(...a.map((v, j) => v - b[j]));
 
 describe('ml-kmeans node', () => {
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
-  });
+  useHelper();
 
   describe('batch: scikit-learn parity from given centres (kmeans.fixed)', () => {
     for (const [name, data] of [
@@ -403,12 +397,12 @@ describe('ml-kmeans node', () => {
     for (const [what, settings, message] of badSettings) {
       it(`${what}: reported at start (red status) and on every message`, async () => {
         const t = await start(settings);
-        const logged = t.node.error.args.map((a) => String(a[0]));
+        const logged = t.errorsLogged();
         assert.ok(
           logged.some((m) => message.test(m)),
           logged.join('\n'),
         );
-        assert.deepEqual(t.node.status.lastCall.args[0], {
+        assert.deepEqual(t.lastStatus(), {
           fill: 'red',
           shape: 'ring',
           text: 'config error',
@@ -422,7 +416,7 @@ describe('ml-kmeans node', () => {
 
     it('centres are ignored when init is k-means++', async () => {
       const t = await start({ init: 'kmeans++', centers: 'not json' });
-      assert.equal(t.node.error.callCount, 0);
+      assert.equal(t.errorsLogged().length, 0);
     });
 
     it('a hand-written flow may give centres as an array', async () => {
@@ -449,27 +443,28 @@ describe('ml-kmeans node', () => {
   });
 
   describe('status', () => {
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
-
     it('warming up n/m, then k and n', async () => {
       const t = await start({ k: 2, warmupSamples: 4 });
       await t.send({ payload: [0, 0] }, { payload: [1, 1] });
-      await settle();
-      assert.deepEqual(t.node.status.lastCall.args[0], {
-        fill: 'yellow',
-        shape: 'dot',
-        text: 'warming up 2/4',
-      });
+      await eventually(() =>
+        assert.deepEqual(t.lastStatus(), {
+          fill: 'yellow',
+          shape: 'dot',
+          text: 'warming up 2/4',
+        }),
+      );
       await t.send({ payload: [9, 9] }, { payload: [10, 10] }, { payload: [11, 11] });
-      await settle();
-      assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'k=2 n=5' });
+      await eventually(() =>
+        assert.deepEqual(t.lastStatus(), { fill: 'green', shape: 'dot', text: 'k=2 n=5' }),
+      );
     });
 
     it('given centres are ready at once', async () => {
       const t = await start({ ...givenFrom(iris) });
       await t.send({ payload: iris.pca['2'].Y });
-      await settle();
-      assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'k=3 n=150' });
+      await eventually(() =>
+        assert.deepEqual(t.lastStatus(), { fill: 'green', shape: 'dot', text: 'k=3 n=150' }),
+      );
     });
   });
 });

@@ -4,7 +4,7 @@
 // The score's maths is tested in kmeans.outlier.lib.test.js.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { useHelper, load } = require('../../support/helper');
 
 const kmeansNode = dist('nodes/ml-kmeans/ml-kmeans');
 const start = (settings) => load(kmeansNode, 'ml-kmeans', settings);
@@ -17,13 +17,7 @@ const normal = (n) =>
 const newMode = (n) => Array.from({ length: n }, (_, i) => [40 + Math.sin(i), -40 + Math.cos(i)]);
 
 describe('ml-kmeans node: outlier score', () => {
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
-  });
+  useHelper();
 
   it('adds msg.kmeans.outlier (null until the cluster has a spread) and outlierLimit (default 3)', async () => {
     const t = await start(TWO_CENTRES);
@@ -65,7 +59,7 @@ describe('ml-kmeans node: outlier score', () => {
       t.seen.out.slice(-50).every((m) => m.kmeans.outlier > 3),
       'every burst sample is flagged',
     );
-    assert.equal(t.node.warn.callCount, 0);
+    assert.equal(t.warnings().length, 0);
   });
 
   it('relearnAfter: one warning when the run reaches it, then the new mode is learned', async () => {
@@ -74,7 +68,7 @@ describe('ml-kmeans node: outlier score', () => {
     const [before] = await t.exported();
     for (const payload of newMode(100)) await t.send({ payload });
     const [after] = await t.exported();
-    const warnings = t.node.warn.args.map((a) => String(a[0]));
+    const warnings = t.warnings();
     assert.equal(warnings.length, 1, warnings.join('\n'));
     assert.match(warnings[0], /20 samples in a row scored above the outlier limit \(3\).*relearnAfter/);
     assert.ok(after.n_samples_seen > before.n_samples_seen, 'the new mode is learned');

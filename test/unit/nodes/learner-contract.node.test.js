@@ -1,11 +1,12 @@
 'use strict';
 // The learner contract: one specification that every learner node (ml-standardize, ml-pca,
 // ml-kmeans) meets, run against each through node-red-node-test-helper. Bad samples, control
-// messages, keys and maxKeys, warm-up, persistence across a redeploy, and export / load / peer.
+// messages, keys and maxKeys, settings, warm-up, persistence across a redeploy, and export / load /
+// peer; then the settings each learner bounds at deploy.
 // What only one node does (its numbers, its own settings) stays in that node's test file.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load, redeploy, eventually } = require('../../support/helper');
 
 /**
  * Each learner with settings under which it behaves alike: two features, a warm-up of 4 samples,
@@ -59,6 +60,19 @@ const ROWS = [
 ];
 const samples = (rows = ROWS) => rows.map((payload) => ({ payload }));
 
+/** Control values that are not switches: each is an error naming the field and what it accepts. */
+const BAD_SWITCHES = [
+  ['learn', 0],
+  ['learn', null],
+  ['learn', 'yes'],
+  ['learn', {}],
+  ['reset', 1],
+  ['reset', 'TRUE'],
+  ['reset', []],
+  ['export', 'all'],
+  ['export', 0],
+];
+
 /** Every number in `value` (a model's JSON) is finite: nothing NaN or Infinity was stored. */
 function assertFinite(value, path = 'model') {
   if (typeof value === 'number') assert.ok(Number.isFinite(value), `${path} is ${value}`);
@@ -66,48 +80,6 @@ function assertFinite(value, path = 'model') {
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) assertFinite(v, `${path}.${k}`);
   }
-}
-
-const warnings = (t) => t.node.warn.args.map((args) => String(args[0]));
-const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Retries `check` (which asserts) until it passes, for what a timer does: the status line redraws
- * a quarter of a second after a message, models are saved within a second. The last failure is
- * thrown after `ms`.
- */
-async function eventually(check, ms = 5000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      return check();
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await settle(50);
-    }
-  }
-}
-const lastStatus = (t) => t.node.status.lastCall.args[0];
-
-/** What the driver of `load` offers, for the nodes of a flow that was redeployed. */
-function attach(node) {
-  const seen = { out: [], models: [], errors: [], completed: [] };
-  for (const id of Object.keys(seen)) helper.getNode(id).on('input', (msg) => seen[id].push(msg));
-  return {
-    node,
-    seen,
-    async send(...msgs) {
-      const count = seen.errors.length + seen.completed.length + msgs.length;
-      for (const msg of msgs) node.receive(msg);
-      while (seen.errors.length + seen.completed.length < count) await settle(5);
-      return seen;
-    },
-    async exported() {
-      const before = seen.models.length;
-      await this.send({ export: true });
-      return seen.models.slice(before).map((msg) => msg.payload);
-    },
-  };
 }
 
 for (const learner of LEARNERS) {
@@ -123,13 +95,7 @@ for (const learner of LEARNERS) {
   };
 
   describe(`learner contract: ${type}`, () => {
-    beforeEach(function (done) {
-      helper.startServer(done);
-    });
-    afterEach(async () => {
-      await helper.unload();
-      await new Promise((resolve) => helper.stopServer(resolve));
-    });
+    useHelper();
 
     describe('bad samples: a clear error to Catch, nothing sent, the model untouched', () => {
       const badSamples = [
@@ -165,7 +131,7 @@ for (const learner of LEARNERS) {
           assert.match(t.seen.errors[0].error.message, message);
           assert.equal(t.seen.out.length, 1, 'nothing sent');
           assert.deepEqual(await t.exported(), before);
-          assert.deepEqual(t.node.status.lastCall.args[0], {
+          assert.deepEqual(t.lastStatus(), {
             fill: 'red',
             shape: 'ring',
             text: 'bad sample',
@@ -224,7 +190,7 @@ for (const learner of LEARNERS) {
         );
         await t.send({ reset: true });
         assert.deepEqual(await t.exported(), [], 'nothing left to export');
-        assert.match(warnings(t).at(-1), /nothing to export: no model has been learned or loaded yet/);
+        assert.match(t.warnings().at(-1), /nothing to export: no model has been learned or loaded yet/);
         assert.equal(t.seen.out.length, 0, 'control-only messages send nothing on output 1');
         assert.equal(t.seen.errors.length, 0);
       });
@@ -243,6 +209,44 @@ for (const learner of LEARNERS) {
         assert.equal(t.seen.out.length, 3, 'both transformed');
         assert.deepEqual(t.seen.out[1].payload, t.seen.out[2].payload);
         assert.deepEqual(await t.exported(), before);
+      });
+
+      it('"false" and "true" are read as booleans: learn "false" does not learn, reset "true" resets', async () => {
+        const t = await warmed();
+        await t.send({ payload: [5, 5], learn: 'false' });
+        let [model] = await t.exported();
+        assert.equal(model.n_samples_seen, WARMUP, 'learn "false" was not learned');
+        await t.send({ payload: [5, 5], learn: 'true' });
+        [model] = await t.exported();
+        assert.equal(model.n_samples_seen, WARMUP + 1);
+        await t.send({ reset: 'true' });
+        assert.deepEqual(t.seen.errors, [], 'a control-only {reset: "true"} is consumed');
+        const before = t.seen.models.length;
+        await t.send({ export: 'true' });
+        assert.equal(t.seen.models.length, before, 'nothing left to export after reset "true"');
+      });
+
+      for (const [field, value] of BAD_SWITCHES) {
+        it(`msg.${field} = ${JSON.stringify(value)} is an error naming the field and what it accepts; nothing changes`, async () => {
+          const t = await warmed();
+          const before = await t.exported();
+          const out = t.seen.out.length;
+          await t.send({ payload: [5, 5], [field]: value });
+          assert.equal(t.seen.errors.length, 1);
+          const message = t.seen.errors[0].error.message;
+          const allowed =
+            field === 'export' ? 'true, false, "true", "false" or "own"' : 'true, false, "true" or "false"';
+          assert.ok(message.includes(`msg.${field} must be ${allowed}, got `), message);
+          assert.equal(t.seen.out.length, out, 'nothing sent');
+          assert.deepEqual(await t.exported(), before, 'nothing learned');
+        });
+      }
+
+      it('export "own" and false are accepted; a control-only message never says msg.payload is missing', async () => {
+        const t = await warmed();
+        await t.send({ export: 'own' }, { export: false }, { learn: false }, { reset: false });
+        assert.deepEqual(t.seen.errors, []);
+        assert.equal(t.seen.models.length, 1);
       });
 
       it('a control value that is not a switch is an error naming it; nothing changes', async () => {
@@ -275,7 +279,7 @@ for (const learner of LEARNERS) {
         const t = await start({ learning: 'off' });
         await t.send({ payload: [1, 2] });
         assert.match(t.seen.errors[0].error.message, /learning is off.*send a msg\.model first/);
-        assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'error' });
+        assert.deepEqual(t.lastStatus(), { fill: 'red', shape: 'ring', text: 'error' });
         assert.deepEqual(await t.exported(), []);
       });
     });
@@ -297,7 +301,7 @@ for (const learner of LEARNERS) {
           [5, 3, 1],
         );
         assert.equal(t.seen.out.length, 2, 'only key "a" finished its warm-up');
-        await eventually(() => assert.equal(lastStatus(t).text, '3 keys, n=9'));
+        await eventually(() => assert.equal(t.lastStatus().text, '3 keys, n=9'));
       });
 
       it('evicts the least recently used key beyond maxKeys, with a warning naming it', async () => {
@@ -314,11 +318,27 @@ for (const learner of LEARNERS) {
           ['a', 'c'],
         );
         assert.ok(
-          warnings(t).some((w) =>
-            /dropped the model of key "b", the least recently used: maxKeys \(2\)/.test(w),
-          ),
-          warnings(t).join('\n'),
+          t
+            .warnings()
+            .some((w) => /dropped the model of key "b", the least recently used: maxKeys \(2\)/.test(w)),
+          t.warnings().join('\n'),
         );
+      });
+
+      it('evicting many keys gives one warning per burst, with a count', async () => {
+        const t = await start({ keyProperty: 'topic', maxKeys: 1 });
+        await t.send(...Array.from({ length: 200 }, (_, i) => ({ topic: `t${i}`, payload: [i, i] })));
+        const warned = t.warnings().filter((w) => /dropped/.test(w));
+        assert.equal(warned.length, 1, `${warned.length} warnings`);
+        assert.match(
+          warned[0],
+          /dropped the model of key "t0", the least recently used: maxKeys \(1\) reached/,
+        );
+        // Closing writes the summary of the rest of the burst.
+        await t.node.close(false);
+        const summary = t.warnings().filter((w) => /dropped/.test(w));
+        assert.equal(summary.length, 2);
+        assert.match(summary[1], /dropped 198 more least recently used models \(the latest: key "t198"\)/);
       });
 
       it('a sample or a model without its key is an error; a key must be a string or a number', async () => {
@@ -338,6 +358,17 @@ for (const learner of LEARNERS) {
           /msg\.topic must be a string or a number to pick a model, got object/,
         );
         assert.deepEqual(await t.exported(), []);
+      });
+    });
+
+    describe('settings', () => {
+      it('an empty store, and the default store name, are fine', async () => {
+        for (const store of ['', ' ', 'memory']) {
+          const t = await start({ store });
+          await t.send({ payload: [1, 2] });
+          assert.deepEqual(t.seen.errors, [], `store ${JSON.stringify(store)}`);
+          await helper.unload();
+        }
       });
     });
 
@@ -365,14 +396,14 @@ for (const learner of LEARNERS) {
       it('shows the warm-up in its status, yellow, then a green status', async () => {
         const t = await start();
         await eventually(() =>
-          assert.deepEqual(lastStatus(t), { fill: 'yellow', shape: 'dot', text: `warming up 0/${WARMUP}` }),
+          assert.deepEqual(t.lastStatus(), { fill: 'yellow', shape: 'dot', text: `warming up 0/${WARMUP}` }),
         );
         await t.send(...samples(ROWS.slice(0, 2)));
         await eventually(() =>
-          assert.deepEqual(lastStatus(t), { fill: 'yellow', shape: 'dot', text: `warming up 2/${WARMUP}` }),
+          assert.deepEqual(t.lastStatus(), { fill: 'yellow', shape: 'dot', text: `warming up 2/${WARMUP}` }),
         );
         await t.send(...samples(ROWS.slice(2, WARMUP)));
-        await eventually(() => assert.equal(lastStatus(t).fill, 'green'));
+        await eventually(() => assert.equal(t.lastStatus().fill, 'green'));
       });
 
       it('learning "warmup" freezes the model after warmupSamples', async () => {
@@ -392,22 +423,19 @@ for (const learner of LEARNERS) {
         try {
           await start({ keyProperty: 'topic' });
           await helper._redNodes.loadContextsPlugin();
-          const flow = helper._redNodes.getFlows().flows;
-          await helper.setFlows(flow, 'full');
-          const t = attach(helper.getNode('n1'));
+          const t = await redeploy();
           await t.send(...ROWS.map((payload, i) => ({ topic: i % 2 ? 'odd' : 'even', payload })));
           const before = await t.exported();
           await eventually(() =>
             assert.deepEqual(t.node.context().keys().sort(), ['model:even', 'model:odd']),
           );
 
-          await helper.setFlows(flow, 'full');
-          const u = attach(helper.getNode('n1'));
+          const u = await redeploy();
           assert.notEqual(u.node, t.node, 'a new node');
           assert.deepEqual(await u.exported(), before);
           await u.send({ topic: 'odd', payload: [5, 5] });
           assert.equal(u.seen.out.length, 1, 'the restored model transforms without a new warm-up');
-          assert.deepEqual(warnings(u), []);
+          assert.deepEqual(u.warnings(), []);
         } finally {
           helper.settings({});
         }
@@ -415,9 +443,15 @@ for (const learner of LEARNERS) {
 
       it('a removed node deletes every context entry it wrote', async () => {
         const t = await start({ keyProperty: 'topic' });
-        await t.send({ topic: 'a', payload: [1, 2] }, { topic: '__proto__', payload: [1, 2] });
+        await t.send(
+          { topic: 'a', payload: [1, 2] },
+          { topic: '__proto__', payload: [1, 2] },
+          { topic: 'b.c', payload: [1, 2] },
+        );
         const context = t.node.context();
-        await eventually(() => assert.deepEqual(context.keys().sort(), ['model:__proto__', 'model:a']));
+        await eventually(() =>
+          assert.deepEqual(context.keys().sort(), ['model:__proto__', 'model:a', 'model:b%2ec'].sort()),
+        );
         await t.node.close(true);
         assert.deepEqual(context.keys(), []);
       });
@@ -474,7 +508,7 @@ for (const learner of LEARNERS) {
         }
         assert.deepEqual(await t.exported(), before);
         assert.equal(t.seen.out.length, 1);
-        assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'red', shape: 'ring', text: 'bad model' });
+        assert.deepEqual(t.lastStatus(), { fill: 'red', shape: 'ring', text: 'bad model' });
       });
 
       it('a model of other features than the Features setting is rejected', async () => {
@@ -492,3 +526,81 @@ for (const learner of LEARNERS) {
     });
   });
 }
+
+/** Settings each learner checks at deploy: a red status, and every message fails with the error. */
+describe('learner contract: settings', () => {
+  const modules = Object.fromEntries(LEARNERS.map((learner) => [learner.type, learner.module]));
+  const start = (type, settings) => load(modules[type], type, settings);
+  useHelper();
+
+  describe('settings bounded at deploy', () => {
+    const cases = [
+      ['ml-standardize', { maxKeys: 1e12 }, /setting "maxKeys" must be a whole number between 1 and 1000000/],
+      ['ml-standardize', { warmupSamples: 1e12 }, /setting "warmupSamples" must be a whole number between 1/],
+      ['ml-standardize', { halfLife: 1e300 }, /setting "halfLife" must be a number between 0 and/],
+      ['ml-standardize', { store: 'nosuch' }, /setting "store" names the context store "nosuch", which/],
+      ['ml-standardize', { property: 'a..b' }, /setting "property" is not a valid msg property/],
+      ['ml-standardize', { keyProperty: 'x[' }, /setting "keyProperty" is not a valid msg property/],
+      ['ml-pca', { components: 5, features: 'a, b, c' }, /"components" is 5 but Features lists 3/],
+      ['ml-pca', { components: 0 }, /setting "components" must be a whole number of components/],
+      ['ml-pca', { refitEvery: 1e12 }, /setting "refitEvery" must be a whole number between 1 and/],
+      ['ml-pca', { confidence: 2 }, /setting "confidence"/],
+      ['ml-kmeans', { clusters: 1e6 }, /setting "clusters" must be a whole number between 1 and 1000/],
+      ['ml-kmeans', { k: 1e6 }, /setting "k" must be a whole number between 1 and 1000/],
+      ['ml-kmeans', { restarts: 1e6 }, /setting "restarts" must be a whole number between 1 and 100/],
+      ['ml-kmeans', { k: 5, warmupSamples: 3 }, /"warmupSamples" \(3\) must be at least k \(5\)/],
+      ['ml-pca', { maxDimension: 5000 }, /setting "maxDimension" must be a whole number between 1 and 1024/],
+      ['ml-standardize', { maxDimension: 0 }, /setting "maxDimension" must be a whole number between 1 and/],
+      [
+        'ml-pca',
+        { maxDimension: 4, components: 5 },
+        /"components" is 5 but samples may have at most maxDimension = 4/,
+      ],
+      [
+        'ml-kmeans',
+        { maxDimension: 2, features: 'a, b, c' },
+        /Features lists 3 names, more than maxDimension \(2\)/,
+      ],
+    ];
+    for (const [type, settings, message] of cases) {
+      it(`${type} ${JSON.stringify(settings)}: red status, and every message fails with the same error`, async () => {
+        const t = await start(type, settings);
+        const logged = t.errorsLogged();
+        assert.ok(
+          logged.some((m) => message.test(m)),
+          logged.join('\n'),
+        );
+        assert.deepEqual(t.lastStatus(), {
+          fill: 'red',
+          shape: 'ring',
+          text: 'config error',
+        });
+        await t.send({ payload: [1, 2, 3] }, { payload: [1, 2, 3] });
+        assert.equal(t.seen.errors.length, 2);
+        for (const { error } of t.seen.errors) assert.match(error.message, message);
+        assert.equal(t.seen.out.length, 0);
+      });
+    }
+  });
+
+  describe('maxDimension', () => {
+    it('PCA takes at most 128 features by default: a wider sample is a clear error, nothing learned', async () => {
+      const t = await start('ml-pca');
+      await t.send({ payload: [new Array(129).fill(1), new Array(129).fill(2)] });
+      assert.equal(t.seen.errors.length, 1);
+      assert.match(t.seen.errors[0].error.message, /129/);
+      assert.match(t.seen.errors[0].error.message, /maxDimension/);
+      assert.equal(t.seen.out.length, 0);
+      await t.send({ export: true });
+      assert.equal(t.seen.models.length, 0, 'no model was made');
+    });
+
+    it('the setting raises or lowers the bound', async () => {
+      const t = await start('ml-standardize', { maxDimension: 3, warmupSamples: 1 });
+      await t.send({ payload: [1, 2, 3] }, { reset: true }, { payload: [1, 2, 3, 4] });
+      assert.equal(t.seen.out.length, 1);
+      assert.equal(t.seen.errors.length, 1);
+      assert.match(t.seen.errors[0].error.message, /maxDimension/);
+    });
+  });
+});

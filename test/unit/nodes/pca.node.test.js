@@ -4,7 +4,7 @@
 // learner-contract.node.test.js.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load, eventually } = require('../../support/helper');
 const { assertClose } = require('../../support/numeric');
 const { iris, wine } = require('../../support/fixtures');
 
@@ -13,13 +13,7 @@ const { StreamingPCA } = dist('lib/pca');
 const start = (settings) => load(pcaNode, 'ml-pca', settings);
 
 describe('ml-pca node', () => {
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
-  });
+  useHelper();
 
   it('a batch of standardized iris gives scikit-learn scores, T², SPE and limits', async () => {
     const t = await start();
@@ -113,9 +107,10 @@ describe('ml-pca node', () => {
     assert.deepEqual(Object.keys(last.payload), ['pc1', 'pc2']);
     assertClose([last.payload.pc1, last.payload.pc2], iris.pca['2'].Y[149], 1e-9, 'scores of the last row');
     assert.equal(typeof last.pca.t2, 'number');
-    await new Promise((resolve) => setTimeout(resolve, 300));
     const ratio = iris.pca['2'].explained_variance_ratio;
-    assert.equal(t.node.status.lastCall.args[0].text, `2 PCs ${(100 * (ratio[0] + ratio[1])).toFixed(1)}%`);
+    await eventually(() =>
+      assert.equal(t.lastStatus().text, `2 PCs ${(100 * (ratio[0] + ratio[1])).toFixed(1)}%`),
+    );
   });
 
   it('d = 1 with one component, and a constant feature, give finite scores', async () => {

@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
 const { prng } = require('../../support/random');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load } = require('../../support/helper');
 
 const pcaNode = dist('nodes/ml-pca/ml-pca');
 const start = (settings) => load(pcaNode, 'ml-pca', settings);
@@ -36,13 +36,7 @@ const sum = (values) => Object.values(values).reduce((s, v) => s + v, 0);
 const close = (a, b) => Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(b), Number.MIN_VALUE);
 
 describe('ml-pca: contributions and learning only normal samples', () => {
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
-  });
+  useHelper();
 
   it('named features: contributions keyed by name add up to T² and SPE; top names the stuck sensor', async () => {
     const next = machine(1);
@@ -137,7 +131,7 @@ describe('ml-pca: contributions and learning only normal samples', () => {
       const from = t.seen.out.length;
       for (let i = 0; i < 6; i++) await t.send({ topic: 'press 7', payload: next({ current: 25 }) });
       const n = t.seen.out.slice(from).map((msg) => msg.pca.n - learned);
-      const warned = t.node.warn.args.map((a) => String(a[0])).filter((w) => /consecutive anomalous/.test(w));
+      const warned = t.warnings().filter((w) => /consecutive anomalous/.test(w));
       if (relearnAfter === 3) {
         assert.deepEqual(n, [0, 0, 0, 1, 2, 3], 'three held back, then learned');
         assert.equal(warned.length, 1, warned.join('\n'));

@@ -4,12 +4,12 @@
 // earlier one), the own echo, msg.forget, per-key topics and bad shares.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { useHelper, load, eventually } = require('../../support/helper');
+const { sleep } = require('../../support/eventually');
 const { assertClose } = require('../../support/numeric');
 
 const { Standardizer } = dist('lib/standardize');
 const standardizeNode = dist('nodes/ml-standardize/ml-standardize');
-const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A standardize model learned from `rows`, as a peer would share it. */
 function peerModel(rows, instance, key = '') {
@@ -22,18 +22,14 @@ function peerModel(rows, instance, key = '') {
 const shares = (t) => t.seen.models.filter((msg) => msg.retain === true);
 
 describe('learner nodes: sharing models between instances', () => {
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
-  });
+  useHelper();
 
   it('shares the own model of a changed key, retained at QoS 1, and not again while unchanged', async () => {
     const t = await load(standardizeNode, 'ml-standardize', { instance: 'a', shareEvery: 0.05 });
     await t.send({ payload: [1, 2] }, { payload: [3, 5] });
-    await wait(200);
+    await eventually(() => shares(t).length > 0, { what: 'a share' });
+    // Two more share periods (50 ms each) with nothing new to share.
+    await sleep(100);
     assert.equal(shares(t).length, 1, JSON.stringify(t.seen.models));
     const [share] = shares(t);
     assert.equal(share.topic, 'stream-ml/models/a/_');
@@ -42,8 +38,7 @@ describe('learner nodes: sharing models between instances', () => {
     assert.equal(share.payload.key, '');
     assert.equal(share.payload.n_samples_seen, 2);
     await t.send({ payload: [2, 2] });
-    await wait(200);
-    assert.equal(shares(t).length, 2, 'the changed model is shared again');
+    await eventually(() => assert.equal(shares(t).length, 2, 'the changed model is shared again'));
     assert.equal(shares(t)[1].payload.n_samples_seen, 3);
   });
 
@@ -83,7 +78,7 @@ describe('learner nodes: sharing models between instances', () => {
       keyProperty: 'device',
     });
     await t.send({ device: 'm/1', payload: [1] }, { device: 'm 2', payload: [2] });
-    await wait(200);
+    await eventually(() => shares(t).length >= 2, { what: 'two shares' });
     assert.deepEqual(
       shares(t)
         .map((m) => m.topic)
@@ -154,10 +149,11 @@ describe('learner nodes: sharing models between instances', () => {
     await t.send({ payload: [1] }, { topic: 'stream-ml/models/b/_', payload: peerModel([[5], [6]], 'b') });
     let [model] = await t.exported();
     assert.equal(model.n_samples_seen, 3);
-    await wait(1500);
-    [model] = await t.exported();
-    assert.equal(model.n_samples_seen, 1, 'b expired');
-    const warnings = t.node.warn.args ? t.node.warn.args.flat() : [];
+    await eventually(async () => {
+      [model] = await t.exported();
+      assert.equal(model.n_samples_seen, 1, 'b expired');
+    });
+    const warnings = t.warnings();
     assert.ok(
       warnings.some((w) => /"b".*peerExpiry/.test(String(w))),
       JSON.stringify(warnings),

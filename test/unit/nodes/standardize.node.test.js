@@ -5,7 +5,7 @@
 // standardize.runtime.test.js.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load, eventually } = require('../../support/helper');
 const { assertClose } = require('../../support/numeric');
 const { iris } = require('../../support/fixtures');
 
@@ -14,13 +14,7 @@ const { Standardizer } = dist('lib/standardize');
 const start = (settings) => load(standardizeNode, 'ml-standardize', settings);
 
 describe('ml-standardize node', () => {
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
-  });
+  useHelper();
 
   describe('input shapes', () => {
     it('a number in, a number out', async () => {
@@ -160,7 +154,6 @@ describe('ml-standardize node', () => {
   it('shows n in its status', async () => {
     const t = await start({ warmupSamples: 2 });
     await t.send({ payload: 1 }, { payload: 2 }, { payload: 3 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.deepEqual(t.node.status.lastCall.args[0], { fill: 'green', shape: 'dot', text: 'n=3' });
+    await eventually(() => assert.deepEqual(t.lastStatus(), { fill: 'green', shape: 'dot', text: 'n=3' }));
   });
 });

@@ -9,7 +9,7 @@ const { execFile } = require('node:child_process');
 const path = require('node:path');
 const sinon = require('sinon');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load } = require('../../support/helper');
 
 const windowNode = dist('nodes/ml-window/ml-window');
 const errors = (seen) => seen.errors.map((msg) => msg.error.message);
@@ -19,35 +19,17 @@ async function start(settings) {
   if (loaded) await helper.unload();
   loaded = true;
   const t = await load(windowNode, 'ml-window', settings);
-  t.warnings = [];
-  t.statuses = [];
-  t.logged = [];
-  t.node.warn = (text) => t.warnings.push(String(text));
-  const error = t.node.error;
-  t.node.error = (text, msg) => {
-    t.logged.push(String(text));
-    return error.call(t.node, text, msg);
-  };
-  const status = t.node.status;
-  t.node.status = (s) => {
-    t.statuses.push(s);
-    return status.call(t.node, s);
-  };
   return t;
 }
 
 describe('ml-window limits', () => {
   let clock;
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
+  afterEach(() => {
     if (clock) clock.restore();
     clock = undefined;
     loaded = false;
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
   });
+  useHelper();
 
   describe('settings bounded at deploy', () => {
     const cases = [
@@ -100,11 +82,7 @@ describe('ml-window limits', () => {
         const seen = errors(t.seen);
         assert.equal(seen.length, 2);
         assert.match(seen[0], /configuration error: setting "/);
-        const statuses = helper._NodePrototype.status
-          .getCalls()
-          .filter((call) => call.thisValue === t.node)
-          .map((call) => call.args[0]);
-        assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'config error' });
+        assert.deepEqual(t.lastStatus(), { fill: 'red', shape: 'ring', text: 'config error' });
         assert.match(seen[0], message);
         assert.equal(seen[1], seen[0]);
         assert.deepEqual(t.seen.out, []);
@@ -146,7 +124,7 @@ describe('ml-window limits', () => {
         seen[0],
         /msg\.timestamp is \d{4}-.*more than the horizon of 3600000 ms ahead of .*this machine's clock/,
       );
-      assert.deepEqual(t.warnings, [], 'nothing late');
+      assert.deepEqual(t.warnings(), [], 'nothing late');
       assert.deepEqual(
         t.seen.out.map((m) => m.payload),
         [[1, 2]],
@@ -163,11 +141,9 @@ describe('ml-window limits', () => {
           const t = await load(windowNode, 'ml-window', {
             mode: 'time', size: 1000, timeProperty: 'timestamp', emitEmpty: true, emit: 'vector',
           });
-          const warnings = [];
-          t.node.warn = (text) => warnings.push(String(text));
           const now = Date.now();
           await t.send({ payload: 1, timestamp: 0 }, { payload: 2, timestamp: now });
-          const result = { out: t.seen.out.length, warnings, errors: t.seen.errors.map((m) => m.error.message) };
+          const result = { out: t.seen.out.length, warnings: t.warnings(), errors: t.seen.errors.map((m) => m.error.message) };
           await helper.unload();
           await new Promise((resolve) => helper.stopServer(resolve));
           process.stdout.write(JSON.stringify(result));
@@ -208,35 +184,35 @@ describe('ml-window limits', () => {
       for (let i = 0; i < 1000; i++) msgs.push({ payload: i, topic: `sensor/${i}` });
       await t.send(...msgs);
       assert.deepEqual(errors(t.seen), []);
-      assert.equal(t.warnings.length, 1);
+      assert.equal(t.warnings().length, 1);
       assert.match(
-        t.warnings[0],
+        t.warnings()[0],
         /^forgot key "sensor\/0", the least recently used, .*maxKeys \(10\) reached, dropping 1 sample of its open window/,
       );
       clock.tick(10_000);
-      assert.equal(t.warnings.length, 2);
-      assert.match(t.warnings[1], /^forgot 989 keys \(e\.g\. "sensor\/1"\)/);
+      assert.equal(t.warnings().length, 2);
+      assert.match(t.warnings()[1], /^forgot 989 keys \(e\.g\. "sensor\/1"\)/);
       clock.tick(60_000);
-      assert.equal(t.warnings.length, 2, 'no warning without new evictions');
+      assert.equal(t.warnings().length, 2, 'no warning without new evictions');
     });
 
     it('a key that names a huge topic is echoed short in warnings', async () => {
       const t = await start({ mode: 'count', size: 5, groupBy: 'key', maxKeys: 1 });
       const huge = 'k'.repeat(100_000);
       await t.send({ payload: 1, topic: huge }, { payload: 2, topic: 'b' });
-      assert.equal(t.warnings.length, 1);
-      assert.ok(t.warnings[0].length < 400, `${t.warnings[0].length} characters`);
+      assert.equal(t.warnings().length, 1);
+      assert.ok(t.warnings()[0].length < 400, `${t.warnings()[0].length} characters`);
     });
 
     it('close with a summary pending: the timer is cleared, no warning after close', async () => {
       const t = await start({ mode: 'count', size: 5, groupBy: 'key', maxKeys: 1 });
       clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['setTimeout', 'clearTimeout', 'Date'] });
       await t.send({ payload: 1, topic: 'a' }, { payload: 2, topic: 'b' }, { payload: 3, topic: 'c' });
-      assert.equal(t.warnings.length, 1);
+      assert.equal(t.warnings().length, 1);
       await helper.unload();
       loaded = false;
       clock.tick(20_000);
-      assert.equal(t.warnings.length, 1);
+      assert.equal(t.warnings().length, 1);
     });
   });
 

@@ -6,25 +6,15 @@
 const assert = require('node:assert/strict');
 const sinon = require('sinon');
 const dist = require('../../support/dist');
-const { helper, load } = require('../../support/helper');
+const { helper, useHelper, load, eventually } = require('../../support/helper');
 
 const windowNode = dist('nodes/ml-window/ml-window');
-/** Loads a node; `t.warnings` collects its node.warn texts, `t.statuses` its status calls. */
 let loaded = false;
 async function start(settings) {
   // A second node in one test replaces the first (the helper holds one flow at a time).
   if (loaded) await helper.unload();
   loaded = true;
   const t = await load(windowNode, 'ml-window', settings);
-  t.warnings = [];
-  t.statuses = [];
-  // The test helper spies on Node's prototype; own properties record just this node.
-  t.node.warn = (text) => t.warnings.push(String(text));
-  const status = t.node.status;
-  t.node.status = (s) => {
-    t.statuses.push(s);
-    return status.call(t.node, s);
-  };
   return t;
 }
 
@@ -43,16 +33,12 @@ const errors = (seen) => seen.errors.map((msg) => msg.error.message);
 describe('ml-window node', () => {
   let clock;
 
-  beforeEach(function (done) {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
+  afterEach(() => {
     if (clock) clock.restore();
     clock = undefined;
     loaded = false;
-    await helper.unload();
-    await new Promise((resolve) => helper.stopServer(resolve));
   });
+  useHelper();
 
   /** Loads the node, then fakes the clock at `now` (the helper needs real timers to load). */
   async function startFaked(settings, now = T0) {
@@ -286,10 +272,11 @@ describe('ml-window node', () => {
       const t = await start({ mode: 'session', gap: 40, emit: 'vector' });
       await t.send({ payload: 1 }, { payload: 2 }, { payload: 3 });
       assert.equal(t.seen.out.length, 0);
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      assert.deepEqual(
-        t.seen.out.map((m) => m.payload),
-        [[1, 2, 3]],
+      await eventually(() =>
+        assert.deepEqual(
+          t.seen.out.map((m) => m.payload),
+          [[1, 2, 3]],
+        ),
       );
       assert.ok(t.seen.out[0].window.end - t.seen.out[0].window.start < 40);
     });
@@ -300,10 +287,11 @@ describe('ml-window node', () => {
         await t.send({ payload: i });
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.deepEqual(
-        t.seen.out.flatMap((m) => m.payload),
-        [1, 2, 3, 4, 5, 6],
+      await eventually(() =>
+        assert.deepEqual(
+          t.seen.out.flatMap((m) => m.payload),
+          [1, 2, 3, 4, 5, 6],
+        ),
       );
       for (const m of t.seen.out) {
         assert.equal(m.window.end - m.window.start, 30);
@@ -329,9 +317,9 @@ describe('ml-window node', () => {
       await t.send(at(4, 4444));
       assert.equal(t.seen.out.length, 1);
       assert.equal(t.seen.errors.length, 0, 'late is a warning, not an error');
-      assert.equal(t.warnings.length, 1);
-      assert.match(t.warnings[0], /late sample at 1970-01-01T00:00:00\.004Z 4444 dropped/);
-      assert.match(t.warnings[0], /lateness 5 ms/);
+      assert.equal(t.warnings().length, 1);
+      assert.match(t.warnings()[0], /late sample at 1970-01-01T00:00:00\.004Z 4444 dropped/);
+      assert.match(t.warnings()[0], /lateness 5 ms/);
       clock.tick(100000);
       await deliver();
       assert.equal(t.seen.out.length, 1, 'event time does not move with the clock');
@@ -351,9 +339,9 @@ describe('ml-window node', () => {
           [10, 20, [12]],
         ],
       );
-      assert.equal(t.warnings.length, 1);
+      assert.equal(t.warnings().length, 1);
       assert.match(
-        t.warnings[0],
+        t.warnings()[0],
         /late sample at 1970-01-01T00:00:00\.007Z 7: added to its open windows, but missed/,
       );
     });
@@ -402,8 +390,8 @@ describe('ml-window node', () => {
       clock.tick(1000);
       await deliver();
       assert.equal(t.seen.out.length, 0, 'vib has never had a reading');
-      assert.equal(t.warnings.length, 1);
-      assert.match(t.warnings[0], /not sent: no reading yet of vib \(had \{"temp":20,"hum":40\}\)/);
+      assert.equal(t.warnings().length, 1);
+      assert.match(t.warnings()[0], /not sent: no reading yet of vib \(had \{"temp":20,"hum":40\}\)/);
 
       await t.send(topic('vib', 0.5), topic('temp', 21), topic('temp', 22));
       clock.tick(1000);
@@ -481,7 +469,7 @@ describe('ml-window node', () => {
         t.seen.out.slice(2).map((m) => [m.topic, m.payload, m.window.filled]),
         [['factory/m2', [31, 50], ['hum']]],
       );
-      assert.match(t.warnings[0], /of key "factory\/m1" not sent: no reading yet of hum/);
+      assert.match(t.warnings()[0], /of key "factory\/m1" not sent: no reading yet of hum/);
     });
 
     it('a name property instead of the topic, and a key on another property', async () => {
@@ -754,8 +742,8 @@ describe('ml-window node', () => {
     const t = await startFaked({ mode: 'time', size: 1000, step: 500, groupBy: 'key' });
     await t.send({ topic: 'a', payload: 1 }, { topic: 'b', payload: 2 }, { topic: 'a', payload: 3 });
     clock.tick(250);
-    assert.deepEqual(t.statuses.at(-1), { fill: 'green', shape: 'dot', text: '4 open, 3 buf' });
+    assert.deepEqual(t.statuses().at(-1), { fill: 'green', shape: 'dot', text: '4 open, 3 buf' });
     await t.send({ payload: 'x' });
-    assert.deepEqual(t.statuses.at(-1), { fill: 'red', shape: 'ring', text: 'bad sample' });
+    assert.deepEqual(t.statuses().at(-1), { fill: 'red', shape: 'ring', text: 'bad sample' });
   });
 });
