@@ -7,7 +7,7 @@
 import { RunningCovariance } from '../covariance';
 import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, sameSchema } from '../model';
-import { decayFactor } from '../moments';
+import { decayFactor } from '../forgetting';
 import { chunkRows, uninitialised } from '../chunks';
 import { copyRows, RowMatrix, type BatchRows } from '../matrix';
 import { checkRow, checkRows } from '../rows';
