@@ -8,11 +8,28 @@ const path = require('node:path');
 
 const testDir = path.resolve(__dirname, '..');
 
-/** Tier name → the folders (below test/) whose `*.test.js` files it runs. */
+/**
+ * Tier name → how it runs: `folders` (below test/) whose `*.test.js` files it runs; `jobs`, the
+ * files run at once (mocha --parallel, one process each: the tests use free loopback ports and
+ * temporary folders only, so files do not meet); `first`, the longest files, started first so
+ * that no long file starts last; `alone`, files that run after the others, by themselves.
+ */
 const TIERS = {
-  unit: ['unit/lib', 'unit/nodes'],
-  runtime: ['runtime'],
-  e2e: ['e2e'],
+  unit: {
+    folders: ['unit/lib', 'unit/nodes'],
+    jobs: 2,
+    first: ['unit/nodes/window.limits.node.test.js', 'unit/lib/pca.refit.lib.test.js'],
+    // Its workers answer within timeouts of a few hundred ms: no other file competes for the CPU.
+    alone: ['unit/lib/kmeans.threads.lib.test.js'],
+  },
+  runtime: { folders: ['runtime'], jobs: 3, first: ['runtime/persistence.runtime.test.js'] },
+  e2e: {
+    folders: ['e2e'],
+    jobs: 3,
+    first: ['e2e/dashboard1.e2e.test.js', 'e2e/dashboard.e2e.test.js', 'e2e/editor-roundtrip.e2e.test.js'],
+    // `npm pack` runs the build (prepack), which replaces dist/ under every other file's feet.
+    alone: ['e2e/package.e2e.test.js'],
+  },
 };
 
 /** Folders below test/ that hold no tests. */
@@ -26,13 +43,15 @@ function filesBelow(dir) {
   });
 }
 
-/** The test files of one tier, relative to test/, sorted. */
+/** The test files of one tier, relative to test/ (with / between folders): its `first` files, then the rest sorted. */
 function tierFiles(tier) {
-  return TIERS[tier]
+  const { folders, first = [] } = TIERS[tier];
+  const files = folders
     .flatMap((folder) => filesBelow(path.join(testDir, folder)))
     .filter((file) => file.endsWith('.test.js'))
-    .map((file) => path.relative(testDir, file))
+    .map((file) => path.relative(testDir, file).split(path.sep).join('/'))
     .sort();
+  return [...first.filter((file) => files.includes(file)), ...files.filter((file) => !first.includes(file))];
 }
 
 /**
@@ -40,7 +59,7 @@ function tierFiles(tier) {
  * folder that is not a `*.test.js` (helpers belong in support/). Paths relative to test/.
  */
 function strayFiles() {
-  const folders = Object.values(TIERS).flat();
+  const folders = Object.values(TIERS).flatMap((tier) => tier.folders);
   return filesBelow(testDir)
     .map((file) => path.relative(testDir, file))
     .filter((file) => !NOT_TESTS.some((dir) => file.startsWith(dir + path.sep)))
