@@ -35,7 +35,10 @@ function flowFor(type, settings = {}) {
  */
 function useHelper() {
   before(() => new Promise((resolve) => helper.startServer(resolve)));
-  afterEach(() => helper.unload());
+  afterEach(() => {
+    loaded = false;
+    return helper.unload();
+  });
   after(() => new Promise((resolve) => helper.stopServer(resolve)));
 }
 
@@ -110,8 +113,15 @@ function drive() {
   };
 }
 
-/** Loads the flow around one node of `type` and returns its driver. */
+let loaded = false;
+
+/**
+ * Loads the flow around one node of `type` and returns its driver. A second load in one test
+ * replaces the first flow (the helper holds one at a time).
+ */
 async function load(nodeModule, type, settings) {
+  if (loaded) await helper.unload();
+  loaded = true;
   await helper.load([nodeModule, catchNode, completeNode], flowFor(type, settings));
   return drive();
 }

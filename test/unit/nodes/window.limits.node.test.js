@@ -14,20 +14,13 @@ const { helper, useHelper, load } = require('../../support/helper');
 const windowNode = dist('nodes/ml-window/ml-window');
 const errors = (seen) => seen.errors.map((msg) => msg.error.message);
 
-let loaded = false;
-async function start(settings) {
-  if (loaded) await helper.unload();
-  loaded = true;
-  const t = await load(windowNode, 'ml-window', settings);
-  return t;
-}
+const start = (settings) => load(windowNode, 'ml-window', settings);
 
 describe('ml-window limits', () => {
   let clock;
   afterEach(() => {
     if (clock) clock.restore();
     clock = undefined;
-    loaded = false;
   });
   useHelper();
 
@@ -210,7 +203,6 @@ describe('ml-window limits', () => {
       await t.send({ payload: 1, topic: 'a' }, { payload: 2, topic: 'b' }, { payload: 3, topic: 'c' });
       assert.equal(t.warnings().length, 1);
       await helper.unload();
-      loaded = false;
       clock.tick(20_000);
       assert.equal(t.warnings().length, 1);
     });

@@ -9,14 +9,7 @@ const dist = require('../../support/dist');
 const { helper, useHelper, load, eventually } = require('../../support/helper');
 
 const windowNode = dist('nodes/ml-window/ml-window');
-let loaded = false;
-async function start(settings) {
-  // A second node in one test replaces the first (the helper holds one flow at a time).
-  if (loaded) await helper.unload();
-  loaded = true;
-  const t = await load(windowNode, 'ml-window', settings);
-  return t;
-}
+const start = (settings) => load(windowNode, 'ml-window', settings);
 
 /** A whole second, so arrival-time windows of 1000 ms start exactly at T0. */
 const T0 = 1_700_000_000_000;
@@ -36,7 +29,6 @@ describe('ml-window node', () => {
   afterEach(() => {
     if (clock) clock.restore();
     clock = undefined;
-    loaded = false;
   });
   useHelper();
 
