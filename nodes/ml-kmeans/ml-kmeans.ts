@@ -19,7 +19,7 @@ import {
   type LearnerConfig,
   type LearnerKind,
   type LearnerSettings,
-} from '../shared/learner-node';
+} from '../shared/learner/learner-node';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {

@@ -12,7 +12,12 @@ import {
 } from '../../lib/pca';
 import { shapeLike } from '../../lib/samples';
 import type { Translate } from '../shared/i18n';
-import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import {
+  checkFinite,
+  setupLearnerNode,
+  type LearnerConfig,
+  type LearnerKind,
+} from '../shared/learner/learner-node';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
 import { explainLabels, Explainer, type PcaExplanation } from './explain';
 

@@ -5,7 +5,12 @@
 import type { Node, NodeAPI } from 'node-red';
 import { shapeLike } from '../../lib/samples';
 import { Standardizer, type StandardizeOptions } from '../../lib/standardize';
-import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
+import {
+  checkFinite,
+  setupLearnerNode,
+  type LearnerConfig,
+  type LearnerKind,
+} from '../shared/learner/learner-node';
 import { booleanSetting, choiceSetting } from '../shared/settings';
 
 interface StandardizeConfig extends LearnerConfig {

@@ -4,7 +4,7 @@
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
 
-const { entryName, keyOfEntry, ENTRY_PREFIX, LEGACY_KEY } = dist('nodes/shared/persistence');
+const { entryName, keyOfEntry, ENTRY_PREFIX, LEGACY_KEY } = dist('nodes/shared/learner/persistence');
 
 describe('saved model entry names', () => {
   const keys = [

@@ -105,7 +105,7 @@ describe('learner nodes: sharing models between instances', () => {
   });
 
   it('a key keeps at most MAX_PEERS peers: one more is an error that changes nothing; a known peer still replaces', async () => {
-    const { MAX_PEERS } = dist('nodes/shared/model-store');
+    const { MAX_PEERS } = dist('nodes/shared/learner/model-store');
     const t = await load(standardizeNode, 'ml-standardize', { instance: 'a' });
     await t.send({ payload: [1, 2] });
     const peers = Array.from({ length: MAX_PEERS }, (_, i) => ({ payload: peerModel([[i, 1]], `p${i}`) }));

@@ -15,11 +15,11 @@ const { readControl } = dist('nodes/shared/control');
 const { BurstReport } = dist('nodes/shared/throttle');
 const { StatusLine, handleInput } = dist('nodes/shared/status');
 const i18n = dist('nodes/shared/i18n');
-const { ModelStore, evictionReport } = dist('nodes/shared/model-store');
-const { restoreEntries, saveEntry, listProblems } = dist('nodes/shared/saved-models');
-const { ModelPersistence } = dist('nodes/shared/persistence');
-const { readLearnerSettings, checkFinite, NonFiniteError } = dist('nodes/shared/learner-node');
-const { featuresMisfit } = dist('nodes/shared/learner-settings');
+const { ModelStore, evictionReport } = dist('nodes/shared/learner/model-store');
+const { restoreEntries, saveEntry, listProblems } = dist('nodes/shared/learner/saved-models');
+const { ModelPersistence } = dist('nodes/shared/learner/persistence');
+const { readLearnerSettings, checkFinite, NonFiniteError } = dist('nodes/shared/learner/learner-node');
+const { featuresMisfit } = dist('nodes/shared/learner/learner-settings');
 const { Standardizer } = dist('lib/standardize');
 const { SampleError, ModelError } = dist('lib/errors');
 

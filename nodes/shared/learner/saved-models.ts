@@ -3,7 +3,7 @@
  * model that cannot be read, or that no longer fits the node's settings (another k, other
  * features), is not used: the node starts that key fresh and says why.
  */
-import { ModelError } from '../../lib/errors';
+import { ModelError } from '../../../lib/errors';
 import type { Learner } from './learner-kind';
 import type { ModelEntry, ModelStore } from './model-store';
 import type { RestoredEntry, SavedEntry } from './persistence';

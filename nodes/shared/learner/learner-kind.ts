@@ -3,9 +3,9 @@
  * "Learner nodes"): a node file describes its model through a {@link LearnerKind} and nothing else.
  */
 import type { NodeMessage } from 'node-red';
-import type { ModelHeader } from '../../lib/model';
-import type { Sample, Schema } from '../../lib/samples';
-import type { MessageProperty } from './message';
+import type { ModelHeader } from '../../../lib/model';
+import type { Sample, Schema } from '../../../lib/samples';
+import type { MessageProperty } from '../message';
 import type { StoredModel } from './model-store';
 
 /** What the shared plumbing needs of a model. */

@@ -3,13 +3,13 @@
  * half-life, store, maxDimension), read once in the node's constructor.
  */
 import type { NodeAPI, NodeDef } from 'node-red';
-import type { Schema } from '../../lib/samples';
+import type { Schema } from '../../../lib/samples';
 import {
   DEFAULT_MAX_DIMENSION,
   MAX_DIMENSION_SETTING,
   parseFeatureList,
   type SampleNodeType,
-} from '../../lib/samples';
+} from '../../../lib/samples';
 import {
   choiceSetting,
   numberSetting,
@@ -17,8 +17,8 @@ import {
   propertySetting,
   SettingError,
   storeSetting,
-} from './settings';
-import { englishOf, type Translate } from './i18n';
+} from '../settings';
+import { englishOf, type Translate } from '../i18n';
 import { readSharingSettings, type SharingConfig, type SharingSettings } from './sharing';
 
 /** Settings every learner has; the editor may omit any of them. */

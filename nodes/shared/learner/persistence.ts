@@ -15,9 +15,9 @@
  * in memory.
  */
 import type { Node } from 'node-red';
-import { englishOf, type Translate } from './i18n';
-import { quoteKey } from './message';
-import { BurstReport } from './throttle';
+import { englishOf, type Translate } from '../i18n';
+import { quoteKey } from '../message';
+import { BurstReport } from '../throttle';
 
 /** The models of one key as saved: this instance's own and each peer's (as pairs: ids are data). */
 export interface SavedEntry {

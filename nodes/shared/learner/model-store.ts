@@ -7,9 +7,9 @@
  * to it, and `export = "own"` can publish exactly what this instance learned.
  */
 import type { Node } from 'node-red';
-import type { Translate } from './i18n';
-import { quoteKey } from './message';
-import { BurstReport } from './throttle';
+import type { Translate } from '../i18n';
+import { quoteKey } from '../message';
+import { BurstReport } from '../throttle';
 
 /** What the store needs of a model. */
 export interface StoredModel {

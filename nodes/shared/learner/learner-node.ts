@@ -7,11 +7,11 @@
  * A node file only describes its model through a {@link LearnerKind}.
  */
 import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { ModelError } from '../../lib/errors';
-import { describeSchema, sameSchema } from '../../lib/model';
-import { SampleReader, type Sample, type SampleNodeType } from '../../lib/samples';
-import { NO_CONTROL, readControl, type Control } from './control';
-import { translator, type Translate } from './i18n';
+import { ModelError } from '../../../lib/errors';
+import { describeSchema, sameSchema } from '../../../lib/model';
+import { SampleReader, type Sample, type SampleNodeType } from '../../../lib/samples';
+import { NO_CONTROL, readControl, type Control } from '../control';
+import { translator, type Translate } from '../i18n';
 import { NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 import {
   featuresMisfit,
@@ -19,13 +19,13 @@ import {
   type LearnerConfig,
   type LearnerSettings,
 } from './learner-settings';
-import { MessageProperty, readKey, type Done, type Send } from './message';
+import { MessageProperty, readKey, type Done, type Send } from '../message';
 import { evictionReport, MAX_PEERS, ModelStore, type EvictionReport, type ModelEntry } from './model-store';
 import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
-import { reportSettingError } from './settings';
+import { reportSettingError } from '../settings';
 import { Sharing } from './sharing';
-import { handleInput, StatusLine } from './status';
+import { handleInput, StatusLine } from '../status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 export {

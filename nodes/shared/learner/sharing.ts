@@ -15,11 +15,11 @@
  */
 import * as os from 'node:os';
 import type { Node, NodeMessage } from 'node-red';
-import { describeValue } from '../../lib/errors';
-import type { ModelHeader } from '../../lib/model';
-import { englishOf, type Translate } from './i18n';
+import { describeValue } from '../../../lib/errors';
+import type { ModelHeader } from '../../../lib/model';
+import { englishOf, type Translate } from '../i18n';
 import type { ModelEntry, ModelStore, StoredModel } from './model-store';
-import { isBlank, numberSetting, SettingError } from './settings';
+import { isBlank, numberSetting, SettingError } from '../settings';
 
 /** The sharing settings of the editor; any may be absent. */
 export interface SharingConfig {
