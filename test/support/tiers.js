@@ -27,8 +27,13 @@ const TIERS = {
     folders: ['e2e'],
     jobs: 3,
     first: ['e2e/dashboard1.e2e.test.js', 'e2e/dashboard.e2e.test.js', 'e2e/editor-roundtrip.e2e.test.js'],
-    // `npm pack` runs the build (prepack), which replaces dist/ under every other file's feet.
-    alone: ['e2e/package.e2e.test.js'],
+    alone: [
+      // Its instances must agree within a few share periods after a SIGKILL; beside browsers a
+      // late share once changed a count after they had agreed.
+      'e2e/scale-out.e2e.test.js',
+      // `npm pack` runs the build (prepack), which replaces dist/ under every other file's feet.
+      'e2e/package.e2e.test.js',
+    ],
   },
 };
 
