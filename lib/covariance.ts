@@ -8,7 +8,8 @@
  * matrix is always exactly symmetric. A batch is a weighted two-pass pass over each chunk of rows,
  * merged by Chan et al.'s pairwise formula, which keeps full precision far from zero, unlike `E[xxᵀ] − x̄x̄ᵀ`.
  */
-import { chunkRows, forEachChunk, type Chunk } from './chunks';
+import { chunkRows } from './chunks';
+import { updateInChunks } from './forgetting';
 import type { BatchRows } from './matrix';
 import { checkShape } from './moments';
 
@@ -26,7 +27,7 @@ export interface CovarianceState {
 /** Running mean and co-moment matrix; see the module comment. */
 export class RunningCovariance {
   readonly dimension: number;
-  /** Per-sample decay of earlier weights, from `decayFactor` in lib/moments.ts. */
+  /** Per-sample decay of earlier weights, from `decayFactor` in lib/forgetting.ts. */
   readonly decay: number;
   count = 0;
   weight = 0;
@@ -101,34 +102,22 @@ export class RunningCovariance {
    *   `checkRows`); a bad row then throws with these statistics unchanged.
    */
   updateBatch(rows: BatchRows, start = 0, end = rows.length, checked = true): void {
-    const size = end - start;
-    if (size <= 0) return;
+    if (end <= start) return;
     const { dimension: d, decay } = this;
     const step = chunkRows(d);
-    const batch = new RunningCovariance(d, decay);
-    const part = new RunningCovariance(d, decay);
     const centred = new Float64Array(step * d);
-    const weights = decay === 1 ? null : new Float64Array(step);
     const weighted = decay === 1 ? centred : new Float64Array(step * d);
-    const visit = ({ values, at, first, count }: Chunk): void => {
-      if (weights !== null) {
-        // Each weight computed directly, so that a long batch with a short half-life underflows
-        // only its oldest rows, never its newest (as in RunningMoments).
-        for (let i = 0; i < count; i++) weights[i] = Math.pow(decay, end - 1 - (first + i));
-      }
-      part.setFromChunk(values, at, count, weights, centred, weighted);
-      batch.merge(part);
-    };
-    forEachChunk(rows, d, start, end, visit, checked);
-    if (this.count > 0 && decay !== 1) {
-      // Every earlier sample ages by one step per row; the batch's weights are relative to its
-      // last row.
-      const aged = Math.pow(decay, size);
-      this.weight *= aged;
-      const { comoment } = this;
-      for (let i = 0; i < comoment.length; i++) comoment[i] *= aged;
-    }
-    this.merge(batch);
+    updateInChunks<RunningCovariance>(this, rows, d, decay, start, end, checked, {
+      empty: () => new RunningCovariance(d, decay),
+      fromChunk: (part, { values, at, count }, weights) =>
+        part.setFromChunk(values, at, count, weights, centred, weighted),
+      merge: (into, from) => into.merge(from),
+      age: (covariance, factor) => {
+        covariance.weight *= factor;
+        const { comoment } = covariance;
+        for (let i = 0; i < comoment.length; i++) comoment[i] *= factor;
+      },
+    });
   }
 
   /**

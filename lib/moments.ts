@@ -11,23 +11,12 @@
  * 1e9 loses nothing that matters), unlike the textbook `E[x²] − E[x]²`.
  */
 
-import { chunkRows, forEachChunk, type Chunk } from './chunks';
 import { describeValue } from './errors';
+import { updateInChunks } from './forgetting';
 import type { BatchRows } from './matrix';
 
-/**
- * The factor by which every earlier weight is multiplied when one sample arrives.
- * @param halfLife samples after which a weight has halved; 0 means never forget.
- * @returns `2^(-1/halfLife)`, or 1 when `halfLife` is 0.
- */
-export function decayFactor(halfLife: number): number {
-  if (!(halfLife >= 0) || !Number.isFinite(halfLife)) {
-    throw new RangeError(
-      `halfLife must be a finite number ≥ 0 (0 = never forget), got ${describeValue(halfLife)}`,
-    );
-  }
-  return halfLife === 0 ? 1 : Math.pow(2, -1 / halfLife);
-}
+// Where the decay factor was first exported; lib/forgetting.ts is its home.
+export { decayFactor } from './forgetting';
 
 /**
  * Checks the arguments every running statistic is built from.
@@ -135,30 +124,16 @@ export class RunningMoments {
    *   `checkRows`); a bad row then throws with these moments unchanged.
    */
   updateBatch(rows: BatchRows, start = 0, end = rows.length, checked = true): void {
-    const size = end - start;
-    if (size <= 0) return;
     const { dimension, decay } = this;
-    const batch = new RunningMoments(dimension, decay);
-    const part = new RunningMoments(dimension, decay);
-    const weights = decay === 1 ? null : new Float64Array(chunkRows(dimension));
-    const visit = ({ values, at, first, count }: Chunk): void => {
-      if (weights !== null) {
-        // Each weight computed directly rather than by repeated division, so that a long batch
-        // with a short half-life underflows only its oldest rows, never its newest.
-        for (let i = 0; i < count; i++) weights[i] = Math.pow(decay, end - 1 - (first + i));
-      }
-      part.setFromChunk(values, at, count, weights);
-      batch.merge(part);
-    };
-    forEachChunk(rows, dimension, start, end, visit, checked);
-    if (this.count > 0 && decay !== 1) {
-      // Every earlier sample ages by one step per row of the batch; the batch's own weights are
-      // relative to its last row.
-      const aged = Math.pow(decay, size);
-      this.weight *= aged;
-      for (let j = 0; j < dimension; j++) this.m2[j] *= aged;
-    }
-    this.merge(batch);
+    updateInChunks<RunningMoments>(this, rows, dimension, decay, start, end, checked, {
+      empty: () => new RunningMoments(dimension, decay),
+      fromChunk: (part, { values, at, count }, weights) => part.setFromChunk(values, at, count, weights),
+      merge: (into, from) => into.merge(from),
+      age: (moments, factor) => {
+        moments.weight *= factor;
+        for (let j = 0; j < dimension; j++) moments.m2[j] *= factor;
+      },
+    });
   }
 
   /**

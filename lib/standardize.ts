@@ -14,7 +14,8 @@ import {
   sameSchema,
   type ModelHeader,
 } from './model';
-import { decayFactor, RunningMoments } from './moments';
+import { decayFactor } from './forgetting';
+import { RunningMoments } from './moments';
 import { chunkRows, uninitialised } from './chunks';
 import { copyRows, RowMatrix, type BatchRows } from './matrix';
 import { checkRow, checkRows, MAX_MAGNITUDE } from './rows';

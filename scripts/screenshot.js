@@ -15,7 +15,7 @@ const result = spawnSync(
     '--exit',
     '--timeout',
     '20000',
-    path.join(root, 'test', 'dashboard.e2e.test.js'),
+    path.join(root, 'test', 'e2e', 'dashboard.e2e.test.js'),
   ],
   {
     cwd: root,

@@ -12,7 +12,7 @@ import {
   type JsonObject,
   type ModelHeader,
 } from '../model';
-import { decayFactor } from '../moments';
+import { decayFactor } from '../forgetting';
 import { MAX_MAGNITUDE } from '../rows';
 import type { Schema } from '../samples';
 import { emptyState, offerWarmup, rowsOf, type KMeansState } from './centres';

@@ -9,6 +9,8 @@
  * comparisons, and the final centres the means of their rows summed in row order.
  */
 import { rowDistance } from './centres';
+// Where the row weights were first exported; lib/forgetting.ts is their home.
+export { ageWeights } from '../forgetting';
 
 /** Centres of a model that earlier samples pin: each keeps its own cluster as a weighted point. */
 export interface Prior {
@@ -321,14 +323,6 @@ export function absoluteTolerance(data: Float64Array, n: number, d: number, tol:
   let total = 0;
   for (let f = 0; f < d; f++) total += m2[f] / n;
   return (total / d) * tol;
-}
-
-/** Forgetting weights of rows 0..n−1 where the last row is the newest: `decay^(n−1−i)`. */
-export function ageWeights(n: number, decay: number): Float64Array {
-  const weights = new Float64Array(n).fill(1);
-  // Powers computed directly, not by repeated multiplication, so the newest rows never underflow.
-  if (decay !== 1) for (let i = 0; i < n; i++) weights[i] = Math.pow(decay, n - 1 - i);
-  return weights;
 }
 
 /**

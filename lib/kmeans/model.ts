@@ -14,7 +14,7 @@
  */
 import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, MAX_MODEL_LOCATION, sameSchema } from '../model';
-import { decayFactor } from '../moments';
+import { ageing, ageWeights, decayFactor } from '../forgetting';
 import { flatRows, RowMatrix, type BatchRows } from '../matrix';
 import { checkRow, checkRows } from '../rows';
 import type { Schema } from '../samples';
@@ -30,7 +30,7 @@ import {
   type KMeansState,
 } from './centres';
 import { readKMeansJSON, writeKMeansJSON, type KMeansModelJSON } from './json';
-import { absoluteTolerance, ageWeights, lloyd } from './lloyd';
+import { absoluteTolerance, lloyd } from './lloyd';
 import { fitCenters } from './restarts';
 import { matchCenters, mergeCentred, permuteState } from './merge';
 import type { KMeansBatchResult } from './centres';
@@ -228,7 +228,7 @@ export class StreamingKMeans {
     const data = this.options.learnOnlyNormal ? this.admittedRows(all, size) : all;
     if (data.length === 0) return this.describeBatch(all, 0);
     const n = data.length / d;
-    const aged = Math.pow(this.decay, n);
+    const aged = ageing(this.decay, n);
     const prior = {
       centers: state.centers,
       weights: state.weights.map((w) => w * aged),

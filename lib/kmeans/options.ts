@@ -3,7 +3,7 @@
  * (the given centres and `warmupSamples ≥ k` included), for the constructor, `load` and the node.
  */
 import { describeValue } from '../errors';
-import { decayFactor } from '../moments';
+import { decayFactor } from '../forgetting';
 import { MAX_MAGNITUDE } from '../rows';
 
 /** How the centres are first placed. */

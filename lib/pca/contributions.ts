@@ -13,28 +13,10 @@
  *   (Miller et al.), every contribution is ≥ 0 and they sum to T².
  * Whitening changes only the scores a node sends, not T² or SPE, so it does not enter here.
  */
+import type { PcaBasis } from './fit';
 import type { PcaAnomaly } from './options';
 import type { StreamingPCA } from './streaming';
 import { normalQuantile } from '../stats';
-
-/**
- * The last eigen fit of a model, read only: what the contributions need. The arrays belong to the
- * fit, which a refit replaces and never changes.
- */
-export interface PcaBasis {
-  /** Components kept. */
-  readonly k: number;
-  /** The known unit eigenvectors, in model order: the first k are the components. */
-  readonly vectors: ReadonlyArray<Readonly<Float64Array>>;
-  /** The known eigenvalues (divisor W − 1), in model order. */
-  readonly values: Readonly<Float64Array>;
-  /** 1/λₐ of the k components exactly as T² uses it (with its floors). */
-  readonly inverseVariance: Readonly<Float64Array>;
-  /** Per feature, Σ_{m>k} vₘᵢ²: the diagonal of I − PPᵀ (the residual space's share of it). */
-  readonly residualWeights: Readonly<Float64Array>;
-  /** Per feature, Σ_{m>k} λₘ vₘᵢ²: its learned residual variance. */
-  readonly residualVariances: Readonly<Float64Array>;
-}
 
 /** Per-feature contributions of one sample, in feature order. */
 export interface PcaContributions {

@@ -39,6 +39,25 @@ const PIVOT_BAND = 1e-3;
 /** |cos| above which a new component is the continuation of a previous one. */
 const SAME_AXIS = 0.5;
 
+/**
+ * The last eigen fit of a model, read only: what the contributions need. The arrays belong to the
+ * fit, which a refit replaces and never changes.
+ */
+export interface PcaBasis {
+  /** Components kept. */
+  readonly k: number;
+  /** The known unit eigenvectors, in model order: the first k are the components. */
+  readonly vectors: ReadonlyArray<Readonly<Float64Array>>;
+  /** The known eigenvalues (divisor W − 1), in model order. */
+  readonly values: Readonly<Float64Array>;
+  /** 1/λₐ of the k components exactly as T² uses it (with its floors). */
+  readonly inverseVariance: Readonly<Float64Array>;
+  /** Per feature, Σ_{m>k} vₘᵢ²: the diagonal of I − PPᵀ (the residual space's share of it). */
+  readonly residualWeights: Readonly<Float64Array>;
+  /** Per feature, Σ_{m>k} λₘ vₘᵢ²: its learned residual variance. */
+  readonly residualVariances: Readonly<Float64Array>;
+}
+
 /** One eigen refit: immutable once built, so arrays handed out stay a consistent snapshot. */
 export interface Fit {
   k: number;

@@ -13,7 +13,7 @@ import {
   readNumber,
   readVector,
 } from '../model';
-import { decayFactor } from '../moments';
+import { decayFactor } from '../forgetting';
 import type { Schema } from '../samples';
 import { dot, type Fit } from './fit';
 import { checkPcaOptions, PCA_TYPE, type PcaModelJSON, type PcaOptions } from './options';

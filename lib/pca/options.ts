@@ -4,7 +4,7 @@
  */
 import { describeValue } from '../errors';
 import type { ModelHeader } from '../model';
-import { decayFactor } from '../moments';
+import { decayFactor } from '../forgetting';
 
 /** Settings of a {@link StreamingPCA}; all optional, merged over {@link PCA_DEFAULTS}. */
 export interface PcaOptions {

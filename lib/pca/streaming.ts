@@ -7,13 +7,12 @@
 import { RunningCovariance } from '../covariance';
 import { ModelError } from '../errors';
 import { checkCapacity, describeSchema, sameSchema } from '../model';
-import { decayFactor } from '../moments';
+import { decayFactor } from '../forgetting';
 import { chunkRows, uninitialised } from '../chunks';
 import { copyRows, RowMatrix, type BatchRows } from '../matrix';
 import { checkRow, checkRows } from '../rows';
 import { MAX_DIMENSION_SETTING, type Schema } from '../samples';
-import type { PcaBasis } from './contributions';
-import { solveFit, type Fit } from './fit';
+import { solveFit, type Fit, type PcaBasis } from './fit';
 import { checkLoadedFit, pcaToJSON, readPcaModel } from './json';
 import { incrementalFit } from './subspace';
 import { checkPcaOptions, type PcaAnomaly, type PcaModelJSON, type PcaOptions } from './options';

@@ -20,7 +20,7 @@ import {
   type LearnerKind,
   type LearnerSettings,
   SHARING_CREDENTIALS,
-} from '../shared/learner-node';
+} from '../shared/learner/learner-node';
 import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {

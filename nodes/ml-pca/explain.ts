@@ -12,7 +12,7 @@ import {
   type StreamingPCA,
 } from '../../lib/pca';
 import { englishOf, type Translate } from '../shared/i18n';
-import { checkFinite } from '../shared/learner-node';
+import { checkFinite } from '../shared/learner/learner-node';
 
 /** Per-feature values: an array in feature order, or an object keyed by feature name. */
 export type PerFeature = number[] | Record<string, number>;

@@ -23,7 +23,7 @@ import {
   type LearnerConfig,
   type LearnerKind,
   SHARING_CREDENTIALS,
-} from '../shared/learner-node';
+} from '../shared/learner/learner-node';
 import { MessageProperty, readKey } from '../shared/message';
 import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
 import { explainLabels, Explainer, type PcaExplanation } from './explain';

@@ -11,7 +11,7 @@ import {
   type LearnerConfig,
   type LearnerKind,
   SHARING_CREDENTIALS,
-} from '../shared/learner-node';
+} from '../shared/learner/learner-node';
 import { booleanSetting, choiceSetting } from '../shared/settings';
 
 interface StandardizeConfig extends LearnerConfig {

@@ -1,6 +1,6 @@
 'use strict';
 // A k-means restart worker that misbehaves after claiming one restart of a job, as a crashed, hung
-// or failing worker would (test/kmeans.threads.lib.test.js). The fault is read from the
+// or failing worker would (test/unit/lib/kmeans.threads.lib.test.js). The fault is read from the
 // environment the worker was started with, KMEANS_FAULT:
 //   exit  — the worker thread ends (process.exit in a worker ends only the worker);
 //   hang  — it blocks for a minute without reporting;

@@ -10,8 +10,8 @@ const { Standardizer } = dist('lib/standardize');
 const { StreamingPCA } = dist('lib/pca');
 const standardizeNode = dist('nodes/ml-standardize/ml-standardize');
 const pcaNode = dist('nodes/ml-pca/ml-pca');
-const { MAX_PEERS, ModelStore } = dist('nodes/shared/model-store');
-const { MAX_SHARE_SAMPLES, PEER_RATE, PEER_WEIGHT, signShare } = dist('nodes/shared/share-trust');
+const { MAX_PEERS, ModelStore } = dist('nodes/shared/learner/model-store');
+const { MAX_SHARE_SAMPLES, PEER_RATE, PEER_WEIGHT, signShare } = dist('nodes/shared/learner/share-trust');
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const SECRET = 'fleet-secret';
@@ -146,7 +146,7 @@ describe('scale-out trust: forged shares change nothing and are named', () => {
         await helper.setFlows(flow, 'full');
         let drive = attach();
         await drive.send({ payload: rows(1000) }, { topic: topicOf('b'), payload: share(rows(20, 1), 'b') });
-        const { entryName } = dist('nodes/shared/persistence');
+        const { entryName } = dist('nodes/shared/learner/persistence');
         const saved = () => helper.getNode('n1').context().get(entryName(''));
         // Saved as JSON text, the peers beside the own model.
         for (let i = 0; !String(saved() ?? '').includes('"peers"'); i++) {
