@@ -13,7 +13,7 @@ import {
 import { shapeLike } from '../../lib/samples';
 import type { Translate } from '../shared/i18n';
 import { checkFinite, setupLearnerNode, type LearnerConfig, type LearnerKind } from '../shared/learner-node';
-import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
+import { booleanSetting, numberSetting, SettingError, tableNumber } from '../shared/settings';
 import { explainLabels, Explainer, type PcaExplanation } from './explain';
 
 interface PcaConfig extends LearnerConfig {
@@ -44,18 +44,6 @@ interface PcaResult extends PcaExplanation {
 function defaultWarmup(dimension: number): number {
   return Math.max(20, 5 * dimension, dimension + 1);
 }
-
-/** Largest `refitEvery`: a model refitted less often than this would serve stale components. */
-const MAX_REFIT_EVERY = 1_000_000;
-
-/**
- * Default `relearnAfter`: consecutive flagged samples before they are learned again. 100 is far
- * beyond chance (at confidence 0.95 a normal sample is flagged with probability about 0.05, so 100
- * in a row never happen by chance) and beyond a transient fault at typical rates (100 s at one
- * sample per second), yet short enough that a lasting new operating point is accepted within
- * minutes rather than flagged for ever (docs/anomaly.md).
- */
-const DEFAULT_RELEARN_AFTER = 100;
 
 /**
  * Reads `components`: a whole number of components, at most the number of configured Features
@@ -136,24 +124,12 @@ export = function register(RED: NodeAPI): void {
       const options: PcaOptions = StreamingPCA.checkOptions({
         components: componentsSetting(config.components, settings.features, settings.maxDimension, t),
         whiten: booleanSetting(config.whiten, 'whiten', false, t),
-        refitEvery: numberSetting(
-          config.refitEvery,
-          'refitEvery',
-          100,
-          { min: 1, max: MAX_REFIT_EVERY, integer: true },
-          t,
-        ),
-        confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }, t),
+        refitEvery: tableNumber(config.refitEvery, 'ml-pca', 'refitEvery', t),
+        confidence: tableNumber(config.confidence, 'ml-pca', 'confidence', t),
         halfLife: settings.halfLife,
       });
       const learnOnlyNormal = booleanSetting(config.learnOnlyNormal, 'learnOnlyNormal', false, t);
-      const relearnAfter = numberSetting(
-        config.relearnAfter,
-        'relearnAfter',
-        DEFAULT_RELEARN_AFTER,
-        { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
-        t,
-      );
+      const relearnAfter = tableNumber(config.relearnAfter, 'ml-pca', 'relearnAfter', t);
       // The warm-up depends on the dimension, known once the first sample arrives.
       const gateOptions = (dimension: number): NormalOnlyOptions => ({
         learnOnlyNormal,

@@ -28,12 +28,7 @@ import { Sharing } from './sharing';
 import { handleInput, StatusLine } from './status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
-export {
-  LEARNER_LIMITS,
-  readLearnerSettings,
-  type LearnerConfig,
-  type LearnerSettings,
-} from './learner-settings';
+export { readLearnerSettings, type LearnerConfig, type LearnerSettings } from './learner-settings';
 
 /** The key of a node without `keyProperty`: one model for the node. */
 const SINGLE_KEY = '';
