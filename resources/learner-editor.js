@@ -14,11 +14,17 @@ window.StreamMLEditor =
       return window.StreamMLSettings[type];
     }
 
+    /** A message of a node type's catalog (`key` begins with the type), where RED._ does not look. */
+    function t(key, vars) {
+      var definition = RED.nodes.getType(key.split('.')[0]);
+      return definition && definition._ ? definition._(key, vars) : RED._(key, vars);
+    }
+
     /** "a whole number between 1 and 100", in the words of the runtime's error. */
     function allowedText(type, spec) {
-      var kind = RED._(type + '.runtime.settings.' + (spec.integer ? 'aWholeNumber' : 'aNumber'));
+      var kind = t(type + '.runtime.settings.' + (spec.integer ? 'aWholeNumber' : 'aNumber'));
       var key = spec.aboveMin ? 'aboveAtMost' : 'between';
-      return kind + ' ' + RED._(type + '.runtime.settings.' + key, { min: spec.min, max: spec.max });
+      return kind + ' ' + t(type + '.runtime.settings.' + key, { min: spec.min, max: spec.max });
     }
 
     /**
@@ -33,8 +39,8 @@ window.StreamMLEditor =
         var spec = settingsOf(type)[entry];
         if (window.StreamMLSettings.allowed(spec, value)) return true;
         var name = entry.split('.')[0];
-        return RED._(type + '.editor.number', {
-          label: RED._(type + '.label.' + name),
+        return t(type + '.editor.number', {
+          label: t(type + '.label.' + name),
           allowed: allowedText(type, spec),
           value: String(value),
         });
@@ -169,6 +175,7 @@ window.StreamMLEditor =
       numberDefault: numberDefault,
       placeholders: placeholders,
       settingsOf: settingsOf,
+      t: t,
       blank: blank,
       optionalProperty: optionalProperty,
       label: label,
