@@ -187,15 +187,34 @@ function plainValue(value) {
   }
 }
 
+/**
+ * Settings the editor removes on Done although its definition lists them: an inject node keeps
+ * `payload` and `payloadType` only when one of its properties is the payload.
+ */
+function notKept(node) {
+  if (node.type === 'inject' && Array.isArray(node.props) && !node.props.some((p) => p.p === 'payload')) {
+    return ['payload', 'payloadType'];
+  }
+  return [];
+}
+
 /** Adds every setting the node's editor defines and the node lacks, with the editor's default. */
 function fillDefaults(node, definitions) {
   const definition = definitions[node.type];
   if (!definition || !definition.defaults) return node;
   const filled = { ...node };
+  const dropped = notKept(node);
+  for (const key of dropped) delete filled[key];
   for (const [key, spec] of Object.entries(definition.defaults)) {
-    if (key in filled || !spec || typeof spec !== 'object') continue;
+    if (key in filled || dropped.includes(key) || !spec || typeof spec !== 'object') continue;
     const value = plainValue(spec.value);
     if (value !== undefined) filled[key] = value;
+  }
+  // The editor gives every output port a label (blank when none) once a node has labels.
+  if (Array.isArray(filled.outputLabels) && Number(filled.outputs) > filled.outputLabels.length) {
+    const labels = filled.outputLabels.slice();
+    while (labels.length < Number(filled.outputs)) labels.push('');
+    filled.outputLabels = labels;
   }
   return filled;
 }
@@ -440,9 +459,16 @@ function missingSettings(node) {
   const { definitions } = editorDefinitions();
   const definition = definitions[node.type];
   if (!definition || !definition.defaults) return [];
+  const dropped = notKept(node);
+  const labels = node.outputLabels;
+  const unlabelled = Array.isArray(labels) && Number(node.outputs) > labels.length ? ['outputLabels'] : [];
   return Object.entries(definition.defaults)
-    .filter(([key, spec]) => !(key in node) && spec && plainValue(spec.value) !== undefined)
-    .map(([key]) => key);
+    .filter(
+      ([key, spec]) =>
+        !(key in node) && !dropped.includes(key) && spec && plainValue(spec.value) !== undefined,
+    )
+    .map(([key]) => key)
+    .concat(unlabelled);
 }
 
 /** The example and demo flow files. */

@@ -38,7 +38,8 @@ async function main() {
     userDir,
     flowFile: 'flows.json',
     nodesDir: [path.join(__dirname, 'probe-nodes')],
-    contextStorage: { default: { module: 'localfilesystem' } },
+    // A second store, so that the editor's Store select has one to choose besides the default.
+    contextStorage: { default: { module: 'localfilesystem' }, memory: { module: 'memory' } },
     uiHost: '127.0.0.1',
     httpAdminRoot: port ? '/' : false,
     httpNodeRoot: port ? '/' : false,
