@@ -85,6 +85,8 @@ class LearnerNode<M extends Learner> {
   private readonly models: ModelStore<M>;
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
+  /** Whether the last sample went out transformed (a batch fits at once, even while warming up). */
+  private lastTransformed = false;
   private readonly evictions: EvictionReport;
   private readonly sharing: Sharing<M>;
   /** Messages that arrived before the saved models were restored. */
@@ -297,6 +299,7 @@ class LearnerNode<M extends Learner> {
   }
 
   private reset(key: string | undefined): void {
+    this.lastTransformed = false;
     if (key === undefined || !this.key) {
       const keys = [...this.models].map(([k]) => k);
       this.models.clear();
@@ -362,6 +365,8 @@ class LearnerNode<M extends Learner> {
     const ready =
       model !== undefined &&
       (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
+    // The status tells what the last sample got: a batch fitted at once came out transformed.
+    this.lastTransformed = ready;
     if (ready) {
       try {
         this.kind.transform(model, sample, msg, this.input);
@@ -408,7 +413,9 @@ class LearnerNode<M extends Learner> {
       };
     }
     const model = this.models.peek(this.lastKey)?.effective() ?? [...this.models][0]?.[1].effective();
-    if (model !== undefined && this.isReady(model)) return { text: this.kind.status(model), ready: true };
+    if (model !== undefined && (this.isReady(model) || this.lastTransformed)) {
+      return { text: this.kind.status(model), ready: true };
+    }
     if (model === undefined) {
       if (this.settings.learning === 'off') return { text: this.t('runtime.status.noModel'), ready: false };
       const warmup = this.settings.warmupSamples;
