@@ -13,6 +13,7 @@ const { launchChromium, requireChromium } = require('./support/browser');
 const { Runtime } = require('./support/runtime');
 const { freePort } = require('./support/mosquitto');
 const { node22 } = require('./support/node22');
+const { nodeRed5 } = require('./support/node-red-5');
 
 const OUR_TYPES = ['ml-window', 'ml-standardize', 'ml-pca', 'ml-kmeans'];
 /** A console line that comes from our nodes. */
@@ -234,7 +235,7 @@ function properties(page, id) {
 
 const RUNTIMES = [
   { label: 'Node-RED 4', nodeRed: () => require.resolve('node-red'), execPath: () => undefined, major: '4' },
-  { label: 'Node-RED 5', nodeRed: () => require.resolve('node-red-5'), execPath: () => node22(), major: '5' },
+  { label: 'Node-RED 5', nodeRed: () => nodeRed5(), execPath: () => node22(), major: '5' },
 ];
 
 describe('the editor round trip a user makes, in headless Chromium', function () {
