@@ -34,7 +34,15 @@ function nodeRed5() {
     fs.rmSync(aside, { recursive: true, force: true });
     fs.mkdirSync(aside, { recursive: true });
     fs.writeFileSync(path.join(aside, 'package.json'), JSON.stringify({ private: true }));
-    const npm = path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+    const npm = path.join(
+      path.dirname(process.execPath),
+      '..',
+      'lib',
+      'node_modules',
+      'npm',
+      'bin',
+      'npm-cli.js',
+    );
     execFileSync(
       node22(),
       [npm, 'install', '--no-audit', '--no-fund', '--loglevel=error', `node-red@${RANGE}`, ...BESIDE],
