@@ -1,6 +1,6 @@
 /**
  * `ml-pca`: streaming principal component analysis with anomaly scores, one model per key
- * (DESIGN §4.3).
+ * (docs/nodes.md, docs/anomaly.md).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import {
