@@ -390,10 +390,28 @@ function layoutTab(nodes, definitions, t) {
   return placed;
 }
 
+/**
+ * Node-RED 5 saves the nodes a catch, status or complete node watches (`scope`) in the order of
+ * their labels: kept in that order, Done changes nothing on either version.
+ */
+function sortScopes(flow, definitions, t) {
+  const byId = new Map(flow.map((n) => [n.id, n]));
+  const label = (id) => (byId.has(id) ? nodeLabel(byId.get(id), definitions, t).toLowerCase() : id);
+  return flow.map((n) =>
+    Array.isArray(n.scope) && ['catch', 'status', 'complete'].includes(n.type)
+      ? { ...n, scope: [...n.scope].sort((a, b) => (label(a) < label(b) ? -1 : label(a) > label(b) ? 1 : 0)) }
+      : n,
+  );
+}
+
 /** The flow tidied: settings filled in, nodes laid out; the input is not changed. */
 function tidyFlow(flow) {
   const { definitions, t } = editorDefinitions();
-  const filled = flow.map((n) => fillDefaults(n, definitions));
+  const filled = sortScopes(
+    flow.map((n) => fillDefaults(n, definitions)),
+    definitions,
+    t,
+  );
   const tabs = [...new Set(drawn(filled).map((n) => n.z))];
   const positions = new Map();
   for (const tab of tabs) {
