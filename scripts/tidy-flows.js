@@ -391,17 +391,29 @@ function layoutTab(nodes, definitions, t) {
 }
 
 /**
- * Node-RED 5 saves the nodes a catch, status or complete node watches (`scope`) in the order of
- * their labels: kept in that order, Done changes nothing on either version.
+ * The nodes a catch, status or complete node watches (`scope`): Node-RED 4's editor saves them in
+ * the order they come in the flow, Node-RED 5's in the order of their labels. Sorted by label, and
+ * those nodes put in that order in the flow (in the places they held), Done changes nothing on
+ * either version.
  */
 function sortScopes(flow, definitions, t) {
   const byId = new Map(flow.map((n) => [n.id, n]));
-  const label = (id) => (byId.has(id) ? nodeLabel(byId.get(id), definitions, t).toLowerCase() : id);
-  return flow.map((n) =>
+  const label = (id) => (byId.has(id) ? nodeLabel(byId.get(id), definitions, t) : id);
+  const byLabel = (a, b) => label(a).localeCompare(label(b));
+  let out = flow.map((n) =>
     Array.isArray(n.scope) && ['catch', 'status', 'complete'].includes(n.type)
-      ? { ...n, scope: [...n.scope].sort((a, b) => (label(a) < label(b) ? -1 : label(a) > label(b) ? 1 : 0)) }
+      ? { ...n, scope: [...n.scope].sort(byLabel) }
       : n,
   );
+  for (const watcher of out.filter((n) => Array.isArray(n.scope) && n.scope.length > 1)) {
+    const places = out.map((n, i) => (watcher.scope.includes(n.id) ? i : -1)).filter((i) => i >= 0);
+    const inOrder = places.map((i) => out[i]).sort((a, b) => byLabel(a.id, b.id));
+    out = out.slice();
+    places.forEach((place, k) => {
+      out[place] = inOrder[k];
+    });
+  }
+  return out;
 }
 
 /** The flow tidied: settings filled in, nodes laid out; the input is not changed. */
