@@ -37,6 +37,8 @@ module.exports = tseslint.config(
       sourceType: 'script',
       globals: { ...globals.browser, RED: 'readonly', $: 'readonly' },
     },
+    // A validator declares its second argument so that Node-RED shows the message it returns.
+    rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
   },
   prettier,
 );

@@ -36,6 +36,9 @@ const DASHBOARDS = {
   1: { flow: 'dashboard1-demo.json', path: '/ui/#!/0', label: 'Dashboard 1' },
 };
 
+/** The module of each dashboard. */
+const DASHBOARD_MODULES = { 2: '@flowfuse/node-red-dashboard', 1: 'node-red-dashboard' };
+
 /** Which dashboards to deploy, from DASHBOARD: 2 (default), 1, or both ("both", "1,2"). */
 function chooseDashboards(value) {
   const text = String(value ?? '')
@@ -161,6 +164,15 @@ async function start(options = {}) {
       editorTheme: { tours: false },
       contextStorage: { default: { module: 'localfilesystem' } },
       logging: { console: { level: env.NR_LOG || 'info', metrics: false, audit: false } },
+      // Only the dashboards asked for are loaded: an installed Dashboard 1 otherwise starts at /ui
+      // whether a flow uses it or not.
+      externalModules: {
+        palette: {
+          denyList: Object.entries(DASHBOARD_MODULES)
+            .filter(([d]) => !dashboards.includes(d))
+            .map(([, module]) => module),
+        },
+      },
     });
     app.use('/', RED.httpAdmin);
     app.use('/', RED.httpNode);

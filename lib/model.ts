@@ -1,5 +1,5 @@
 /**
- * What every learner's model JSON starts with (DESIGN §3.1), and how its common fields are
+ * What every learner's model JSON starts with (docs/model-json.md), and how its common fields are
  * checked when a model is loaded.
  */
 import { describeNames, describeValue, ModelError } from './errors';

@@ -6,18 +6,66 @@ window.StreamMLEditor =
   (function () {
     'use strict';
 
-    function wholeNumber(min, blankAllowed, max) {
-      return function (value) {
-        if (value === undefined || value === null || String(value).trim() === '') return blankAllowed;
-        var n = Number(value);
-        return Number.isInteger(n) && n >= min && (max === undefined || n <= max);
+    /**
+     * The numeric settings of a node type, with their defaults and bounds: the table the runtime
+     * checks at deploy, which the build writes into each node's page (lib/settings.ts).
+     */
+    function settingsOf(type) {
+      return window.StreamMLSettings[type];
+    }
+
+    /** A message of a node type's catalog (`key` begins with the type), where RED._ does not look. */
+    function t(key, vars) {
+      var definition = RED.nodes.getType(key.split('.')[0]);
+      return definition && definition._ ? definition._(key, vars) : RED._(key, vars);
+    }
+
+    /** "a whole number between 1 and 100", in the words of the runtime's error. */
+    function allowedText(type, spec) {
+      var kind = t(type + '.runtime.settings.' + (spec.integer ? 'aWholeNumber' : 'aNumber'));
+      var key = spec.aboveMin ? 'aboveAtMost' : 'between';
+      return kind + ' ' + t(type + '.runtime.settings.' + key, { min: spec.min, max: spec.max });
+    }
+
+    /**
+     * A validator of the numeric setting `key` of `type` (blank is valid: the runtime's default);
+     * an invalid value gets a message saying what is allowed. `key` may be a function of the node
+     * giving the table's entry (a setting whose bounds depend on another), or null (not used).
+     */
+    function number(type, key) {
+      return function (value, _opt) {
+        var entry = typeof key === 'function' ? key(this) : key;
+        if (!entry) return true;
+        var spec = settingsOf(type)[entry];
+        if (window.StreamMLSettings.allowed(spec, value)) return true;
+        var name = entry.split('.')[0];
+        return t(type + '.editor.number', {
+          label: t(type + '.label.' + name),
+          allowed: allowedText(type, spec),
+          value: String(value),
+        });
       };
     }
 
-    function nonNegativeNumber(value) {
-      if (value === undefined || value === null || String(value).trim() === '') return true;
-      var n = Number(value);
-      return Number.isFinite(n) && n >= 0;
+    /** The editor's default of a numeric setting, with its validator. */
+    function numberDefault(type, key) {
+      return { value: settingsOf(type)[key].value, validate: number(type, key) };
+    }
+
+    /**
+     * Puts into each numeric field of the open form what blank means, from the table; the node's
+     * placeholder text (`placeholder.<name>`, with __value__) when it has one.
+     */
+    function placeholders(node, table) {
+      var type = node.type;
+      Object.keys(table || settingsOf(type)).forEach(function (key) {
+        var spec = settingsOf(type)[key];
+        var name = key.split('.')[0];
+        if (spec.blank === undefined) return;
+        var id = type + '.placeholder.' + name;
+        var text = node._(id, { value: spec.blank });
+        $('#node-input-' + name).attr('placeholder', text === id ? String(spec.blank) : text);
+      });
     }
 
     // Names no feature may have (lib/samples.ts FORBIDDEN_NAMES): they reach an object's
@@ -65,27 +113,24 @@ window.StreamMLEditor =
       return blank(value) || RED.utils.validatePropertyExpression(String(value), opt);
     }
 
-    /**
-     * Defaults of the settings every learner has; the runtime gives each the same default when blank.
-     * @param maxDimension the largest maxDimension the runtime accepts for the node (MAX_DIMENSION_SETTING).
-     */
-    function learnerDefaults(maxDimension) {
+    /** Defaults of the settings every learner has; the runtime gives each the same default when blank. */
+    function learnerDefaults(type) {
       return {
         name: { value: '' },
         property: { value: 'payload', validate: optionalProperty },
         features: { value: '', validate: featureList },
         keyProperty: { value: '', validate: optionalProperty },
         learning: { value: 'continuous' },
-        warmupSamples: { value: '', validate: wholeNumber(1, true) },
+        warmupSamples: numberDefault(type, 'warmupSamples'),
         whileWarmingUp: { value: 'drop' },
-        halfLife: { value: 0, validate: nonNegativeNumber },
-        maxKeys: { value: 1000, validate: wholeNumber(1, true) },
-        maxDimension: { value: '', validate: wholeNumber(1, true, maxDimension || 100000) },
+        halfLife: numberDefault(type, 'halfLife'),
+        maxKeys: numberDefault(type, 'maxKeys'),
+        maxDimension: numberDefault(type, 'maxDimension'),
         store: { value: '' },
         instance: { value: '', validate: topicLevel(false) },
-        shareEvery: { value: 0, validate: nonNegativeNumber },
+        shareEvery: numberDefault(type, 'shareEvery'),
         sharePrefix: { value: 'stream-ml/models', validate: topicLevel(true) },
-        peerExpiry: { value: 0, validate: nonNegativeNumber },
+        peerExpiry: numberDefault(type, 'peerExpiry'),
         receiveShares: { value: false },
       };
     }
@@ -105,12 +150,16 @@ window.StreamMLEditor =
       }
       $('#node-input-property').typedInput({ default: 'msg', types: ['msg'] });
       $('#node-input-keyProperty').typedInput({ default: 'msg', types: ['msg'] });
-      var stores = (RED.settings.context && RED.settings.context.stores) || [];
+      var context = RED.settings.context || {};
+      // The default store is the first entry (blank); it is not listed again under its name.
+      var stores = (context.stores || []).filter(function (store) {
+        return store !== context.default;
+      });
       var select = $('#node-input-store');
       select.append(
         $('<option></option>')
           .val('')
-          .text(node._(node.type + '.store.default')),
+          .text(node._(node.type + '.store.default') + (context.default ? ' (' + context.default + ')' : '')),
       );
       stores.forEach(function (store) {
         select.append($('<option></option>').val(store).text(store));
@@ -119,6 +168,7 @@ window.StreamMLEditor =
         select.append($('<option></option>').val(node.store).text(node.store));
       }
       select.val(node.store || '');
+      placeholders(node);
       var warmupRow = $('#node-input-whileWarmingUp').closest('.form-row');
       $('#node-input-learning')
         .on('change', function () {
@@ -137,7 +187,11 @@ window.StreamMLEditor =
       learnerDefaults: learnerDefaults,
       learnerCredentials: learnerCredentials,
       prepareLearner: prepareLearner,
-      wholeNumber: wholeNumber,
+      number: number,
+      numberDefault: numberDefault,
+      placeholders: placeholders,
+      settingsOf: settingsOf,
+      t: t,
       blank: blank,
       optionalProperty: optionalProperty,
       label: label,

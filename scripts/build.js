@@ -5,6 +5,9 @@
 // "The build"):
 //   <!-- @include NAME -->  is replaced by nodes/shared/editor/NAME, with __TYPE__ replaced by the
 //   node's type (the form's ids and i18n keys name the node type);
+//   the table of numeric settings (lib/settings.ts, NUMBER_SETTINGS, with its rule numberAllowed)
+//   is written into each node's page as window.StreamMLSettings, where the form's validators and
+//   placeholders read it, so the editor accepts what the runtime accepts;
 //   nodes/shared/locales/<lang>/node.json (the runtime messages of the shared node code) is merged
 //   under the node's type in every node's messages, and learner.json too when the node's .html
 //   includes learner-form.html.
@@ -24,12 +27,27 @@ function expand(text, type) {
   });
 }
 
+/** A script giving the editor the node's numeric settings, as the compiled lib holds them. */
+function settingsScript(type) {
+  const { NUMBER_SETTINGS, numberAllowed } = require(path.join(dist, 'lib', 'settings.js'));
+  const table = JSON.stringify(NUMBER_SETTINGS[type] || {});
+  return (
+    '<script type="text/javascript">\n' +
+    'window.StreamMLSettings = window.StreamMLSettings || { allowed: ' +
+    numberAllowed.toString() +
+    ' };\n' +
+    `window.StreamMLSettings[${JSON.stringify(type)}] = ${table};\n` +
+    '</script>\n'
+  );
+}
+
+// The node's messages win over the shared ones, at every depth.
 function mergeDeep(base, extra) {
   const out = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     out[key] =
       value && typeof value === 'object' && !Array.isArray(value) && out[key] && typeof out[key] === 'object'
-        ? mergeDeep(value, out[key])
+        ? mergeDeep(out[key], value)
         : (out[key] ?? value);
   }
   return out;
@@ -75,7 +93,7 @@ function build() {
     if (type === 'shared' || !fs.existsSync(editor)) continue;
     const target = path.join(dist, 'nodes', type);
     const html = fs.readFileSync(editor, 'utf8');
-    fs.writeFileSync(path.join(target, `${type}.html`), expand(html, type));
+    fs.writeFileSync(path.join(target, `${type}.html`), settingsScript(type) + expand(html, type));
     const learner = /@include\s+learner-form\.html/.test(html);
     if (fs.existsSync(path.join(source, 'locales'))) {
       copyLocales(path.join(source, 'locales'), path.join(target, 'locales'), type, learner);

@@ -21,7 +21,15 @@ import {
   type LearnerSettings,
   SHARING_CREDENTIALS,
 } from '../shared/learner/learner-node';
-import { booleanSetting, choiceSetting, isBlank, numberSetting, SettingError } from '../shared/settings';
+import { NUMBER_SETTINGS } from '../../lib/settings';
+import {
+  booleanSetting,
+  choiceSetting,
+  isBlank,
+  numberSetting,
+  SettingError,
+  tableNumber,
+} from '../shared/settings';
 
 interface KMeansConfig extends LearnerConfig {
   /** The number of clusters, k. */
@@ -50,18 +58,6 @@ interface KMeansSettings {
   learnOnlyNormal: boolean;
   relearnAfter: number;
 }
-
-/** Most clusters: every sample is compared with each centre, and each centre is saved with the model. */
-const MAX_CLUSTERS = 1000;
-/** Most k-means++ runs on the warm-up buffer: each one clusters the whole buffer. */
-const MAX_RESTARTS = 100;
-/**
- * Range of the outlier limit, in cluster radii: below 0.1 nearly every member is an outlier; a
- * sample a million radii away is one whatever the data.
- */
-const OUTLIER_LIMIT_RANGE = { min: 0.1, max: 1e6 };
-/** Largest relearnAfter: about 11 days of one sample a second; beyond that, 0 (keep flagging) is meant. */
-const MAX_RELEARN_AFTER = 1e6;
 
 /** A short example of the `centers` setting for k rows, for error messages. */
 function centersExample(k: number): string {
@@ -92,54 +88,25 @@ function parseCenters(raw: unknown, k: number, t: Translate): number[][] {
 function readClusters(config: KMeansConfig, t: Translate): number {
   // The editor reserves one-letter names, hence `clusters`; an error names the setting the flow holds.
   const legacy = isBlank(config.clusters) && !isBlank(config.k);
-  return numberSetting(
-    legacy ? config.k : config.clusters,
-    legacy ? 'k' : 'clusters',
-    KMEANS_DEFAULTS.k,
-    { min: 1, max: MAX_CLUSTERS, integer: true },
-    t,
-  );
+  const spec = NUMBER_SETTINGS['ml-kmeans'].clusters;
+  return numberSetting(legacy ? config.k : config.clusters, legacy ? 'k' : 'clusters', spec.blank!, spec, t);
 }
 
 /** Parses the node's own settings. @throws SettingError */
 function readKMeansSettings(config: KMeansConfig, t: Translate): KMeansSettings {
   const k = readClusters(config, t);
   const init = choiceSetting(config.init, 'init', ['kmeans++', 'given'] as const, t);
-  const seed = numberSetting(
-    config.seed,
-    'seed',
-    KMEANS_DEFAULTS.seed,
-    { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
-    t,
-  );
-  const restarts = numberSetting(
-    config.restarts,
-    'restarts',
-    KMEANS_DEFAULTS.restarts,
-    { min: 1, max: MAX_RESTARTS, integer: true },
-    t,
-  );
+  const seed = tableNumber(config.seed, 'ml-kmeans', 'seed', t);
+  const restarts = tableNumber(config.restarts, 'ml-kmeans', 'restarts', t);
   const centers = init === 'given' ? parseCenters(config.centers, k, t) : null;
-  const outlierLimit = numberSetting(
-    config.outlierLimit,
-    'outlierLimit',
-    KMEANS_DEFAULTS.outlierLimit,
-    OUTLIER_LIMIT_RANGE,
-    t,
-  );
+  const outlierLimit = tableNumber(config.outlierLimit, 'ml-kmeans', 'outlierLimit', t);
   const learnOnlyNormal = booleanSetting(
     config.learnOnlyNormal,
     'learnOnlyNormal',
     KMEANS_DEFAULTS.learnOnlyNormal,
     t,
   );
-  const relearnAfter = numberSetting(
-    config.relearnAfter,
-    'relearnAfter',
-    KMEANS_DEFAULTS.relearnAfter,
-    { min: 0, max: MAX_RELEARN_AFTER, integer: true },
-    t,
-  );
+  const relearnAfter = tableNumber(config.relearnAfter, 'ml-kmeans', 'relearnAfter', t);
   return { k, init, centers, seed, restarts, outlierLimit, learnOnlyNormal, relearnAfter };
 }
 

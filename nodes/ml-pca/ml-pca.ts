@@ -1,12 +1,10 @@
 /**
  * `ml-pca`: streaming principal component analysis with anomaly scores, one model per key
- * (DESIGN §4.3).
+ * (docs/nodes.md, docs/anomaly.md).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import {
   Alarm,
-  ALARM_BOUNDS,
-  ALARM_DEFAULTS,
   NormalOnlyPCA,
   StreamingPCA,
   type AlarmEvent,
@@ -25,7 +23,7 @@ import {
   SHARING_CREDENTIALS,
 } from '../shared/learner/learner-node';
 import { MessageProperty, readKey } from '../shared/message';
-import { booleanSetting, numberSetting, SettingError } from '../shared/settings';
+import { booleanSetting, numberSetting, SettingError, tableNumber } from '../shared/settings';
 import { explainLabels, Explainer, type PcaExplanation } from './explain';
 
 interface PcaConfig extends LearnerConfig {
@@ -77,18 +75,6 @@ function defaultWarmup(dimension: number): number {
 function judgeAfter(dimension: number, warmupSamples: number | undefined): number {
   return Math.max(warmupSamples ?? 0, defaultWarmup(dimension), 10 * dimension, 50);
 }
-
-/** Largest `refitEvery`: a model refitted less often than this would serve stale components. */
-const MAX_REFIT_EVERY = 1_000_000;
-
-/**
- * Default `relearnAfter`: consecutive samples in alarm before they are learned again. An hour at
- * one sample a second: longer than the faults a condition-monitoring alarm must keep flagging (a
- * closed valve on the SKAB testbed lasts about 400 samples; learning it after 100 would silence
- * the alarm for three quarters of the fault), yet a lasting new operating point is accepted the
- * same shift, with a warning (docs/anomaly.md).
- */
-const DEFAULT_RELEARN_AFTER = 3600;
 
 /**
  * Reads `components`: a whole number of components, at most the number of configured Features
@@ -252,53 +238,17 @@ export = function register(RED: NodeAPI): void {
       const options: PcaOptions = StreamingPCA.checkOptions({
         components: componentsSetting(config.components, settings.features, settings.maxDimension, t),
         whiten: booleanSetting(config.whiten, 'whiten', false, t),
-        refitEvery: numberSetting(
-          config.refitEvery,
-          'refitEvery',
-          100,
-          { min: 1, max: MAX_REFIT_EVERY, integer: true },
-          t,
-        ),
-        confidence: numberSetting(config.confidence, 'confidence', 0.95, { min: 0.5, max: 0.9999 }, t),
+        refitEvery: tableNumber(config.refitEvery, 'ml-pca', 'refitEvery', t),
+        confidence: tableNumber(config.confidence, 'ml-pca', 'confidence', t),
         halfLife: settings.halfLife,
       });
       const learnOnlyNormal = booleanSetting(config.learnOnlyNormal, 'learnOnlyNormal', false, t);
-      const relearnAfter = numberSetting(
-        config.relearnAfter,
-        'relearnAfter',
-        DEFAULT_RELEARN_AFTER,
-        { min: 0, max: Number.MAX_SAFE_INTEGER, integer: true },
-        t,
-      );
+      const relearnAfter = tableNumber(config.relearnAfter, 'ml-pca', 'relearnAfter', t);
       const alarm = Alarm.checkOptions({
-        span: numberSetting(
-          config.alarmSpan,
-          'alarmSpan',
-          ALARM_DEFAULTS.span,
-          { ...ALARM_BOUNDS.span, integer: true },
-          t,
-        ),
-        t2Level: numberSetting(
-          config.alarmT2Level,
-          'alarmT2Level',
-          ALARM_DEFAULTS.t2Level,
-          ALARM_BOUNDS.level,
-          t,
-        ),
-        speLevel: numberSetting(
-          config.alarmSpeLevel,
-          'alarmSpeLevel',
-          ALARM_DEFAULTS.speLevel,
-          ALARM_BOUNDS.level,
-          t,
-        ),
-        hold: numberSetting(
-          config.alarmHold,
-          'alarmHold',
-          ALARM_DEFAULTS.hold,
-          { ...ALARM_BOUNDS.hold, integer: true },
-          t,
-        ),
+        span: tableNumber(config.alarmSpan, 'ml-pca', 'alarmSpan', t),
+        t2Level: tableNumber(config.alarmT2Level, 'ml-pca', 'alarmT2Level', t),
+        speLevel: tableNumber(config.alarmSpeLevel, 'ml-pca', 'alarmSpeLevel', t),
+        hold: tableNumber(config.alarmHold, 'ml-pca', 'alarmHold', t),
       });
       // The judging age depends on the dimension, known once the first sample arrives.
       const gateOptions = (dimension: number): NormalOnlyOptions => ({

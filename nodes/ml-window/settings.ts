@@ -6,8 +6,6 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { parseFeatureList } from '../../lib/samples';
 import {
   resolveWindowOptions,
-  WINDOW_DEFAULTS,
-  WINDOW_LIMITS,
   type GroupBy,
   type ResolvedWindowOptions,
   type WindowMode,
@@ -17,9 +15,10 @@ import { englishOf, type Translate } from '../shared/i18n';
 import {
   booleanSetting,
   choiceSetting,
-  numberSetting,
   propertySetting,
   SettingError,
+  tableNumber,
+  tableSetting,
 } from '../shared/settings';
 
 /** The editor's settings; any may be missing (hand-written flows, the test helper). */
@@ -60,11 +59,6 @@ export interface WindowSettings {
   nameProperty: string;
 }
 
-/** Defaults when a field is blank: a count window of 10, one-second time windows, 5 s sessions. */
-const DEFAULT_COUNT_SIZE = 10;
-const DEFAULT_TIME_SIZE_MS = 1000;
-const DEFAULT_GAP_MS = 5000;
-
 /**
  * Parses the editor's settings and checks them (alone and together) without building an engine.
  * @param t the node's messages, for the setting errors (English when not given).
@@ -95,58 +89,31 @@ export function readWindowSettings(
   } catch (err) {
     throw new SettingError((err as Error).message);
   }
-  const span = WINDOW_LIMITS.span;
-  // A whole number of samples, keys or features, from 1 to its limit.
-  const count = (value: unknown, name: string, fallback: number, max: number): number =>
-    numberSetting(value, name, fallback, { min: 1, max, integer: true }, t);
+  const number = (key: string): number =>
+    tableNumber(config[key.split('.')[0] as keyof WindowConfig], 'ml-window', key, t);
   const engine: WindowOptions = {
     mode,
     time: timeProperty ? 'event' : 'arrival',
-    lateness: numberSetting(config.lateness, 'lateness', 0, { min: 0, max: span }, t),
+    lateness: number('lateness'),
     groupBy,
     emit: choiceSetting(config.emit, 'emit', ['samples', 'vector', 'aggregate'] as const, t),
     aggregates:
       typeof config.aggregates === 'string' && config.aggregates.trim() ? config.aggregates : 'mean',
     features,
-    maxSamples: count(config.maxSamples, 'maxSamples', WINDOW_DEFAULTS.maxSamples, WINDOW_LIMITS.maxSamples),
+    maxSamples: number('maxSamples'),
     emitEmpty: booleanSetting(config.emitEmpty, 'emitEmpty', false, t),
-    horizon: numberSetting(config.horizon, 'horizon', WINDOW_DEFAULTS.horizon, { min: 1, max: span }, t),
-    maxKeys: count(config.maxKeys, 'maxKeys', WINDOW_DEFAULTS.maxKeys, WINDOW_LIMITS.maxKeys),
-    idleTimeout: numberSetting(
-      config.idleTimeout,
-      'idleTimeout',
-      WINDOW_DEFAULTS.idleTimeout,
-      { min: 0, max: span },
-      t,
-    ),
-    maxFeatures: count(
-      config.maxFeatures,
-      'maxFeatures',
-      WINDOW_DEFAULTS.maxFeatures,
-      WINDOW_LIMITS.maxFeatures,
-    ),
-    maxDimension: count(
-      config.maxDimension,
-      'maxDimension',
-      WINDOW_DEFAULTS.maxDimension,
-      WINDOW_LIMITS.maxDimension,
-    ),
+    horizon: number('horizon'),
+    maxKeys: number('maxKeys'),
+    idleTimeout: number('idleTimeout'),
+    maxFeatures: number('maxFeatures'),
+    maxDimension: number('maxDimension'),
   };
   if (mode === 'session') {
-    engine.gap = numberSetting(config.gap, 'gap', DEFAULT_GAP_MS, { min: 0, max: span }, t);
+    engine.gap = number('gap');
   } else {
-    engine.size = numberSetting(
-      config.size,
-      'size',
-      mode === 'count' ? DEFAULT_COUNT_SIZE : DEFAULT_TIME_SIZE_MS,
-      {
-        min: 1,
-        max: mode === 'count' ? WINDOW_LIMITS.maxSamples : span,
-        integer: true,
-      },
-      t,
-    );
-    engine.step = numberSetting(config.step, 'step', engine.size, { min: 1, max: span, integer: true }, t);
+    engine.size = number(mode === 'count' ? 'size' : 'size.time');
+    // Blank: the size (tumbling windows).
+    engine.step = tableSetting(config.step, 'ml-window', 'step', t) ?? engine.size;
   }
   let resolved: ResolvedWindowOptions;
   try {

@@ -6,7 +6,8 @@
  * Every reader takes the node's messages `t` last (English when not given) for its error text.
  */
 import type { Node } from 'node-red';
-import { isForbiddenName } from '../../lib/samples';
+import { isForbiddenName, type SampleNodeType } from '../../lib/samples';
+import { NUMBER_SETTINGS, numberAllowed } from '../../lib/settings';
 import { englishOf, sharedEnglish, type Translate } from './i18n';
 import { quoteKey } from './message';
 
@@ -32,38 +33,76 @@ export function isBlank(raw: unknown): boolean {
   return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
 }
 
-/** A number setting, `fallback` when blank, else within [min, max] (and whole when `integer`). */
+/** The values a number setting accepts: within [min, max] (above min when `aboveMin`), whole when `integer`. */
+export interface NumberLimits {
+  min?: number;
+  max?: number;
+  aboveMin?: boolean;
+  integer?: boolean;
+}
+
+/** The allowed values in words ("a whole number between 1 and 100"), as an error names them. */
+export function allowedRange(
+  { min = -Infinity, max = Infinity, aboveMin = false, integer = false }: NumberLimits,
+  t: Translate = sharedEnglish,
+): string {
+  const kind = t(integer ? 'runtime.settings.aWholeNumber' : 'runtime.settings.aNumber');
+  const range = aboveMin
+    ? t(max === Infinity ? 'runtime.settings.above' : 'runtime.settings.aboveAtMost', { min, max })
+    : max === Infinity
+      ? t('runtime.settings.atLeast', { min })
+      : min === -Infinity
+        ? t('runtime.settings.atMost', { max })
+        : t('runtime.settings.between', { min, max });
+  return `${kind} ${range}`;
+}
+
+/** A number setting, `fallback` when blank, else within its limits. */
 export function numberSetting(
   raw: unknown,
   name: string,
   fallback: number,
-  {
-    min = -Infinity,
-    max = Infinity,
-    integer = false,
-  }: { min?: number; max?: number; integer?: boolean } = {},
+  limits: NumberLimits = {},
   t: Translate = sharedEnglish,
 ): number {
   if (isBlank(raw)) return fallback;
-  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    const kind = t(integer ? 'runtime.settings.aWholeNumber' : 'runtime.settings.aNumber');
-    const range =
-      max === Infinity
-        ? t('runtime.settings.atLeast', { min })
-        : min === -Infinity
-          ? t('runtime.settings.atMost', { max })
-          : t('runtime.settings.between', { min, max });
-    throw new SettingError(t('runtime.settings.number', { name, kind, range, value: JSON.stringify(raw) }));
+  const { min = -Infinity, max = Infinity, aboveMin = false, integer = false } = limits;
+  if (!numberAllowed({ value: '', min, max, aboveMin, integer }, raw)) {
+    const allowed = allowedRange(limits, t);
+    throw new SettingError(t('runtime.settings.number', { name, allowed, value: JSON.stringify(raw) }));
   }
-  return value;
+  return typeof raw === 'number' ? raw : Number(String(raw).trim());
+}
+
+/**
+ * A number setting of `type` read by its entry in {@link NUMBER_SETTINGS} (`key`, which is the
+ * setting's name unless the table keeps a variant of it, as `size.time`): its blank default and
+ * bounds. A setting whose blank means "decided at run time" reads as `undefined` when blank.
+ */
+export function tableSetting(
+  raw: unknown,
+  type: SampleNodeType,
+  key: string,
+  t: Translate = sharedEnglish,
+): number | undefined {
+  const spec = NUMBER_SETTINGS[type][key];
+  if (!spec) throw new Error(`no setting ${key} of ${type} in NUMBER_SETTINGS`);
+  const name = key.split('.')[0];
+  return spec.blank === undefined
+    ? optionalNumberSetting(raw, name, spec, t)
+    : numberSetting(raw, name, spec.blank, spec, t);
+}
+
+/** {@link tableSetting} of a setting that has a blank default. */
+export function tableNumber(raw: unknown, type: SampleNodeType, key: string, t?: Translate): number {
+  return tableSetting(raw, type, key, t) as number;
 }
 
 /** An optional number setting: `undefined` when blank. */
 export function optionalNumberSetting(
   raw: unknown,
   name: string,
-  limits: { min?: number; max?: number; integer?: boolean } = {},
+  limits: NumberLimits = {},
   t: Translate = sharedEnglish,
 ): number | undefined {
   return isBlank(raw) ? undefined : numberSetting(raw, name, 0, limits, t);

@@ -19,6 +19,7 @@ const { launchChromium, requireChromium } = require('../support/browser');
 const { Runtime } = require('../support/runtime');
 const { freePort, startMosquitto } = require('../support/mosquitto');
 const { node22 } = require('../support/node22');
+const { nodeRed5 } = require('../support/node-red-5');
 const { Simulator } = require('../../demo/simulator');
 const { CLUSTER_COLOURS, LIMIT_COLOUR, MACHINE_COLOURS, interrupt, startDemo } = require('../support/demo');
 
@@ -444,7 +445,7 @@ describe('node-red-dashboard (v1) demo at /ui in headless Chromium', function ()
   });
 
   it('Node-RED 5 on Node 22: the same page from the same flow, simulator and a mosquitto broker', async () => {
-    const demo = await startRuntime({ nodeRed: require.resolve('node-red-5'), execPath: node22() });
+    const demo = await startRuntime({ nodeRed: nodeRed5(), execPath: node22() });
     try {
       assert.match(demo.version, /^5\./);
       await checkDashboard(demo, 'nr5');

@@ -115,8 +115,11 @@ describe('editor forms in headless Chromium', function () {
     const result = await page.evaluate(() => {
       const check = (type, property, value) => {
         const definition = RED.nodes.getType(type).defaults[property];
-        return definition.validate ? definition.validate.call({}, value) : true;
+        // Valid is `true`; invalid is false or the message saying what is allowed.
+        return definition.validate ? definition.validate.call({}, value, {}) === true : true;
       };
+      const message = (type, property, value) =>
+        RED.nodes.getType(type).defaults[property].validate.call({}, value, {});
       return {
         pcaComponents: [
           check('ml-pca', 'components', 2),
@@ -135,6 +138,7 @@ describe('editor forms in headless Chromium', function () {
           check('ml-standardize', 'property', ''),
         ],
         clusters: [check('ml-kmeans', 'clusters', '4'), check('ml-kmeans', 'clusters', '0')],
+        messages: [message('ml-kmeans', 'clusters', '0'), message('ml-pca', 'confidence', '0.99995')],
       };
     });
     assert.deepEqual(result.pcaComponents, [true, true, false]);
@@ -142,6 +146,10 @@ describe('editor forms in headless Chromium', function () {
     assert.deepEqual(result.features, [true, false]);
     assert.deepEqual(result.properties, [true, true, false, true, false, true]);
     assert.deepEqual(result.clusters, [true, false]);
+    assert.deepEqual(result.messages, [
+      'Clusters must be a whole number between 1 and 1000 (or blank for the default)',
+      'Confidence must be a number between 0.5 and 0.9999 (or blank for the default)',
+    ]);
   });
 });
 

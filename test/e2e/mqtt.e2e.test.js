@@ -10,6 +10,7 @@ const mqtt = require('mqtt');
 const { Runtime } = require('../support/runtime');
 const { startMosquitto, mosquittoVersion, mqttBrokerNode, mqttInNode } = require('../support/mosquitto');
 const { node22 } = require('../support/node22');
+const { nodeRed5 } = require('../support/node-red-5');
 const { assertClose } = require('../support/numeric');
 const dist = require('../support/dist');
 const { Simulator } = require('../../demo/simulator');
@@ -282,7 +283,7 @@ describe(`MQTT end to end through ${mosquittoVersion()}`, function () {
   });
 
   it('Node-RED 5 on Node 22: the package loads and the same flow gives the same numbers', async () => {
-    const version = await runEndToEnd({ nodeRed: require.resolve('node-red-5'), execPath: node22() });
+    const version = await runEndToEnd({ nodeRed: nodeRed5(), execPath: node22() });
     assert.match(version, /^5\./);
   });
 });

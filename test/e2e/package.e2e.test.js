@@ -17,6 +17,7 @@ const mqtt = require('mqtt');
 const { Runtime } = require('../support/runtime');
 const { freePort, startMosquitto } = require('../support/mosquitto');
 const { node22 } = require('../support/node22');
+const { nodeRed5 } = require('../support/node-red-5');
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -146,7 +147,7 @@ describe('the packed package installed in a fresh Node-RED', function () {
 
   for (const [index, version] of [
     { name: 'Node-RED 4', nodeRed: () => require.resolve('node-red'), execPath: () => process.execPath },
-    { name: 'Node-RED 5', nodeRed: () => require.resolve('node-red-5'), execPath: node22 },
+    { name: 'Node-RED 5', nodeRed: () => nodeRed5(), execPath: node22 },
   ].entries()) {
     it(`${version.name}: the nodes, every example and the lib API from the installed tarball`, async () => {
       const userDir = userDirs[index];

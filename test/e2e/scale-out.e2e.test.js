@@ -22,6 +22,7 @@ const {
   shareRouteNode,
 } = require('../support/mosquitto');
 const { node22 } = require('../support/node22');
+const { nodeRed5 } = require('../support/node-red-5');
 const { assertClose } = require('../support/numeric');
 const dist = require('../support/dist');
 
@@ -442,7 +443,7 @@ describe(`several instances share one stream through ${mosquittoVersion()}`, fun
   });
 
   it('Node-RED 5 on Node 22, data at QoS 0: the same', async () => {
-    const report = await runScaleOut({ nodeRed: require.resolve('node-red-5'), execPath: node22() }, 0);
+    const report = await runScaleOut({ nodeRed: nodeRed5(), execPath: node22() }, 0);
     assert.match(report.version, /^5\./);
     log(JSON.stringify(report));
   });

@@ -1,5 +1,5 @@
 'use strict';
-// The fuzz suite (DESIGN §2, §3, §5): seeded hostile messages, models, keys, control values, event
+// The fuzz suite: seeded hostile messages, models, keys, control values, event
 // times and settings thrown at every node type through a real Node-RED runtime in a child process,
 // so that a crash or a hang of the runtime is detected and reported as a failure of its case.
 // After each hostile message: the process is alive, the error reached a Catch node naming the

@@ -17,7 +17,10 @@ const RED = require(nodeRedModule);
  * store's `module` ending in `.js` is a store plugin loaded from that path.
  */
 function contextStorage() {
-  if (!process.env.STREAM_ML_CONTEXT_STORAGE) return { default: { module: 'localfilesystem' } };
+  // A second store, so that the editor's Store select has one to choose besides the default.
+  if (!process.env.STREAM_ML_CONTEXT_STORAGE) {
+    return { default: { module: 'localfilesystem' }, memory: { module: 'memory' } };
+  }
   const stores = JSON.parse(process.env.STREAM_ML_CONTEXT_STORAGE);
   for (const store of Object.values(stores)) {
     if (store && typeof store.module === 'string' && store.module.endsWith('.js'))

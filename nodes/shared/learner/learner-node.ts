@@ -30,12 +30,7 @@ import { handleInput, StatusLine } from '../status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 export { SHARING_CREDENTIALS } from './sharing';
-export {
-  LEARNER_LIMITS,
-  readLearnerSettings,
-  type LearnerConfig,
-  type LearnerSettings,
-} from './learner-settings';
+export { readLearnerSettings, type LearnerConfig, type LearnerSettings } from './learner-settings';
 
 /** The key of a node without `keyProperty`: one model for the node. */
 const SINGLE_KEY = '';
@@ -94,6 +89,8 @@ class LearnerNode<M extends Learner> {
   private readonly models: ModelStore<M>;
   private readonly persistence: ModelPersistence;
   private readonly status: StatusLine;
+  /** Whether the last sample went out transformed (a batch fits at once, even while warming up). */
+  private lastTransformed = false;
   private readonly evictions: EvictionReport;
   private readonly sharing: Sharing<M>;
   /** Messages that arrived before the saved models were restored. */
@@ -353,6 +350,7 @@ class LearnerNode<M extends Learner> {
   }
 
   private reset(key: string | undefined): void {
+    this.lastTransformed = false;
     if (key === undefined || !this.key) {
       const keys = [...this.models].map(([k]) => k);
       this.models.clear();
@@ -426,6 +424,8 @@ class LearnerNode<M extends Learner> {
     const ready =
       model !== undefined &&
       (this.isReady(model) || (fitted && (this.kind.batchReady ? this.kind.batchReady(model) : true)));
+    // The status tells what the last sample got: a batch fitted at once came out transformed.
+    this.lastTransformed = ready;
     if (ready) {
       let alarms: NodeMessage[] | void;
       try {
@@ -480,7 +480,7 @@ class LearnerNode<M extends Learner> {
       };
     }
     const model = this.models.peek(this.lastKey)?.effective() ?? [...this.models][0]?.[1].effective();
-    if (model !== undefined && this.isReady(model)) {
+    if (model !== undefined && (this.isReady(model) || this.lastTransformed)) {
       return { text: this.kind.status(model), ready: true, alarm: this.kind.alarming?.(model) ?? false };
     }
     if (model === undefined) {

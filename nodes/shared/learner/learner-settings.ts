@@ -4,19 +4,15 @@
  */
 import type { NodeAPI, NodeDef } from 'node-red';
 import type { Schema } from '../../../lib/samples';
-import {
-  DEFAULT_MAX_DIMENSION,
-  MAX_DIMENSION_SETTING,
-  parseFeatureList,
-  type SampleNodeType,
-} from '../../../lib/samples';
+import { parseFeatureList, type SampleNodeType } from '../../../lib/samples';
+import { NUMBER_SETTINGS } from '../../../lib/settings';
 import {
   choiceSetting,
-  numberSetting,
-  optionalNumberSetting,
   propertySetting,
   SettingError,
   storeSetting,
+  tableNumber,
+  tableSetting,
 } from '../settings';
 import { englishOf, type Translate } from '../i18n';
 import { readSharingSettings, type SharingConfig, type SharingSettings } from './sharing';
@@ -52,16 +48,6 @@ export interface LearnerSettings {
   sharing: SharingSettings;
 }
 
-/** Bounds of the learner settings, checked at deploy (the limits contract in docs/limits.md). */
-export const LEARNER_LIMITS = {
-  /** Models kept per node. */
-  maxKeys: 1_000_000,
-  /** Samples before a model transforms (k-means keeps them all in its warm-up buffer). */
-  warmupSamples: 1_000_000,
-  /** Half-life in samples: beyond this the decay factor is 1 to within 1e-12. */
-  halfLife: 1e12,
-} as const;
-
 /** Node-RED's `contextStorage` setting (`undefined` when none is configured). */
 function contextStorage(RED: NodeAPI): unknown {
   try {
@@ -90,14 +76,8 @@ export function readLearnerSettings(
     throw new SettingError((err as Error).message);
   }
   const parse = RED ? (path: string) => RED.util.normalisePropertyExpression(path) : undefined;
-  const limit = MAX_DIMENSION_SETTING[type];
-  const maxDimension = numberSetting(
-    config.maxDimension,
-    'maxDimension',
-    DEFAULT_MAX_DIMENSION[type],
-    { min: 1, max: limit, integer: true },
-    t,
-  );
+  const limit = NUMBER_SETTINGS[type].maxDimension.max;
+  const maxDimension = tableNumber(config.maxDimension, type, 'maxDimension', t);
   if (features && features.length > maxDimension) {
     const vars = { count: features.length, maxDimension, limit, type };
     throw new SettingError(t('runtime.errors.tooManyFeatures', vars));
@@ -106,22 +86,11 @@ export function readLearnerSettings(
     property: propertySetting(config.property, 'property', 'payload', parse, t),
     keyProperty: propertySetting(config.keyProperty, 'keyProperty', '', parse, t),
     features,
-    maxKeys: numberSetting(
-      config.maxKeys,
-      'maxKeys',
-      1000,
-      { min: 1, max: LEARNER_LIMITS.maxKeys, integer: true },
-      t,
-    ),
+    maxKeys: tableNumber(config.maxKeys, type, 'maxKeys', t),
     learning: choiceSetting(config.learning, 'learning', ['continuous', 'warmup', 'off'] as const, t),
-    warmupSamples: optionalNumberSetting(
-      config.warmupSamples,
-      'warmupSamples',
-      { min: 1, max: LEARNER_LIMITS.warmupSamples, integer: true },
-      t,
-    ),
+    warmupSamples: tableSetting(config.warmupSamples, type, 'warmupSamples', t),
     whileWarmingUp: choiceSetting(config.whileWarmingUp, 'whileWarmingUp', ['drop', 'pass'] as const, t),
-    halfLife: numberSetting(config.halfLife, 'halfLife', 0, { min: 0, max: LEARNER_LIMITS.halfLife }, t),
+    halfLife: tableNumber(config.halfLife, type, 'halfLife', t),
     store: storeSetting(config.store, RED ? contextStorage(RED) : undefined, t),
     maxDimension,
     sharing: readSharingSettings(config, { t }),

@@ -18,7 +18,7 @@ import type { Node, NodeMessage } from 'node-red';
 import { describeValue } from '../../../lib/errors';
 import type { ModelHeader } from '../../../lib/model';
 import { englishOf, type Translate } from '../i18n';
-import { booleanSetting, isBlank, numberSetting, SettingError } from '../settings';
+import { booleanSetting, isBlank, SettingError, tableNumber } from '../settings';
 import { BurstReport } from '../throttle';
 import { snapshotOf } from './learner-kind';
 import { MAX_PEERS, type ModelEntry, type ModelStore, type StoredModel } from './model-store';
@@ -70,15 +70,15 @@ export const DEFAULT_PREFIX = 'stream-ml/models';
 export const DEFAULT_KEY_LEVEL = '_';
 /** Most keys shared in one timer tick. */
 export const SHARES_PER_TICK = 100;
-/** Bounds of the settings: a day between shares, a year before a peer expires. */
-export const SHARING_LIMITS = { shareEvery: 86_400, peerExpiry: 31_536_000, instance: 200 } as const;
+/** The longest instance name (the bounds of the numeric settings are in lib/settings.ts). */
+const MAX_INSTANCE_LENGTH = 200;
 /** Keys whose first own echo is remembered (as many as a node may keep). */
 const MAX_ECHOED = 1_000_000;
 /** How often expiry is checked when nothing is shared, at most. */
 const EXPIRY_CHECK_MS = 60_000;
 
 /** Any learner's catalog holds the shared learner messages (the build merges them into each). */
-const LEARNER_FOR_MESSAGES = 'ml-standardize';
+const LEARNER_FOR_MESSAGES = 'ml-standardize' as const;
 
 /** The instance id when the setting is blank: env `STREAM_ML_INSTANCE`, else the host name. */
 export function defaultInstance(env: NodeJS.ProcessEnv = process.env, hostname = os.hostname): string {
@@ -88,8 +88,8 @@ export function defaultInstance(env: NodeJS.ProcessEnv = process.env, hostname =
 
 /** Checks a name that becomes one or more MQTT topic levels. @throws SettingError */
 function topicSetting(value: string, name: string, levels: 'one' | 'many', t: Translate): string {
-  if (value.length > SHARING_LIMITS.instance) {
-    throw new SettingError(t('runtime.sharing.tooLong', { name, max: SHARING_LIMITS.instance }));
+  if (value.length > MAX_INSTANCE_LENGTH) {
+    throw new SettingError(t('runtime.sharing.tooLong', { name, max: MAX_INSTANCE_LENGTH }));
   }
   if (/[+#\0]/.test(value) || (levels === 'one' && value.includes('/'))) {
     const key = levels === 'one' ? 'notALevel' : 'notLevels';
@@ -122,21 +122,10 @@ export function readSharingSettings(
   const prefix = isBlank(config.sharePrefix) ? DEFAULT_PREFIX : config.sharePrefix!.trim();
   return {
     instance: topicSetting(instance, 'instance', 'one', t),
-    shareEvery: numberSetting(
-      config.shareEvery,
-      'shareEvery',
-      0,
-      { min: 0, max: SHARING_LIMITS.shareEvery },
-      t,
-    ),
+    // Every learner has the same sharing bounds.
+    shareEvery: tableNumber(config.shareEvery, LEARNER_FOR_MESSAGES, 'shareEvery', t),
     prefix: topicSetting(prefix, 'sharePrefix', 'many', t),
-    peerExpiry: numberSetting(
-      config.peerExpiry,
-      'peerExpiry',
-      0,
-      { min: 0, max: SHARING_LIMITS.peerExpiry },
-      t,
-    ),
+    peerExpiry: tableNumber(config.peerExpiry, LEARNER_FOR_MESSAGES, 'peerExpiry', t),
     receive: booleanSetting(config.receiveShares, 'receiveShares', false, t),
   };
 }

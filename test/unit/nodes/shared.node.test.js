@@ -80,8 +80,8 @@ describe('nodes/shared', () => {
         () => settings.numberSetting('0', 'maxKeys', 1, { min: 1, max: 10, integer: true }, t),
         (err) =>
           err.message.startsWith('runtime.settings.number ') &&
-          JSON.parse(err.message.slice(err.message.indexOf('{'))).range ===
-            'runtime.settings.between {"min":1,"max":10}',
+          JSON.parse(err.message.slice(err.message.indexOf('{'))).allowed ===
+            'runtime.settings.aWholeNumber {} runtime.settings.between {"min":1,"max":10}',
       );
       assert.throws(
         () => settings.choiceSetting('x', 'mode', ['a'], t),

@@ -42,7 +42,7 @@ describe('ml-window limits', () => {
         { mode: 'time', size: 1000, timeProperty: 'ts', lateness: 1e300 },
         /setting "lateness" must be a number between 0 and/,
       ],
-      [{ mode: 'session', gap: '1e300' }, /setting "gap" must be a number between 0 and/],
+      [{ mode: 'session', gap: '1e300' }, /setting "gap" must be a number > 0 and ≤ 31622400000/],
       [
         { mode: 'time', size: 1000, timeProperty: 'ts', horizon: -5 },
         /setting "horizon" must be a number between 1 and/,
