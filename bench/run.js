@@ -50,18 +50,25 @@ async function deploy(RED, middles) {
   const flows = [{ id: tab, type: 'tab', label: 'bench' }];
   const chains = middles.map((middle, c) => {
     const id = (name) => `${name}-${deployments}-${c}`;
-    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[middle ? id('mid') : id('sink')]] });
-    if (middle) flows.push({ id: id('mid'), z: tab, ...middle, wires: [[id('sink')]] });
+    // A middle is one node or an array of nodes wired one after the other.
+    const nodes = middle ? [].concat(middle) : [];
+    const ids = nodes.map((_, m) => id(`mid${m}`));
+    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[ids[0] || id('sink')]] });
+    nodes.forEach((node, m) =>
+      flows.push({ id: ids[m], z: tab, ...node, wires: [[ids[m + 1] || id('sink')]] }),
+    );
     flows.push({ id: id('sink'), type: 'bench-sink', z: tab, wires: [] });
-    return { src: id('src'), sink: id('sink'), label: middle ? middle.type : 'baseline' };
+    const label = nodes.length ? nodes.map((node) => node.type).join(' → ') : 'baseline';
+    return { src: id('src'), sink: id('sink'), label, mids: ids };
   });
   deployments += 1;
   const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
   await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
   await started;
-  return chains.map(({ src, sink, label }) => ({
+  return chains.map(({ src, sink, label, mids }) => ({
     source: RED.nodes.getNode(src),
     sink: RED.nodes.getNode(sink),
+    middles: mids.map((mid) => RED.nodes.getNode(mid)),
     label,
   }));
 }
@@ -140,7 +147,7 @@ async function main() {
     )
     .sort()
     .map((file) => require(path.join(__dirname, 'scenarios', file)));
-  const context = { samplePool, CHANGE_NODE, MESSAGES };
+  const context = { RED, samplePool, CHANGE_NODE, MESSAGES, REPEATS, deploy, runOnce, median, format };
   console.log(`Node-RED ${RED.version()} on Node ${process.version}, ${os.cpus()[0].model}`);
   console.log(
     `${MESSAGES} messages a run; each row times source → sink, source → change → sink and source → node → sink`,
