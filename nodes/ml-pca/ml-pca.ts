@@ -161,7 +161,10 @@ export = function register(RED: NodeAPI): void {
         warmup: settings.warmupSamples ?? defaultWarmup(dimension),
       });
       // Looked up once: a message's errors name them, but most messages have none.
-      const labels = explainLabels(t);
+      const explainer = new Explainer(explainLabels(t));
+      // The scores of a single sample, filled anew by every message (only what is sent is new).
+      const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
+      const single: number[][] = [[]];
       const what = {
         score: t('runtime.values.score'),
         t2: t('runtime.values.t2'),
@@ -193,35 +196,62 @@ export = function register(RED: NodeAPI): void {
           }
           const model = gated.pca;
           const k = model.nComponents;
-          const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
           const ratio = toArray(model.explainedVarianceRatio);
-          const explainer = new Explainer(model, labels);
           const rows = sample.rows;
-          const t2 = new Array<number>(rows.length);
-          const spe = new Array<number>(rows.length);
-          const flags = new Array<boolean>(rows.length);
-          const scores = rows.map((row, i) => {
-            const out = model.transform(row, new Array<number>(k), anomaly);
-            t2[i] = anomaly.t2;
-            spe[i] = anomaly.spe;
-            flags[i] = anomaly.anomaly;
-            explainer.add(row, anomaly);
-            return out;
-          });
-          const batch = sample.batch;
-          const result: PcaResult = {
-            t2: batch ? t2 : t2[0],
-            spe: batch ? spe : spe[0],
-            t2Limit: limit(anomaly.t2Limit),
-            speLimit: limit(anomaly.speLimit),
-            anomaly: batch ? flags : flags[0],
-            ...explainer.result(batch),
-            explainedVarianceRatio: ratio,
-            n: model.samplesSeen,
-          };
-          for (const row of scores) checkFinite(row, what.score);
-          checkFinite(t2, what.t2);
-          checkFinite(spe, what.spe);
+          let result: PcaResult;
+          let scores: number[][];
+          if (sample.batch) {
+            const t2 = new Array<number>(rows.length);
+            const spe = new Array<number>(rows.length);
+            const flags = new Array<boolean>(rows.length);
+            const anomalies = new Array<PcaAnomaly>(rows.length);
+            scores = new Array<number[]>(rows.length);
+            for (let i = 0; i < rows.length; i++) {
+              const scored = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
+              scores[i] = model.transform(rows[i], new Array<number>(k), scored);
+              t2[i] = scored.t2;
+              spe[i] = scored.spe;
+              flags[i] = scored.anomaly;
+              anomalies[i] = scored;
+            }
+            const explanation = explainer.batch(model, rows, anomalies);
+            const last = anomalies[rows.length - 1];
+            result = {
+              t2,
+              spe,
+              t2Limit: limit(last.t2Limit),
+              speLimit: limit(last.speLimit),
+              anomaly: flags,
+              contributions: explanation.contributions,
+              top: explanation.top,
+              contributionLimits: explanation.contributionLimits,
+              explainedVarianceRatio: ratio,
+              n: model.samplesSeen,
+            };
+            for (const row of scores) checkFinite(row, what.score);
+            checkFinite(t2, what.t2);
+            checkFinite(spe, what.spe);
+          } else {
+            const row = rows[0];
+            const score = model.transform(row, new Array<number>(k), anomaly);
+            scores = single;
+            single[0] = score;
+            result = {
+              t2: anomaly.t2,
+              spe: anomaly.spe,
+              t2Limit: limit(anomaly.t2Limit),
+              speLimit: limit(anomaly.speLimit),
+              anomaly: anomaly.anomaly,
+              contributions: explainer.contributions(model, row),
+              top: explainer.top(model, row, anomaly),
+              contributionLimits: explainer.limits(model),
+              explainedVarianceRatio: ratio,
+              n: model.samplesSeen,
+            };
+            checkFinite(score, what.score);
+            if (!Number.isFinite(anomaly.t2)) checkFinite([anomaly.t2], what.t2);
+            if (!Number.isFinite(anomaly.spe)) checkFinite([anomaly.spe], what.spe);
+          }
           checkFinite(ratio, what.ratio);
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;

@@ -25,7 +25,7 @@ import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
 import { Sharing } from './sharing';
-import { handleInput, StatusLine } from './status';
+import { StatusLine } from './status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 export {
@@ -38,8 +38,13 @@ export {
 /** The key of a node without `keyProperty`: one model for the node. */
 const SINGLE_KEY = '';
 
-/** A message checked in full: nothing has changed yet, and nothing after this may fail on input. */
-interface Checked<M extends Learner> {
+/**
+ * What a message asks, checked in full and then decided (nothing has changed yet, and nothing after
+ * validation may fail on input). One such object per node is filled anew for every message, so
+ * that the plumbing allocates nothing per message; `apply` reads it into locals before anything
+ * it calls could handle another message.
+ */
+interface Plan<M extends Learner> {
   control: Readonly<Control>;
   /** The model's key; `undefined` when the message has none (only allowed without sample or model). */
   key: string | undefined;
@@ -48,10 +53,6 @@ interface Checked<M extends Learner> {
   sample: Sample | undefined;
   /** The key's models as they are (`undefined` when the message resets them first). */
   entry: ModelEntry<M> | undefined;
-}
-
-/** What applying a message will do, decided before anything changes. */
-interface Plan<M extends Learner> extends Checked<M> {
   /** A new model for a key that has none and will learn (or can transform without data). */
   fresh: M | undefined;
   /** Whether the sample is learned. */
@@ -95,6 +96,16 @@ class LearnerNode<M extends Learner> {
   /** Messages that arrived before the saved models were restored. */
   private pending: Array<[NodeMessageInFlow, Send, Done]> | undefined = [];
   private lastKey = SINGLE_KEY;
+  /** The plan of the message being handled (see {@link Plan}). */
+  private readonly planned: Plan<M> = {
+    control: NO_CONTROL,
+    key: undefined,
+    incoming: undefined,
+    sample: undefined,
+    entry: undefined,
+    fresh: undefined,
+    learn: false,
+  };
 
   constructor(
     RED: NodeAPI,
@@ -200,12 +211,20 @@ class LearnerNode<M extends Learner> {
   }
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
-    handleInput(this.status, done, () => {
+    // handleInput's steps, without a closure per message.
+    try {
       // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
       if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
-        this.apply(this.plan(this.validate(msg)), msg, send);
+        const plan = this.planned;
+        this.validate(msg, plan);
+        this.plan(plan);
+        this.apply(plan, msg, send);
       }
-    });
+      this.status.changed();
+      done();
+    } catch (err) {
+      this.status.fail(err, done);
+    }
   }
 
   /**
@@ -213,7 +232,14 @@ class LearnerNode<M extends Learner> {
    * sample) without changing anything, so that a bad sample or model leaves every model as it was.
    * @throws SampleError, ModelError or Error naming what to fix.
    */
-  private validate(msg: NodeMessageInFlow): Checked<M> {
+  private validate(msg: NodeMessageInFlow, into: Plan<M>): void {
+    into.sample = undefined;
+    into.fresh = undefined;
+    into.learn = false;
+    into.key = undefined;
+    into.incoming = undefined;
+    into.entry = undefined;
+    into.control = NO_CONTROL;
     const controls = readControl(msg as unknown as Record<string, unknown>, this.t);
     const control = controls ?? NO_CONTROL;
     const key = this.key ? readKey(this.key, msg) : SINGLE_KEY;
@@ -227,24 +253,34 @@ class LearnerNode<M extends Learner> {
     }
     const entry = key === undefined || control.reset ? undefined : this.models.peek(key);
     if (incoming && entry) this.checkCompatible(entry, incoming, control.peer);
-    if (!hasSample) return { control, key, incoming, sample: undefined, entry };
+    if (!hasSample) {
+      into.control = control;
+      into.key = key;
+      into.incoming = incoming;
+      into.entry = entry;
+      return;
+    }
 
-    const target = this.target({ control, incoming, entry });
+    const target = this.target(control, incoming, entry);
     const sample = this.reader.read(value, target?.schema ?? null, this.input.label);
     if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
       throw new Error(
         this.t(key ? 'runtime.errors.learningOffKey' : 'runtime.errors.learningOff', { key: key ?? '' }),
       );
     }
-    return { control, key, incoming, sample, entry };
+    into.control = control;
+    into.key = key;
+    into.incoming = incoming;
+    into.sample = sample;
+    into.entry = entry;
   }
 
   /** The model a sample is read against and transformed with, before this message learns. */
-  private target({
-    control,
-    incoming,
-    entry,
-  }: Pick<Checked<M>, 'control' | 'incoming' | 'entry'>): M | undefined {
+  private target(
+    control: Readonly<Control>,
+    incoming: M | undefined,
+    entry: ModelEntry<M> | undefined,
+  ): M | undefined {
     return incoming && !control.peer ? incoming : (entry?.effective() ?? incoming);
   }
 
@@ -253,13 +289,13 @@ class LearnerNode<M extends Learner> {
    * that a sample it rejects (say, of another dimension than configured centres) leaves no empty
    * key behind.
    */
-  private plan(checked: Checked<M>): Plan<M> {
-    const { control, incoming, entry, sample } = checked;
+  private plan(plan: Plan<M>): void {
+    const { control, incoming, entry, sample } = plan;
     const learn = control.learn && this.settings.learning !== 'off';
     let fresh: M | undefined;
     if (sample) {
       const ownAfter = incoming && !control.peer ? incoming : entry?.own;
-      const target = this.target(checked);
+      const target = this.target(control, incoming, entry);
       if (ownAfter === undefined && (learn || (target === undefined && this.kind.readyWithoutData))) {
         fresh = this.kind.create(
           { dimension: sample.dimension, features: sample.features },
@@ -267,17 +303,18 @@ class LearnerNode<M extends Learner> {
         );
       }
     }
-    return { ...checked, fresh, learn };
+    plan.fresh = fresh;
+    plan.learn = learn;
   }
 
   /** Applies a plan: reset, then `msg.model`, then the sample, then export. */
   private apply(plan: Plan<M>, msg: NodeMessageInFlow, send: Send): void {
-    const { control, key, incoming, sample } = plan;
+    const { control, key, incoming, sample, fresh, learn } = plan;
     if (control.reset) this.reset(key);
     if (incoming) this.load(key!, incoming, control.peer);
     if (sample) {
-      const entry = this.adopt(key!, plan);
-      const fitted = plan.learn && entry?.own !== undefined && this.learn(key!, entry, sample);
+      const entry = this.adopt(key!, learn, fresh);
+      const fitted = learn && entry?.own !== undefined && this.learn(key!, entry, sample);
       this.emit(entry?.effective(), sample, fitted, msg, send);
     }
     if (control.exportWhat) this.export(key, control.exportWhat, send);
@@ -322,11 +359,11 @@ class LearnerNode<M extends Learner> {
   }
 
   /** The key's models for a sample, with the planned new model in place. */
-  private adopt(key: string, plan: Plan<M>): ModelEntry<M> | undefined {
-    const entry = plan.learn || plan.fresh ? this.models.obtain(key) : this.models.get(key);
+  private adopt(key: string, learn: boolean, fresh: M | undefined): ModelEntry<M> | undefined {
+    const entry = learn || fresh ? this.models.obtain(key) : this.models.get(key);
     this.lastKey = key;
-    if (entry && plan.fresh) {
-      entry.own ??= plan.fresh;
+    if (entry && fresh) {
+      entry.own ??= fresh;
       entry.changed();
       this.persistence.changed(key);
     }
