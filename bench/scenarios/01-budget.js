@@ -199,6 +199,9 @@ module.exports = {
     // built alone through lib/.
     const { StreamingPCA } = require(path.join(__dirname, '..', '..', 'dist', 'lib', 'pca'));
     const samples = 2 * D + 8;
+    // The keyed rows' nodes are stopped and their models freed before anything is weighed.
+    await deploy(RED, [null]);
+    await wait(1500);
     const alone = await growth(gc, () => {
       const models = [];
       for (let m = 0; m < MODELS; m++) {

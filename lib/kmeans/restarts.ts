@@ -239,6 +239,10 @@ function fitInOrder(
       scratch.kept(best);
       best = result;
     }
+    // Every row on its centre (a stuck sensor's identical rows, or no more distinct rows than
+    // clusters): no later restart can do strictly better, and the generator is this loop's own,
+    // so stopping here changes nothing of the result.
+    if (best.inertia === 0) break;
   }
   return { first: first!, best: best! };
 }
