@@ -54,9 +54,12 @@ async function deploy(RED, middles) {
     const nodes = middle ? [].concat(middle) : [];
     const ids = nodes.map((_, m) => id(`mid${m}`));
     flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[ids[0] || id('sink')]] });
-    nodes.forEach((node, m) =>
-      flows.push({ id: ids[m], z: tab, ...node, wires: [[ids[m + 1] || id('sink')]] }),
-    );
+    // `outputs: 2` (a learner node): its second output (models) is there but unwired, as the
+    // editor saves it.
+    nodes.forEach((node, m) => {
+      const next = [ids[m + 1] || id('sink')];
+      flows.push({ id: ids[m], z: tab, ...node, wires: node.outputs === 2 ? [next, []] : [next] });
+    });
     flows.push({ id: id('sink'), type: 'bench-sink', z: tab, wires: [] });
     const label = nodes.length ? nodes.map((node) => node.type).join(' → ') : 'baseline';
     return { src: id('src'), sink: id('sink'), label, mids: ids };

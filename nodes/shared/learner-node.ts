@@ -25,7 +25,7 @@ import { ModelPersistence, type RestoredEntry } from './persistence';
 import { listProblems, restoreEntries, saveEntry } from './saved-models';
 import { reportSettingError } from './settings';
 import { Sharing } from './sharing';
-import { StatusLine } from './status';
+import { handleInput, StatusLine } from './status';
 
 export { checkFinite, NonFiniteError, type Learner, type LearnerKind } from './learner-kind';
 export {
@@ -211,21 +211,19 @@ class LearnerNode<M extends Learner> {
   }
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
-    // handleInput's steps, without a closure per message.
-    try {
-      // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
-      if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
-        const plan = this.planned;
-        this.validate(msg, plan);
-        this.plan(plan);
-        this.apply(plan, msg, send);
-      }
-      this.status.changed();
-      done();
-    } catch (err) {
-      this.status.fail(err, done);
-    }
+    handleInput(this.status, done, this.work, msg, send);
   }
+
+  /** One message's work (made once: no closure per message). */
+  private readonly work = (msg: NodeMessageInFlow, send: Send): void => {
+    // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
+    if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
+      const plan = this.planned;
+      this.validate(msg, plan);
+      this.plan(plan);
+      this.apply(plan, msg, send);
+    }
+  };
 
   /**
    * Reads and checks everything a message carries (control properties, key, `msg.model`, the
@@ -411,10 +409,12 @@ class LearnerNode<M extends Learner> {
         if (!(err instanceof NonFiniteError)) throw err;
         throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
       }
-      send([msg, null]);
+      // A single message is output 1's; Node-RED then skips building a list of outputs when only
+      // that output is wired.
+      send(msg);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
-      send([msg, null]);
+      send(msg);
     }
   }
 
