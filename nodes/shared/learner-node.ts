@@ -409,8 +409,7 @@ class LearnerNode<M extends Learner> {
         if (!(err instanceof NonFiniteError)) throw err;
         throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
       }
-      // A single message is output 1's; Node-RED then skips building a list of outputs when only
-      // that output is wired.
+      // A single message goes to output 1, without a list of outputs built for it.
       send(msg);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
