@@ -9,7 +9,7 @@
 // models built alone.
 //
 // BENCH_BUDGET_MESSAGES sets the messages a run (default 50000), BENCH_BUDGET_ROUNDS the timed
-// rounds (default 5, after one warm-up round).
+// rounds (default 5, after one warm-up round); BENCH_BUDGET_HOPS_ONLY=1 stops after the first table.
 const v8 = require('node:v8');
 const vm = require('node:vm');
 const path = require('node:path');
@@ -237,6 +237,8 @@ module.exports = {
           `${format(100 * median(rounds.map((r) => r.flowGcShare)), 1)}% / ${format(100 * median(rounds.map((r) => r.changeFlowGcShare)), 1)}% |`,
       );
     }
+
+    if (process.env.BENCH_BUDGET_HOPS_ONLY) return;
 
     console.log(
       `\nKeys: hop CPU ns/msg with messages spread over 1 and ${KEYS.toLocaleString('en-US')} keys`,
