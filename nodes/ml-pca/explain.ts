@@ -63,6 +63,8 @@ export function explainLabels(t: Translate = englishOf('ml-pca')): ExplainLabels
 
 /** Explains the rows of a node's messages, one row at a time. */
 export class Explainer {
+  /** Each fit's limits as sent (see {@link limits}), gone with the fit. */
+  private readonly shapedLimits = new WeakMap<object, { t2: PerFeature; spe: PerFeature }>();
   /** Contributions of named features, before they are keyed by name. */
   private readonly named: PcaContributions = { t2: new Float64Array(0), spe: new Float64Array(0) };
 
@@ -98,14 +100,25 @@ export class Explainer {
     return j < 0 ? null : features ? features[j] : j;
   }
 
-  /** The model's contribution limits as a message carries them (a copy of the fit's cached ones). */
+  /**
+   * The model's contribution limits as a message carries them: made once per fit (and
+   * confidence) and frozen, so that every message until the next refit carries the same
+   * read-only object instead of a copy.
+   */
   limits(model: StreamingPCA): { t2: PerFeature; spe: PerFeature } {
     const limits = contributionLimits(model);
+    const known = this.shapedLimits.get(limits);
+    if (known !== undefined) return known;
     const features = model.schema.features;
-    return {
+    const made = {
       t2: shaped(limits.t2, features, this.labels.t2Limit),
       spe: shaped(limits.spe, features, this.labels.speLimit),
     };
+    Object.freeze(made.t2);
+    Object.freeze(made.spe);
+    Object.freeze(made);
+    this.shapedLimits.set(limits, made);
+    return made;
   }
 
   /** The explanation of `rows` (a batch: per-row arrays), whose anomaly scores `anomalies` hold. */

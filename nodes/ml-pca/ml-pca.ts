@@ -113,6 +113,18 @@ function toArray(values: ArrayLike<number>): number[] {
   return out;
 }
 
+/** Each fit's explained variance ratios as sent: one frozen array per fit, gone with the fit. */
+const ratios = new WeakMap<object, number[]>();
+
+function ratiosOf(values: Readonly<Float64Array>): number[] {
+  const known = ratios.get(values);
+  if (known !== undefined) return known;
+  const made = toArray(values);
+  Object.freeze(made);
+  ratios.set(values, made);
+  return made;
+}
+
 /** The model's key as a message carries it, for warnings; empty when there is one model. */
 function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string, t: Translate): string {
   if (!keyProperty) return '';
@@ -196,7 +208,7 @@ export = function register(RED: NodeAPI): void {
           }
           const model = gated.pca;
           const k = model.nComponents;
-          const ratio = toArray(model.explainedVarianceRatio);
+          const ratio = ratiosOf(model.explainedVarianceRatio);
           const rows = sample.rows;
           let result: PcaResult;
           let scores: number[][];
