@@ -84,6 +84,34 @@ export function setupLearnerNode<M extends Learner>(
   new LearnerNode(RED, node, settings, kind, t);
 }
 
+/**
+ * Node-RED sends a single message straight down the one wire of a node that has exactly one
+ * (`_wire`, set by `Node.updateWires`, the same in Node-RED 4 and 5), and through its general
+ * path, which builds lists of outputs and send events, otherwise. A learner has two outputs and its
+ * second (models) is mostly unwired: when only output 1 has a wire, and it has one, this lets the
+ * results take the straight path too. Models, sent as a list of outputs, still take the general one.
+ */
+function shortcutSingleWire(node: Node): void {
+  const wired = node as unknown as {
+    wires: string[][];
+    _wire?: string;
+    updateWires(wires: string[][]): void;
+  };
+  const shortcut = (): void => {
+    const wires = wired.wires;
+    if (wired._wire !== undefined || !Array.isArray(wires) || wires[0]?.length !== 1) return;
+    for (let output = 1; output < wires.length; output++) if (wires[output].length > 0) return;
+    wired._wire = wires[0][0];
+  };
+  const update = wired.updateWires;
+  if (typeof update !== 'function') return;
+  wired.updateWires = function (this: typeof wired, wires: string[][]): void {
+    update.call(this, wires);
+    shortcut();
+  };
+  shortcut();
+}
+
 class LearnerNode<M extends Learner> {
   private readonly input: MessageProperty;
   private readonly key: MessageProperty | undefined;
@@ -149,6 +177,7 @@ class LearnerNode<M extends Learner> {
     );
     this.persistence.onChanged = (key) => this.sharing.touched(key);
 
+    shortcutSingleWire(node);
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (this.pending) this.pending.push([msg, send, done]);
       else this.handle(msg, send, done);
