@@ -68,26 +68,28 @@ async function deploy(RED, middles) {
   const flows = [{ id: tab, type: 'tab', label: 'bench' }];
   const chains = middles.map((middle, c) => {
     const id = (name) => `${name}-${deployments}-${c}`;
-    const nodes = middle ? [middle].flat() : [];
-    const ids = nodes.map((_, n) => id(`mid${n}`));
-    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[ids[0] ?? id('sink')]] });
-    nodes.forEach((node, n) =>
-      flows.push({ id: ids[n], z: tab, ...node, wires: [[ids[n + 1] ?? id('sink')]] }),
-    );
+    // A middle is one node or an array of nodes wired one after the other.
+    const nodes = middle ? [].concat(middle) : [];
+    const ids = nodes.map((_, m) => id(`mid${m}`));
+    flows.push({ id: id('src'), type: 'bench-source', z: tab, wires: [[ids[0] || id('sink')]] });
+    // `outputs: 2` (a learner node): its second output (models) is there but unwired, as the
+    // editor saves it.
+    nodes.forEach((node, m) => {
+      const next = [ids[m + 1] || id('sink')];
+      flows.push({ id: ids[m], z: tab, ...node, wires: node.outputs === 2 ? [next, []] : [next] });
+    });
     flows.push({ id: id('sink'), type: 'bench-sink', z: tab, wires: [] });
-    return {
-      src: id('src'),
-      sink: id('sink'),
-      label: nodes.map((node) => node.type).join(' → ') || 'baseline',
-    };
+    const label = nodes.length ? nodes.map((node) => node.type).join(' → ') : 'baseline';
+    return { src: id('src'), sink: id('sink'), label, mids: ids };
   });
   deployments += 1;
   const started = new Promise((resolve) => RED.events.once('flows:started', resolve));
   await RED.runtime.flows.setFlows({ flows: { flows }, deploymentType: 'full' });
   await started;
-  return chains.map(({ src, sink, label }) => ({
+  return chains.map(({ src, sink, label, mids }) => ({
     source: RED.nodes.getNode(src),
     sink: RED.nodes.getNode(sink),
+    middles: mids.map((mid) => RED.nodes.getNode(mid)),
     label,
   }));
 }
@@ -170,7 +172,7 @@ async function main() {
     logListeners.add(listener);
     return () => logListeners.delete(listener);
   };
-  const context = { RED, deploy, onLog, samplePool, CHANGE_NODE, MESSAGES };
+  const context = { RED, samplePool, CHANGE_NODE, MESSAGES, REPEATS, deploy, runOnce, median, format, onLog };
   console.log(`Node-RED ${RED.version()} on Node ${process.version}, ${os.cpus()[0].model}`);
   if (scenarios.some((scenario) => scenario.rows)) {
     console.log(

@@ -122,11 +122,24 @@ export function summarize(
   values: ArrayLike<number>,
   aggregates: readonly AggregateName[],
 ): (number | null)[] {
+  return summarizeInto(values, aggregates, new Array<number | null>(aggregates.length), 0);
+}
+
+/**
+ * {@link summarize}, written into `out` from `at` (a window's payload being built, so that no
+ * array per feature is made).
+ * @returns `out`.
+ */
+export function summarizeInto<T extends { [i: number]: number | null }>(
+  values: ArrayLike<number>,
+  aggregates: readonly AggregateName[],
+  out: T,
+  at: number,
+): T {
   const n = values.length;
-  const out = new Array<number | null>(aggregates.length);
   if (n === 0) {
     for (let a = 0; a < aggregates.length; a++) {
-      out[a] = aggregates[a] === 'count' || aggregates[a] === 'sum' ? 0 : null;
+      out[at + a] = aggregates[a] === 'count' || aggregates[a] === 'sum' ? 0 : null;
     }
     return out;
   }
@@ -136,7 +149,7 @@ export function summarize(
   if (needSum) sum = compensatedSum(values);
   if (aggregates.includes('mean') || aggregates.includes('std')) mean = refinedMean(values, sum);
   for (let a = 0; a < aggregates.length; a++) {
-    out[a] = statistic(aggregates[a], values, sum, mean);
+    out[at + a] = statistic(aggregates[a], values, sum, mean);
   }
   return out;
 }

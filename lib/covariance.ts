@@ -9,6 +9,7 @@
  * merged by Chan et al.'s pairwise formula, which keeps full precision far from zero, unlike `E[xxᵀ] − x̄x̄ᵀ`.
  */
 import { chunkRows } from './chunks';
+import { upperProducts } from './comoments';
 import { updateInChunks } from './forgetting';
 import type { BatchRows } from './matrix';
 import { checkShape } from './moments';
@@ -216,69 +217,5 @@ export class RunningCovariance {
   /** An independent copy. */
   clone(): RunningCovariance {
     return RunningCovariance.fromState(this, this.decay);
-  }
-}
-
-/**
- * The upper triangle of `comoment` (d × d) from `d` columns of `count` values each: entry (i, j) is
- * the dot product of column i of `weighted` and column j of `centred`. Apart from the rest of the
- * batch update so that V8 optimises this loop nest on its own (it ran at half speed inside it).
- */
-function upperProducts(
-  weighted: Float64Array,
-  centred: Float64Array,
-  count: number,
-  d: number,
-  comoment: Float64Array,
-): void {
-  // Two by two entries a sweep: four values read serve four products.
-  let i = 0;
-  for (; i + 1 < d; i += 2) {
-    const a0 = i * count;
-    const a1 = a0 + count;
-    const row0 = i * d;
-    const row1 = row0 + d;
-    let j = i;
-    for (; j + 1 < d; j += 2) {
-      const b0 = j * count;
-      const b1 = b0 + count;
-      let s00 = 0;
-      let s01 = 0;
-      let s10 = 0;
-      let s11 = 0;
-      for (let r = 0; r < count; r++) {
-        const x0 = weighted[a0 + r];
-        const x1 = weighted[a1 + r];
-        const y0 = centred[b0 + r];
-        const y1 = centred[b1 + r];
-        s00 += x0 * y0;
-        s01 += x0 * y1;
-        s10 += x1 * y0;
-        s11 += x1 * y1;
-      }
-      comoment[row0 + j] = s00;
-      comoment[row0 + j + 1] = s01;
-      // On the diagonal block, (i + 1, i) is below it: merge reads only the upper triangle.
-      if (j > i) comoment[row1 + j] = s10;
-      comoment[row1 + j + 1] = s11;
-    }
-    if (j < d) {
-      const b0 = j * count;
-      let s0 = 0;
-      let s1 = 0;
-      for (let r = 0; r < count; r++) {
-        const y = centred[b0 + r];
-        s0 += weighted[a0 + r] * y;
-        s1 += weighted[a1 + r] * y;
-      }
-      comoment[row0 + j] = s0;
-      comoment[row1 + j] = s1;
-    }
-  }
-  if (i < d) {
-    const a0 = i * count;
-    let s0 = 0;
-    for (let r = 0; r < count; r++) s0 += weighted[a0 + r] * centred[a0 + r];
-    comoment[i * d + i] = s0;
   }
 }

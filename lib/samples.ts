@@ -19,7 +19,10 @@ export interface Schema {
   readonly features: readonly string[] | null;
 }
 
-/** A validated sample or batch. */
+/**
+ * A validated sample or batch. The object {@link SampleReader.read} returns for a single sample is
+ * the reader's own and is filled anew by its next read: use it before reading again.
+ */
 export interface Sample {
   readonly shape: SampleShape;
   readonly batch: boolean;
@@ -196,6 +199,14 @@ export class SampleReader {
   /** What this reader's messages call what its samples feed (see HOLDER_WORDS). */
   private readonly noun: SampleHolder;
   private scratch = new Float64Array(0);
+  /** The result of every single-sample read (see {@link Sample}): one message, no allocation. */
+  private readonly single: {
+    shape: SampleShape;
+    batch: false;
+    rows: [ArrayLike<number>];
+    dimension: number;
+    features: readonly string[] | null;
+  } = { shape: 'array', batch: false, rows: [this.scratch], dimension: 0, features: null };
 
   /**
    * @param features the node's configured feature names (fixing selection and order), or null.
@@ -228,7 +239,7 @@ export class SampleReader {
       if (!(value <= MAX_MAGNITUDE && value >= -MAX_MAGNITUDE)) throw badValue(where, value);
       this.expectDimension(schema, 1, where);
       this.ensureScratch(1)[0] = value;
-      return { shape: 'number', batch: false, rows: [this.scratch], dimension: 1, features: null };
+      return this.one('number', this.scratch, 1, null);
     }
     if (Array.isArray(value)) {
       if (value.length === 0) {
@@ -259,7 +270,7 @@ export class SampleReader {
       const features = this.objectFeatures(value, schema, where);
       const row = this.ensureScratch(features.length);
       this.extract(value, features, row, where);
-      return { shape: 'object', batch: false, rows: [row], dimension: features.length, features };
+      return this.one('object', row, features.length, features);
     }
     if (value === undefined) {
       throw new SampleError(`${where} is missing. ${HOW_TO_SEND}`);
@@ -272,13 +283,21 @@ export class SampleReader {
     this.checkWidth(value.length, where);
     this.checkNumbers(value, where);
     this.expectDimension(schema, value.length, where);
-    return {
-      shape: 'array',
-      batch: false,
-      rows: [value as ArrayLike<number>],
-      dimension: value.length,
-      features: schema?.features ?? this.configured,
-    };
+    return this.one('array', value as ArrayLike<number>, value.length, schema?.features ?? this.configured);
+  }
+
+  private one(
+    shape: SampleShape,
+    row: ArrayLike<number>,
+    dimension: number,
+    features: readonly string[] | null,
+  ): Sample {
+    const single = this.single;
+    single.shape = shape;
+    single.rows[0] = row;
+    single.dimension = dimension;
+    single.features = features;
+    return single;
   }
 
   private ensureScratch(length: number): Float64Array {

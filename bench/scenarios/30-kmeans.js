@@ -138,6 +138,31 @@ function timeSklearn(flat, repeats) {
 
 const format = (seconds) => `${(seconds * 1000).toFixed(1)} ms`;
 
+/**
+ * A stuck sensor: every warm-up sample of a key identical (d = 16, the default warm-up of 10·k =
+ * 30 samples, 10 restarts). Milliseconds per key of the warm-up, learned one sample at a time as
+ * the node does, median of 5 rounds of 200 keys after one round that warms up the JIT.
+ */
+function stuckSensor() {
+  const { StreamingKMeans } = require(path.resolve(__dirname, '..', '..', 'dist', 'lib', 'kmeans'));
+  const d = 16;
+  const keys = 200;
+  const row = Array.from({ length: d }, (_, j) => 20 + j / 10);
+  const rounds = [];
+  for (let r = 0; r <= 5; r++) {
+    const begin = process.hrtime.bigint();
+    for (let key = 0; key < keys; key++) {
+      const model = new StreamingKMeans({ dimension: d, features: null }, { k: 3, restarts: RESTARTS });
+      for (let i = 0; i < 30; i++) model.learnOne(row);
+    }
+    if (r > 0) rounds.push(Number(process.hrtime.bigint() - begin) / 1e6 / keys);
+  }
+  console.log(
+    `\nStuck sensor (30 identical warm-up samples, d = ${d}, k = 3, ${RESTARTS} restarts): ` +
+      `${median(rounds).toFixed(2)} ms per key (range ${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)})`,
+  );
+}
+
 module.exports = {
   title: 'ml-kmeans (given centres, single array samples) vs change',
   rows({ samplePool }) {
@@ -166,6 +191,7 @@ module.exports = {
     return rows;
   },
   async extra() {
+    stuckSensor();
     const repeats = Math.max(1, Number(process.env.BENCH_REPEATS || 3));
     const { flat, rows } = blobs(BATCH_ROWS);
     console.log(

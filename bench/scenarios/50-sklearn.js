@@ -15,7 +15,7 @@ const { prng, gaussian } = require('../../test/support/random');
 const ROWS = Number(process.env.BENCH_PIPELINE_ROWS || 100000);
 const REPEATS = Number(process.env.BENCH_REPEATS || 5);
 const DIMENSIONS = [10, 64];
-const PYTHONS = ['/usr/bin/python3', 'python3'];
+const PYTHONS = ['/usr/bin/python3', '/usr/local/bin/python3', 'python3'];
 const SCRIPT = path.join(__dirname, '..', 'sklearn_pipeline.py');
 
 /** A collection before each timed run, as the Python side does, so no run pays for another's garbage. */
@@ -48,19 +48,32 @@ function clusters(n, d, seed = 12345) {
   return values;
 }
 
+/** Release numbers compared part by part: 1.10.0 is newer than 1.9.2. */
+function newer(a, b) {
+  const pa = a.split(/[.+-]/).map((part) => Number.parseInt(part, 10) || 0);
+  const pb = b.split(/[.+-]/).map((part) => Number.parseInt(part, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) > (pb[i] ?? 0);
+  }
+  return false;
+}
+
+/** The python3 with the newest scikit-learn among BENCH_PYTHON and the usual places, or null. */
 function findPython() {
-  for (const python of PYTHONS) {
+  let found = null;
+  const candidates = [process.env.BENCH_PYTHON, ...PYTHONS].filter(Boolean);
+  for (const python of new Set(candidates)) {
     try {
       const version = execFileSync(python, ['-c', 'import sklearn; print(sklearn.__version__)'], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      return { python, version: version.trim() };
+      }).trim();
+      if (found === null || newer(version, found.version)) found = { python, version };
     } catch {
       // not this one
     }
   }
-  return null;
+  return found;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

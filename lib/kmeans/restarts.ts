@@ -193,6 +193,8 @@ export function fitCenters(
 ): LloydResult {
   if (start) return lloyd(data, n, rowWeights, start, null, settings);
   const { k, d, restarts } = settings;
+  const still = identicalRowsFit(data, n, rowWeights, k, d);
+  if (still !== null) return still;
   lastWorkerRestarts = 0;
   const thread = availableWorker(n, d, restarts);
   let fit: { first: Float64Array; best: LloydResult } | null = null;
@@ -218,6 +220,27 @@ export function fitCenters(
   return kept;
 }
 
+/**
+ * The fit of rows that are all the same (a stuck sensor's warm-up), or `null` when two differ:
+ * every centre on the row, every row in cluster 0, inertia 0. Nothing can move there, yet Lloyd
+ * would relocate the empty clusters back and forth (a mean of copies of a value that is not exact
+ * in binary is not always that value) until `maxIter`, on every restart.
+ */
+function identicalRowsFit(
+  data: Float64Array,
+  n: number,
+  rowWeights: Float64Array,
+  k: number,
+  d: number,
+): LloydResult | null {
+  for (let i = d; i < n * d; i++) if (data[i] !== data[i % d]) return null;
+  const centers = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) for (let f = 0; f < d; f++) centers[c * d + f] = data[f];
+  const weights = new Float64Array(k);
+  for (let i = 0; i < n; i++) weights[0] += rowWeights[i];
+  return { centers, labels: new Int32Array(n), weights, nIter: 1, inertia: 0 };
+}
+
 /** The restarts one after another on this thread, from one generator. */
 function fitInOrder(
   data: Float64Array,
@@ -239,6 +262,10 @@ function fitInOrder(
       scratch.kept(best);
       best = result;
     }
+    // Every row on its centre (a stuck sensor's identical rows, or no more distinct rows than
+    // clusters): no later restart can do strictly better, and the generator is this loop's own,
+    // so stopping here changes nothing of the result.
+    if (best.inertia === 0) break;
   }
   return { first: first!, best: best! };
 }

@@ -26,6 +26,12 @@ export interface PcaContributions {
   spe: Float64Array;
 }
 
+/** Where {@link contributions} may write: typed arrays, or plain arrays a message carries. */
+export interface ContributionsInto {
+  t2: { [j: number]: number };
+  spe: { [j: number]: number };
+}
+
 /** Per-feature contribution limits of a model at its confidence, in feature order. */
 export interface PcaContributionLimits {
   t2: Float64Array;
@@ -38,8 +44,25 @@ export function emptyContributions(dimension: number): PcaContributions {
 }
 
 /**
+ * Scratch of {@link project} and {@link contributions}, overwritten by every call: they run
+ * synchronously and call nothing that could call them again, so one set serves every model and
+ * a message's explanation allocates nothing but what it sends.
+ */
+const scratch: { centred: Float64Array; scores: Float64Array; whitened: Float64Array } = {
+  centred: new Float64Array(16),
+  scores: new Float64Array(4),
+  whitened: new Float64Array(4),
+};
+
+/** `buffer` when it holds `length` values, else a larger one (kept as the new scratch). */
+function atLeast(buffer: Float64Array, length: number): Float64Array {
+  return buffer.length >= length ? buffer : new Float64Array(Math.max(length, 2 * buffer.length));
+}
+
+/**
  * `x` centred on the model's mean and its scores on the kept components, summed in the order the
- * model sums them, so that the SPE contributions add up to its SPE to the last bit.
+ * model sums them, so that the SPE contributions add up to its SPE to the last bit. The arrays are
+ * the module's scratch (longer than d and k): read them before the next call.
  */
 function project(
   model: StreamingPCA,
@@ -48,16 +71,16 @@ function project(
 ): { centred: Float64Array; scores: Float64Array } {
   const d = model.schema.dimension;
   const mean = model.mean;
-  const centred = new Float64Array(d);
+  const centred = (scratch.centred = atLeast(scratch.centred, d));
   for (let j = 0; j < d; j++) centred[j] = x[j] - mean[j];
-  const scores = new Float64Array(basis.k);
+  const scores = (scratch.scores = atLeast(scratch.scores, basis.k));
   for (let a = 0; a < basis.k; a++) {
     const v = basis.vectors[a];
     let s = 0;
     for (let j = 0; j < d; j++) s += centred[j] * v[j];
     scores[a] = s;
   }
-  return { centred, scores };
+  return scratch;
 }
 
 function basisOf(model: StreamingPCA): PcaBasis {
@@ -72,18 +95,18 @@ function basisOf(model: StreamingPCA): PcaBasis {
  * at most its statistic, which the model keeps finite.
  * @param model a model that has learned at least one sample.
  * @param x a sample of `model.schema.dimension` values.
- * @param into receives both vectors; returned.
+ * @param into receives both vectors (d values each; plain arrays too); returned.
  */
-export function contributions(
+export function contributions<C extends ContributionsInto = PcaContributions>(
   model: StreamingPCA,
   x: ArrayLike<number>,
-  into: PcaContributions = emptyContributions(model.schema.dimension),
-): PcaContributions {
+  into: C = emptyContributions(model.schema.dimension) as unknown as C,
+): C {
   const basis = basisOf(model);
   const d = model.schema.dimension;
   const { k, vectors, inverseVariance } = basis;
   const { centred, scores } = project(model, basis, x);
-  const whitened = new Float64Array(k);
+  const whitened = (scratch.whitened = atLeast(scratch.whitened, k));
   for (let a = 0; a < k; a++) {
     // Zero stays zero (no move along a component of no variance), never 0 · ∞.
     whitened[a] = scores[a] === 0 ? 0 : scores[a] * Math.sqrt(inverseVariance[a]);

@@ -8,7 +8,7 @@ export { PCA_DEFAULTS, PCA_TYPE } from './options';
 export type { PcaAnomaly, PcaModelJSON, PcaOptions } from './options';
 export { MIN_T2_VARIANCE, speLimit, t2Limit } from './limits';
 export { contributionLimits, contributions, emptyContributions, topFeature } from './contributions';
-export type { PcaContributionLimits, PcaContributions } from './contributions';
+export type { ContributionsInto, PcaContributionLimits, PcaContributions } from './contributions';
 export type { PcaBasis } from './fit';
 export { NormalOnlyPCA } from './normal-only';
 export { normalOnlyState } from './normal-only';

@@ -32,6 +32,16 @@ export class Rows {
     this.tags = tagged ? new Int32Array(rows) : null;
   }
 
+  /** Empties the rows and makes room for `rows` of them; returns this. */
+  clear(rows: number): this {
+    this.length = 0;
+    this.sorted = true;
+    this.minTime = Infinity;
+    this.maxTime = -Infinity;
+    this.reserve(rows);
+    return this;
+  }
+
   private reserve(rows: number): void {
     if (rows <= this.times.length) return;
     const capacity = Math.max(rows, this.times.length * 2);
@@ -178,9 +188,17 @@ export class Ring {
     this.fresh++;
   }
 
-  /** A copy of every row held, oldest first: the only place a count window copies its buffer. */
-  snapshot(): Rows {
-    const rows = new Rows(this.width, this.tags !== null, this.length);
+  /**
+   * A copy of every row held, oldest first: the only place a count window copies its buffer.
+   * @param into rows of the same width and tagging to copy into (their rows replaced), so that a
+   *   window shaped at once needs no new buffer; new rows when not given or not alike.
+   */
+  snapshot(into?: Rows): Rows {
+    const tagged = this.tags !== null;
+    const rows =
+      into !== undefined && into.width === this.width && (into.tags !== null) === tagged
+        ? into.clear(this.length)
+        : new Rows(this.width, tagged, this.length);
     this.copyOut(0, this.length, rows.times, rows.values, rows.tags);
     rows.length = this.length;
     let min = Infinity;

@@ -4,12 +4,17 @@
  * smallest and largest time of its samples (first and last arrival with arrival time). They
  * close when full, never by the clock.
  */
-import { Ring } from './buffers';
+import { Ring, Rows } from './buffers';
 import type { EmittedWindow, Group, SampleRows, Timeliness, WindowSink, Windowing } from './types';
 
 export class CountWindows implements Windowing {
   readonly closesByTime = false;
   readonly lifetime = 0;
+  /**
+   * The copy a full window is emitted from: the sink shapes it before `insert` goes on, and keeps
+   * nothing of it, so one buffer serves every window (of the last width seen).
+   */
+  private scratch: Rows | undefined;
 
   constructor(
     private readonly size: number,
@@ -47,7 +52,7 @@ export class CountWindows implements Windowing {
       ring.push(time, rows[i], tag);
       group.held++;
       if (ring.length === size) {
-        const window = ring.snapshot();
+        const window = (this.scratch = ring.snapshot(this.scratch));
         // Keep only the overlap: the rows the next window shares.
         ring.drop(step);
         group.held -= step;

@@ -2,7 +2,7 @@
  * What a window of whole samples becomes: the batch of its samples in their own form, one flat
  * vector, or per-feature aggregates. Values go out as plain arrays and objects (JSON, not typed).
  */
-import { aggregateNames, summarize, type AggregateName } from '../aggregate';
+import { aggregateNames, summarizeInto, type AggregateName } from '../aggregate';
 import type { Rows } from './buffers';
 import type { ResolvedWindowOptions } from './options';
 import type { Layout } from './types';
@@ -27,22 +27,25 @@ export function shapeWindow(
     }
     return batch;
   }
-  const stats: (number | null)[][] = [];
-  const column = new Float64Array(n);
+  // Every feature's aggregates in one array, feature by feature: what an array sample sends.
+  const m = o.aggregates.length;
+  const stats = new Array<number | null>(d * m);
+  // Windows of a node mostly hold the same number of rows: the column is kept at that length.
+  const column = (columnScratch = columnScratch.length === n ? columnScratch : new Float64Array(n));
   for (let j = 0; j < d; j++) {
     for (let i = 0; i < n; i++) column[i] = values[i * d + j];
-    stats.push(summarize(column, o.aggregates));
+    summarizeInto(column, o.aggregates, stats, j * m);
   }
-  if (o.aggregates.length === 1) {
-    if (layout.shape === 'number') return stats[0][0];
-    if (layout.shape === 'array') return stats.map((s) => s[0]);
-    return namedRow(
-      layout.names,
-      stats.map((s) => s[0]),
-    );
+  if (m === 1) {
+    if (layout.shape === 'number') return stats[0];
+    if (layout.shape === 'array') return stats;
+    return namedRow(layout.names, stats);
   }
-  return namedRow(aggregateNames(layout.names, o.aggregates), stats.flat());
+  return namedRow(aggregateNames(layout.names, o.aggregates), stats);
 }
+
+/** One feature's values of the window being shaped (windows are shaped one at a time). */
+let columnScratch = new Float64Array(0);
 
 /**
  * Aggregates of a feature that had no reading in the window: `count` and `sum` are those of the

@@ -158,7 +158,10 @@ export type SampleRows = ArrayLike<ArrayLike<number>>;
 
 /** Where a mode sends what it closes. */
 export interface WindowSink {
-  /** A closed window of `group`. */
+  /**
+   * A closed window of `group`. `rows` may be a buffer the mode reuses for its next window: read
+   * them here, keep nothing of them.
+   */
   emit(group: Group, rows: Rows, start: number, end: number): void;
   /** A run of `windows` empty windows of `key`, from `from` to `to`, was skipped, not sent. */
   skipped(key: WindowKey, from: number, to: number, windows: number): void;

@@ -2,13 +2,17 @@
  * The explanation `ml-pca` adds to `msg.pca`: per-feature contributions to T² and SPE, the feature
  * to blame and the contribution limits (docs/anomaly.md), shaped as the input is (keyed by feature
  * name when the features are named).
+ *
+ * One {@link Explainer} per node serves every message: what it builds is what the message carries
+ * (the contributions written straight into the arrays sent, the limits copied from the fit's cached
+ * ones), with no intermediate per-message buffers.
  */
 import {
   contributionLimits,
   contributions,
-  emptyContributions,
   topFeature,
   type PcaAnomaly,
+  type PcaContributions,
   type StreamingPCA,
 } from '../../lib/pca';
 import { englishOf, type Translate } from '../shared/i18n';
@@ -25,11 +29,17 @@ export interface PcaExplanation {
   contributionLimits: { t2: PerFeature; spe: PerFeature };
 }
 
+/** `values` as a message carries them: a plain array, or an object keyed by `features`. */
 function shaped(values: ArrayLike<number>, features: readonly string[] | null, what: string): PerFeature {
   checkFinite(values, what);
-  if (features === null) return Array.from(values);
+  const d = values.length;
+  if (features === null) {
+    const out = new Array<number>(d);
+    for (let j = 0; j < d; j++) out[j] = values[j];
+    return out;
+  }
   const out: Record<string, number> = {};
-  features.forEach((name, j) => (out[name] = values[j]));
+  for (let j = 0; j < d; j++) out[features[j]] = values[j];
   return out;
 }
 
@@ -51,40 +61,81 @@ export function explainLabels(t: Translate = englishOf('ml-pca')): ExplainLabels
   };
 }
 
-/** Collects the explanation of the rows of one message, one row at a time. */
+/** Explains the rows of a node's messages, one row at a time. */
 export class Explainer {
-  private readonly t2: PerFeature[] = [];
-  private readonly spe: PerFeature[] = [];
-  private readonly top: Array<string | number | null> = [];
-  private readonly features: readonly string[] | null;
+  /** Each fit's limits as sent (see {@link limits}), gone with the fit. */
+  private readonly shapedLimits = new WeakMap<object, { t2: PerFeature; spe: PerFeature }>();
+  /** Contributions of named features, before they are keyed by name. */
+  private readonly named: PcaContributions = { t2: new Float64Array(0), spe: new Float64Array(0) };
 
   /** @param labels what a non-finite value was, for the error (see {@link explainLabels}). */
-  constructor(
-    private readonly model: StreamingPCA,
-    private readonly labels: ExplainLabels = explainLabels(),
-  ) {
-    this.features = model.schema.features;
-  }
+  constructor(private readonly labels: ExplainLabels = explainLabels()) {}
 
-  /** Adds the row `x`, whose scores `anomaly` holds. */
-  add(x: ArrayLike<number>, anomaly: PcaAnomaly): void {
-    const c = contributions(this.model, x, emptyContributions(this.model.schema.dimension));
-    this.t2.push(shaped(c.t2, this.features, this.labels.t2));
-    this.spe.push(shaped(c.spe, this.features, this.labels.spe));
-    const j = topFeature(this.model, x, anomaly);
-    this.top.push(j < 0 ? null : this.features ? this.features[j] : j);
-  }
-
-  /** The explanation of the rows added: per-row arrays when `batch`. */
-  result(batch: boolean): PcaExplanation {
-    const limits = contributionLimits(this.model);
+  /** The T² and SPE contributions of row `x` as a message carries them. */
+  contributions(model: StreamingPCA, x: ArrayLike<number>): { t2: PerFeature; spe: PerFeature } {
+    const d = model.schema.dimension;
+    const features = model.schema.features;
+    if (features === null) {
+      const c = contributions(model, x, { t2: new Array<number>(d), spe: new Array<number>(d) });
+      checkFinite(c.t2, this.labels.t2);
+      checkFinite(c.spe, this.labels.spe);
+      return c;
+    }
+    const named = this.named;
+    if (named.t2.length !== d) {
+      named.t2 = new Float64Array(d);
+      named.spe = new Float64Array(d);
+    }
+    contributions(model, x, named);
     return {
-      contributions: batch ? { t2: this.t2, spe: this.spe } : { t2: this.t2[0], spe: this.spe[0] },
-      top: batch ? this.top : this.top[0],
-      contributionLimits: {
-        t2: shaped(limits.t2, this.features, this.labels.t2Limit),
-        spe: shaped(limits.spe, this.features, this.labels.speLimit),
-      },
+      t2: shaped(named.t2, features, this.labels.t2),
+      spe: shaped(named.spe, features, this.labels.spe),
     };
+  }
+
+  /** The feature to blame for row `x`, whose scores `anomaly` holds: its name or index, or null. */
+  top(model: StreamingPCA, x: ArrayLike<number>, anomaly: PcaAnomaly): string | number | null {
+    const j = topFeature(model, x, anomaly);
+    const features = model.schema.features;
+    return j < 0 ? null : features ? features[j] : j;
+  }
+
+  /**
+   * The model's contribution limits as a message carries them: made once per fit (and
+   * confidence) and frozen, so that every message until the next refit carries the same
+   * read-only object instead of a copy.
+   */
+  limits(model: StreamingPCA): { t2: PerFeature; spe: PerFeature } {
+    const limits = contributionLimits(model);
+    const known = this.shapedLimits.get(limits);
+    if (known !== undefined) return known;
+    const features = model.schema.features;
+    const made = {
+      t2: shaped(limits.t2, features, this.labels.t2Limit),
+      spe: shaped(limits.spe, features, this.labels.speLimit),
+    };
+    Object.freeze(made.t2);
+    Object.freeze(made.spe);
+    Object.freeze(made);
+    this.shapedLimits.set(limits, made);
+    return made;
+  }
+
+  /** The explanation of `rows` (a batch: per-row arrays), whose anomaly scores `anomalies` hold. */
+  batch(
+    model: StreamingPCA,
+    rows: ReadonlyArray<ArrayLike<number>>,
+    anomalies: PcaAnomaly[],
+  ): PcaExplanation {
+    const t2: PerFeature[] = new Array<PerFeature>(rows.length);
+    const spe: PerFeature[] = new Array<PerFeature>(rows.length);
+    const top = new Array<string | number | null>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const c = this.contributions(model, rows[i]);
+      t2[i] = c.t2;
+      spe[i] = c.spe;
+      top[i] = this.top(model, rows[i], anomalies[i]);
+    }
+    return { contributions: { t2, spe }, top, contributionLimits: this.limits(model) };
   }
 }

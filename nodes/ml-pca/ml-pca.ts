@@ -132,6 +132,18 @@ function toArray(values: ArrayLike<number>): number[] {
   return out;
 }
 
+/** Each fit's explained variance ratios as sent: one frozen array per fit, gone with the fit. */
+const ratios = new WeakMap<object, number[]>();
+
+function ratiosOf(values: Readonly<Float64Array>): number[] {
+  const known = ratios.get(values);
+  if (known !== undefined) return known;
+  const made = toArray(values);
+  Object.freeze(made);
+  ratios.set(values, made);
+  return made;
+}
+
 /** The model's key as a message carries it, for warnings; empty when there is one model. */
 function keyOf(RED: NodeAPI, msg: NodeMessage, keyProperty: string, t: Translate): string {
   if (!keyProperty) return '';
@@ -258,7 +270,10 @@ export = function register(RED: NodeAPI): void {
         alarm,
       });
       // Looked up once: a message's errors name them, but most messages have none.
-      const labels = explainLabels(t);
+      const explainer = new Explainer(explainLabels(t));
+      // The scores of a single sample, filled anew by every message (only what is sent is new).
+      const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
+      const single: number[][] = [[]];
       const what = {
         score: t('runtime.values.score'),
         t2: t('runtime.values.t2'),
@@ -302,40 +317,72 @@ export = function register(RED: NodeAPI): void {
           }
           const model = gated.pca;
           const k = model.nComponents;
-          const anomaly: PcaAnomaly = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
-          const ratio = toArray(model.explainedVarianceRatio);
-          const explainer = new Explainer(model, labels);
+          const ratio = ratiosOf(model.explainedVarianceRatio);
           const rows = sample.rows;
-          const t2 = new Array<number>(rows.length);
-          const spe = new Array<number>(rows.length);
-          const flags = new Array<boolean>(rows.length);
-          const scores = rows.map((row, i) => {
-            const out = model.transform(row, new Array<number>(k), anomaly);
-            t2[i] = anomaly.t2;
-            spe[i] = anomaly.spe;
-            flags[i] = anomaly.anomaly;
-            explainer.add(row, anomaly);
-            return out;
-          });
           const batch = sample.batch;
           const verdicts = gated.state.verdicts;
-          const result: PcaResult = {
-            t2: batch ? t2 : t2[0],
-            spe: batch ? spe : spe[0],
-            t2Limit: limit(anomaly.t2Limit),
-            speLimit: limit(anomaly.speLimit),
-            anomaly: batch ? flags : flags[0],
-            ...explainer.result(batch),
-            explainedVarianceRatio: ratio,
-            n: model.samplesSeen,
-            alarm: batch ? verdicts.alarm.slice(0, rows.length) : verdicts.alarm[0],
-            alarmLevel: batch ? verdicts.level.slice(0, rows.length) : verdicts.level[0],
-            alarmEvent: null,
-            learning: batch ? verdicts.learning.slice(0, rows.length) : verdicts.learning[0],
-          };
-          for (const row of scores) checkFinite(row, what.score);
-          checkFinite(t2, what.t2);
-          checkFinite(spe, what.spe);
+          let result: PcaResult;
+          let scores: number[][];
+          if (batch) {
+            const t2 = new Array<number>(rows.length);
+            const spe = new Array<number>(rows.length);
+            const flags = new Array<boolean>(rows.length);
+            const anomalies = new Array<PcaAnomaly>(rows.length);
+            scores = new Array<number[]>(rows.length);
+            for (let i = 0; i < rows.length; i++) {
+              const scored = { t2: 0, spe: 0, t2Limit: 0, speLimit: 0, anomaly: false };
+              scores[i] = model.transform(rows[i], new Array<number>(k), scored);
+              t2[i] = scored.t2;
+              spe[i] = scored.spe;
+              flags[i] = scored.anomaly;
+              anomalies[i] = scored;
+            }
+            const explanation = explainer.batch(model, rows, anomalies);
+            const last = anomalies[rows.length - 1];
+            result = {
+              t2,
+              spe,
+              t2Limit: limit(last.t2Limit),
+              speLimit: limit(last.speLimit),
+              anomaly: flags,
+              contributions: explanation.contributions,
+              top: explanation.top,
+              contributionLimits: explanation.contributionLimits,
+              explainedVarianceRatio: ratio,
+              n: model.samplesSeen,
+              alarm: verdicts.alarm.slice(0, rows.length),
+              alarmLevel: verdicts.level.slice(0, rows.length),
+              alarmEvent: null,
+              learning: verdicts.learning.slice(0, rows.length),
+            };
+            for (const row of scores) checkFinite(row, what.score);
+            checkFinite(t2, what.t2);
+            checkFinite(spe, what.spe);
+          } else {
+            const row = rows[0];
+            const score = model.transform(row, new Array<number>(k), anomaly);
+            scores = single;
+            single[0] = score;
+            result = {
+              t2: anomaly.t2,
+              spe: anomaly.spe,
+              t2Limit: limit(anomaly.t2Limit),
+              speLimit: limit(anomaly.speLimit),
+              anomaly: anomaly.anomaly,
+              contributions: explainer.contributions(model, row),
+              top: explainer.top(model, row, anomaly),
+              contributionLimits: explainer.limits(model),
+              explainedVarianceRatio: ratio,
+              n: model.samplesSeen,
+              alarm: verdicts.alarm[0],
+              alarmLevel: verdicts.level[0],
+              alarmEvent: null,
+              learning: verdicts.learning[0],
+            };
+            checkFinite(score, what.score);
+            if (!Number.isFinite(anomaly.t2)) checkFinite([anomaly.t2], what.t2);
+            if (!Number.isFinite(anomaly.spe)) checkFinite([anomaly.spe], what.spe);
+          }
           checkFinite(ratio, what.ratio);
           output.set(msg, shapeLike(sample, scores, names(k)));
           (msg as unknown as { pca: PcaResult }).pca = result;

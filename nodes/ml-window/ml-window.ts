@@ -51,6 +51,15 @@ class WindowNode {
   private armedFor = Infinity;
   private closed = false;
   private readonly warnings: WindowWarnings;
+  /** Where the current message's sample belongs (see {@link where}). */
+  private readonly at: SampleAt = {
+    time: 0,
+    key: undefined,
+    name: undefined,
+    where: undefined,
+    timeWhere: undefined,
+    now: undefined,
+  };
 
   constructor(
     RED: NodeAPI,
@@ -101,7 +110,7 @@ class WindowNode {
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
     try {
-      handleInput(this.status, done, () => this.process(msg as unknown as Record<string, unknown>, send));
+      handleInput(this.status, done, this.process, msg as unknown as Record<string, unknown>, send);
     } finally {
       if (this.clocked) this.arm();
       this.continueLater();
@@ -113,7 +122,7 @@ class WindowNode {
    * `msg.flush` after it (so the sample is in what is flushed, as the core join node's
    * `msg.complete`). A message with only control properties is consumed.
    */
-  private process(msg: Record<string, unknown>, send: Send): void {
+  private readonly process = (msg: Record<string, unknown>, send: Send): void => {
     const value = this.input.get(msg as NodeMessage);
     const reset = readSwitch(msg, 'reset') === true;
     const flush = readSwitch(msg, 'flush') === true;
@@ -127,25 +136,27 @@ class WindowNode {
     if (reset) this.reset(msg);
     if (at) this.deliver(this.engine.add(value, at), value, send);
     if (flush) this.deliver(this.engine.flush(Date.now()), undefined, send);
-  }
+  };
 
-  /** Where a message's sample belongs: its time, key and (align) feature name. */
+  /**
+   * Where a message's sample belongs: its time, key and (align) feature name. The object is the
+   * node's own, filled anew for each message: the engine reads it and keeps nothing of it.
+   */
   private where(msg: Record<string, unknown>): SampleAt {
     const m = msg as NodeMessage;
     const now = Date.now();
-    const time = this.time ? parseEventTime(this.time.get(m), this.time.label) : now;
-    const at: SampleAt = {
-      time,
-      where: this.input.label,
-    };
-    if (this.time) {
-      at.timeWhere = this.time.label;
-      at.now = now;
-    }
-    if (this.key) at.key = this.readKey(msg);
-    if (this.engine.options.groupBy === 'align') {
-      at.name = this.name ? this.readName(this.name.get(m), this.name.label) : topicFeatureName(msg.topic);
-    }
+    const at = this.at;
+    at.time = this.time ? parseEventTime(this.time.get(m), this.time.label) : now;
+    at.where = this.input.label;
+    at.timeWhere = this.time ? this.time.label : undefined;
+    at.now = this.time ? now : undefined;
+    at.key = this.key ? this.readKey(msg) : undefined;
+    at.name =
+      this.engine.options.groupBy !== 'align'
+        ? undefined
+        : this.name
+          ? this.readName(this.name.get(m), this.name.label)
+          : topicFeatureName(msg.topic);
     return at;
   }
 

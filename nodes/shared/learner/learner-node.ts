@@ -35,8 +35,13 @@ export { readLearnerSettings, type LearnerConfig, type LearnerSettings } from '.
 /** The key of a node without `keyProperty`: one model for the node. */
 const SINGLE_KEY = '';
 
-/** A message checked in full: nothing has changed yet, and nothing after this may fail on input. */
-interface Checked<M extends Learner> {
+/**
+ * What a message asks, checked in full and then decided (nothing has changed yet, and nothing after
+ * validation may fail on input). One such object per node is filled anew for every message, so
+ * that the plumbing allocates nothing per message; `apply` reads it into locals before anything
+ * it calls could handle another message.
+ */
+interface Plan<M extends Learner> {
   control: Readonly<Control>;
   /** The model's key; `undefined` when the message has none (only allowed without sample or model). */
   key: string | undefined;
@@ -46,11 +51,7 @@ interface Checked<M extends Learner> {
   /** The key's models as they are (`undefined` when the message resets them first). */
   entry: ModelEntry<M> | undefined;
   /** Peers' shares that made this key and that the key's first own sample does not fit: dropped. */
-  dropPeers?: boolean;
-}
-
-/** What applying a message will do, decided before anything changes. */
-interface Plan<M extends Learner> extends Checked<M> {
+  dropPeers: boolean;
   /** A new model for a key that has none and will learn (or can transform without data). */
   fresh: M | undefined;
   /** Whether the sample is learned. */
@@ -82,6 +83,34 @@ export function setupLearnerNode<M extends Learner>(
   new LearnerNode(RED, node, settings, kind, t);
 }
 
+/**
+ * Node-RED sends a single message straight down the one wire of a node that has exactly one
+ * (`_wire`, set by `Node.updateWires`, the same in Node-RED 4 and 5), and through its general
+ * path, which builds lists of outputs and send events, otherwise. A learner has two outputs and its
+ * second (models) is mostly unwired: when only output 1 has a wire, and it has one, this lets the
+ * results take the straight path too. Models, sent as a list of outputs, still take the general one.
+ */
+function shortcutSingleWire(node: Node): void {
+  const wired = node as unknown as {
+    wires: string[][];
+    _wire?: string;
+    updateWires(wires: string[][]): void;
+  };
+  const shortcut = (): void => {
+    const wires = wired.wires;
+    if (wired._wire !== undefined || !Array.isArray(wires) || wires[0]?.length !== 1) return;
+    for (let output = 1; output < wires.length; output++) if (wires[output].length > 0) return;
+    wired._wire = wires[0][0];
+  };
+  const update = wired.updateWires;
+  if (typeof update !== 'function') return;
+  wired.updateWires = function (this: typeof wired, wires: string[][]): void {
+    update.call(this, wires);
+    shortcut();
+  };
+  shortcut();
+}
+
 class LearnerNode<M extends Learner> {
   private readonly input: MessageProperty;
   private readonly key: MessageProperty | undefined;
@@ -104,6 +133,17 @@ class LearnerNode<M extends Learner> {
    * not release a model another machine's alarm still holds; at most `maxKeys`.
    */
   private readonly holders = new Set<string>();
+  /** The plan of the message being handled (see {@link Plan}). */
+  private readonly planned: Plan<M> = {
+    control: NO_CONTROL,
+    key: undefined,
+    incoming: undefined,
+    sample: undefined,
+    entry: undefined,
+    fresh: undefined,
+    learn: false,
+    dropPeers: false,
+  };
 
   constructor(
     RED: NodeAPI,
@@ -150,6 +190,7 @@ class LearnerNode<M extends Learner> {
       t,
     );
 
+    shortcutSingleWire(node);
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
       if (this.pending) this.pending.push([msg, send, done]);
       else this.handle(msg, send, done);
@@ -212,20 +253,34 @@ class LearnerNode<M extends Learner> {
   }
 
   private handle(msg: NodeMessageInFlow, send: Send, done: Done): void {
-    handleInput(this.status, done, () => {
-      // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
-      if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
-        this.apply(this.plan(this.validate(msg)), msg, send);
-      }
-    });
+    handleInput(this.status, done, this.work, msg, send);
   }
+
+  /** One message's work (made once: no closure per message). */
+  private readonly work = (msg: NodeMessageInFlow, send: Send): void => {
+    // Peers' shares and msg.forget are consumed here; every other message is a sample or control.
+    if (!this.sharing.receive(msg as unknown as Record<string, unknown>)) {
+      const plan = this.planned;
+      this.validate(msg, plan);
+      this.plan(plan);
+      this.apply(plan, msg, send);
+    }
+  };
 
   /**
    * Reads and checks everything a message carries (control properties, key, `msg.model`, the
    * sample) without changing anything, so that a bad sample or model leaves every model as it was.
    * @throws SampleError, ModelError or Error naming what to fix.
    */
-  private validate(msg: NodeMessageInFlow): Checked<M> {
+  private validate(msg: NodeMessageInFlow, into: Plan<M>): void {
+    into.sample = undefined;
+    into.dropPeers = false;
+    into.fresh = undefined;
+    into.learn = false;
+    into.key = undefined;
+    into.incoming = undefined;
+    into.entry = undefined;
+    into.control = NO_CONTROL;
     const controls = readControl(msg as unknown as Record<string, unknown>, this.t);
     const control = controls ?? NO_CONTROL;
     const key = this.key ? readKey(this.key, msg) : SINGLE_KEY;
@@ -239,9 +294,15 @@ class LearnerNode<M extends Learner> {
     }
     const entry = key === undefined || control.reset ? undefined : this.models.peek(key);
     if (incoming && entry) this.checkCompatible(entry, incoming, control.peer);
-    if (!hasSample) return { control, key, incoming, sample: undefined, entry };
+    if (!hasSample) {
+      into.control = control;
+      into.key = key;
+      into.incoming = incoming;
+      into.entry = entry;
+      return;
+    }
 
-    const target = this.target({ control, incoming, entry });
+    const target = this.target(control, incoming, entry);
     let sample: Sample;
     try {
       sample = this.reader.read(value, target?.schema ?? null, this.input.label);
@@ -249,23 +310,32 @@ class LearnerNode<M extends Learner> {
       // A key that only shares made yields to the data: a share cannot block a key of other features.
       const learned = entry === undefined || entry.own !== undefined;
       if (learned || incoming || !control.learn || this.settings.learning === 'off') throw err;
-      sample = this.reader.read(value, null, this.input.label);
-      return { control, key, incoming, sample, entry: undefined, dropPeers: true };
+      into.control = control;
+      into.key = key;
+      into.incoming = incoming;
+      into.sample = this.reader.read(value, null, this.input.label);
+      into.entry = undefined;
+      into.dropPeers = true;
+      return;
     }
     if (target === undefined && this.settings.learning === 'off' && !this.kind.readyWithoutData) {
       throw new Error(
         this.t(key ? 'runtime.errors.learningOffKey' : 'runtime.errors.learningOff', { key: key ?? '' }),
       );
     }
-    return { control, key, incoming, sample, entry };
+    into.control = control;
+    into.key = key;
+    into.incoming = incoming;
+    into.sample = sample;
+    into.entry = entry;
   }
 
   /** The model a sample is read against and transformed with, before this message learns. */
-  private target({
-    control,
-    incoming,
-    entry,
-  }: Pick<Checked<M>, 'control' | 'incoming' | 'entry'>): M | undefined {
+  private target(
+    control: Readonly<Control>,
+    incoming: M | undefined,
+    entry: ModelEntry<M> | undefined,
+  ): M | undefined {
     return incoming && !control.peer ? incoming : (entry?.effective() ?? incoming);
   }
 
@@ -274,14 +344,14 @@ class LearnerNode<M extends Learner> {
    * that a sample it rejects (say, of another dimension than configured centres) leaves no empty
    * key behind.
    */
-  private plan(checked: Checked<M>): Plan<M> {
-    const { control, incoming, entry, sample, key } = checked;
+  private plan(plan: Plan<M>): void {
+    const { control, incoming, entry, sample, key } = plan;
     const hold = control.hold ?? (this.holders.size > 0 || (key !== undefined && this.held.has(key)));
     const learn = control.learn && this.settings.learning !== 'off' && !hold;
     let fresh: M | undefined;
     if (sample) {
       const ownAfter = incoming && !control.peer ? incoming : entry?.own;
-      const target = this.target(checked);
+      const target = this.target(control, incoming, entry);
       if (ownAfter === undefined && (learn || (target === undefined && this.kind.readyWithoutData))) {
         fresh = this.kind.create(
           { dimension: sample.dimension, features: sample.features },
@@ -289,21 +359,22 @@ class LearnerNode<M extends Learner> {
         );
       }
     }
-    return { ...checked, fresh, learn };
+    plan.fresh = fresh;
+    plan.learn = learn;
   }
 
   /** Applies a plan: reset, then `msg.model`, then the sample, then export. */
   private apply(plan: Plan<M>, msg: NodeMessageInFlow, send: Send): void {
-    const { control, key, incoming, sample } = plan;
+    const { control, key, incoming, sample, fresh, learn, dropPeers } = plan;
     if (control.reset) this.reset(key);
     if (control.hold !== undefined) this.hold(key, control.hold, (msg as { topic?: unknown }).topic);
     if (incoming) this.load(key!, incoming, control.peer);
-    if (plan.dropPeers) this.dropShareMadeKey(key!);
+    if (dropPeers) this.dropShareMadeKey(key!);
     if (sample) {
-      const entry = this.adopt(key!, plan);
+      const entry = this.adopt(key!, learn, fresh);
       const judged = entry?.own ?? entry?.effective();
       if (judged !== undefined && this.kind.judge) this.kind.judge(judged, sample);
-      const fitted = plan.learn && entry?.own !== undefined && this.learn(key!, entry, sample);
+      const fitted = learn && entry?.own !== undefined && this.learn(key!, entry, sample);
       this.emit(entry?.effective(), sample, fitted, msg, send);
     }
     if (control.exportWhat) this.export(key, control.exportWhat, send);
@@ -379,11 +450,11 @@ class LearnerNode<M extends Learner> {
   }
 
   /** The key's models for a sample, with the planned new model in place. */
-  private adopt(key: string, plan: Plan<M>): ModelEntry<M> | undefined {
-    const entry = plan.learn || plan.fresh ? this.models.obtain(key) : this.models.get(key);
+  private adopt(key: string, learn: boolean, fresh: M | undefined): ModelEntry<M> | undefined {
+    const entry = learn || fresh ? this.models.obtain(key) : this.models.get(key);
     this.lastKey = key;
-    if (entry && plan.fresh) {
-      entry.own ??= plan.fresh;
+    if (entry && fresh) {
+      entry.own ??= fresh;
       entry.changed();
       this.persistence.changed(key);
     }
@@ -434,10 +505,11 @@ class LearnerNode<M extends Learner> {
         if (!(err instanceof NonFiniteError)) throw err;
         throw new Error(this.t('runtime.errors.nonFinite', { what: err.what, value: String(err.value) }));
       }
-      send(alarms ? [msg, null, alarms] : [msg, null]);
+      // A single message goes to output 1, without a list of outputs built for it.
+      send(alarms ? [msg, null, alarms] : msg);
     } else if (this.settings.whileWarmingUp === 'pass') {
       (msg as unknown as Record<string, unknown>).ready = false;
-      send([msg, null]);
+      send(msg);
     }
   }
 
