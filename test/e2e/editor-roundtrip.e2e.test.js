@@ -86,6 +86,10 @@ const VALUES = {
     confidence: '0.99',
     learnOnlyNormal: true,
     relearnAfter: '25',
+    alarmSpan: '5',
+    alarmT2Level: '3',
+    alarmSpeLevel: '8',
+    alarmHold: '12',
     features: 'a, b, c',
   },
   'ml-kmeans': {
@@ -420,7 +424,7 @@ describe('the editor round trip a user makes, in headless Chromium', function ()
                 : (def.outputLabels || [])[i],
             );
           }, id);
-          assert.equal(labels.length, type === 'ml-window' ? 1 : 2);
+          assert.equal(labels.length, { 'ml-window': 1, 'ml-pca': 3 }[type] ?? 2);
           for (const label of labels) {
             assert.ok(
               typeof label === 'string' && label.length > 0 && !label.includes('.'),
