@@ -288,18 +288,7 @@ function drawn(flow) {
  */
 function layoutTab(nodes, definitions, t) {
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const out = new Map(nodes.map((n) => [n.id, []]));
-  const into = new Map(nodes.map((n) => [n.id, []]));
-  for (const n of nodes) {
-    for (const port of n.wires || []) {
-      for (const target of port || []) {
-        if (byId.has(target) && !out.get(n.id).includes(target)) {
-          out.get(n.id).push(target);
-          into.get(target).push(n.id);
-        }
-      }
-    }
-  }
+  const { out, into } = wiring(nodes, byId);
   // Feedback wires (an alarm's msg.hold back into the learners before it) close a loop: they are
   // left out of the columns, and are the only wires that run right to left.
   const back = feedbackWires(nodes, out, into);
@@ -450,6 +439,23 @@ function tidyFlow(flow) {
   return filled.map((n) => (positions.has(n.id) ? { ...n, ...positions.get(n.id) } : n));
 }
 
+/** Each node's wired successors (`out`) and predecessors (`into`) among `nodes`, once per pair. */
+function wiring(nodes, byId) {
+  const out = new Map(nodes.map((n) => [n.id, []]));
+  const into = new Map(nodes.map((n) => [n.id, []]));
+  for (const n of nodes) {
+    for (const port of n.wires || []) {
+      for (const target of port || []) {
+        if (byId.has(target) && !out.get(n.id).includes(target)) {
+          out.get(n.id).push(target);
+          into.get(target).push(n.id);
+        }
+      }
+    }
+  }
+  return { out, into };
+}
+
 /**
  * The wires that close a loop, found by a depth-first walk from each source in file order (then
  * from any node not reached): a wire to a node still on the walk's path goes back. Pairs
@@ -505,18 +511,7 @@ function layoutProblems(flow) {
     }
   }
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const out = new Map(nodes.map((n) => [n.id, []]));
-  const into = new Map(nodes.map((n) => [n.id, []]));
-  for (const n of nodes) {
-    for (const port of n.wires || []) {
-      for (const target of port || []) {
-        if (byId.has(target) && !out.get(n.id).includes(target)) {
-          out.get(n.id).push(target);
-          into.get(target).push(n.id);
-        }
-      }
-    }
-  }
+  const { out, into } = wiring(nodes, byId);
   const feedback = new Set(feedbackWires(nodes, out, into).map(([from, to]) => `${from} ${to}`));
   for (const n of nodes) {
     for (const port of n.wires || []) {

@@ -4,7 +4,7 @@
 // drift raise it within a stated delay; it ends with hysteresis; a young model holds it back.
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
-const { prng } = require('../../support/random');
+const { gaussian, prng } = require('../../support/random');
 
 const { StreamingPCA, NormalOnlyPCA, Alarm, ALARM_DEFAULTS } = dist('lib/pca');
 
@@ -14,12 +14,7 @@ const { StreamingPCA, NormalOnlyPCA, Alarm, ALARM_DEFAULTS } = dist('lib/pca');
  * in runs. `fault(i, x)` may change sample i.
  */
 function plant(seed) {
-  const uniform = prng(seed);
-  const normal = () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
+  const normal = gaussian(prng(seed));
   const phi = 0.95;
   const innovation = Math.sqrt(1 - phi * phi);
   let a = 0;

@@ -5,7 +5,7 @@
 const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
 const { helper } = require('../../support/helper');
-const { prng } = require('../../support/random');
+const { gaussian, prng } = require('../../support/random');
 
 const nodes = [
   dist('nodes/ml-standardize/ml-standardize'),
@@ -15,12 +15,7 @@ const nodes = [
 
 /** Four sensors moved by one load, plus noise; `fault` overrides readings. */
 function machine(seed) {
-  const uniform = prng(seed);
-  const normal = () => {
-    let u = 0;
-    while (u === 0) u = uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
-  };
+  const normal = gaussian(prng(seed));
   return (fault = {}) => {
     const load = normal();
     return {
