@@ -363,17 +363,24 @@ async function runScaleOut(runtimeOptions, qos) {
     report.restartMs = Date.now() - restartedAt;
     await publish(PHASES.afterRestart);
     const total = published;
-    const converged = await until(
-      runtimes,
-      // Per learner: the killed instance's last shares of its three learners may be one tick apart.
-      (ms) =>
-        Object.keys(LEARNERS).every((id) =>
-          ms.every(
-            (m) => m[id].n_samples_seen === ms[0][id].n_samples_seen && m[id].n_samples_seen > total - 200,
-          ),
+    // Per learner: the killed instance's last shares of its three learners may be one tick apart.
+    const agree = (ms) =>
+      Object.keys(LEARNERS).every((id) =>
+        ms.every(
+          (m) => m[id].n_samples_seen === ms[0][id].n_samples_seen && m[id].n_samples_seen > total - 200,
         ),
-      'the instances did not converge back',
-    );
+      );
+    const counts = (ms) =>
+      JSON.stringify(ms.map((m) => Object.keys(LEARNERS).map((id) => m[id].n_samples_seen)));
+    let converged = await until(runtimes, agree, 'the instances did not converge back');
+    // A share sent just before the agreement may still be on its way: converged is two agreeing
+    // reads a second apart that are the same (bounded: 30 s).
+    for (let tries = 0; tries < 30; tries++) {
+      await wait(1000);
+      const again = await until(runtimes, agree, 'the instances did not converge back');
+      if (counts(again) === counts(converged)) break;
+      converged = again;
+    }
     report.recoverMs = Date.now() - restartedAt;
     await wait(1000);
     const settled = await until(runtimes, () => true, '');
