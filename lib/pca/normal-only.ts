@@ -189,8 +189,9 @@ export class NormalOnlyPCA {
    * judged now.
    */
   private verdictsFor(rows: BatchRows, start: number, end: number): void {
+    // The node may learn fewer rows than it judged (a batch cut at the end of the warm-up).
     const judged =
-      this.judgedRows === rows && this.judgedStart === start && this.state.verdicts.count === end - start;
+      this.judgedRows === rows && this.judgedStart === start && this.state.verdicts.count >= end - start;
     this.judgedRows = null;
     if (!judged) this.judge(rows, start, end);
     this.judgedRows = null;
@@ -255,5 +256,14 @@ export class NormalOnlyPCA {
 
   toJSON(): PcaModelJSON {
     return this.pca.toJSON();
+  }
+
+  /**
+   * {@link StreamingPCA.snapshot}: the model JSON without changing what the model scores. Saves
+   * and shares (on a timer) read this; without it they fall back to {@link toJSON}, which refits
+   * the live model, so verdicts would depend on when the timer ran.
+   */
+  snapshot(): PcaModelJSON {
+    return this.pca.snapshot();
   }
 }

@@ -5,7 +5,8 @@ const assert = require('node:assert/strict');
 const dist = require('../../support/dist');
 const { prng } = require('../../support/random');
 
-const { StreamingPCA } = dist('lib/pca');
+const { StreamingPCA, NormalOnlyPCA } = dist('lib/pca');
+const { snapshotOf } = dist('nodes/shared/learner-kind');
 
 function rows(seed, n, d) {
   const uniform = prng(seed);
@@ -35,4 +36,27 @@ describe('StreamingPCA.snapshot', () => {
       assert.deepEqual(snapped.toJSON(), untouched.toJSON());
     });
   }
+
+  // The ml-pca node keeps a NormalOnlyPCA: a save or share of it (snapshotOf, on a timer) must not
+  // refit the live model either, or the demo's verdicts change with the moment the save ran.
+  it('of the model ml-pca keeps (NormalOnlyPCA), as saves and shares take it: scores untouched', () => {
+    const d = 4;
+    const data = rows(7, 300, d);
+    const gate = { learnOnlyNormal: true, relearnAfter: 10, warmup: 20 };
+    const make = () =>
+      new NormalOnlyPCA(new StreamingPCA({ dimension: d }, { components: 2, refitEvery: 30 }), gate);
+    const saved = make();
+    const untouched = make();
+    const exported = make();
+    const scores = (model, x) => Array.from(model.pca.transform(x, new Float64Array(2)));
+    for (let i = 0; i < data.length; i++) {
+      for (const model of [saved, untouched, exported]) {
+        model.judge([data[i]]);
+        model.learnOne(data[i]);
+      }
+      if (i % 7 === 3) assert.deepEqual(snapshotOf(saved), exported.toJSON());
+      assert.deepEqual(scores(saved, data[i]), scores(untouched, data[i]), `sample ${i}`);
+      assert.deepEqual(saved.state.verdicts, untouched.state.verdicts, `sample ${i}`);
+    }
+  });
 });
