@@ -6,7 +6,7 @@ const dist = require('../../support/dist');
 const { prng } = require('../../support/random');
 
 const { StreamingPCA, NormalOnlyPCA } = dist('lib/pca');
-const { snapshotOf } = dist('nodes/shared/learner-kind');
+const { snapshotOf } = dist('nodes/shared/learner/learner-kind');
 
 function rows(seed, n, d) {
   const uniform = prng(seed);
